@@ -1,0 +1,103 @@
+//! pylon-plugins: the compiled-in middleware plugins and the trait they implement.
+//!
+//! A plugin is built once per configuration (typed config, validated up front) and shared by
+//! every router that names it: `Arc<dyn Plugin>` in a per-router chain. The proxy calls the
+//! hooks in chain order at the matching Pingora phase; nothing is looked up by name per request.
+
+#![forbid(unsafe_code)]
+
+pub mod strip_prefix;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, StatusCode};
+use pingora_error::Result;
+use pingora_http::{RequestHeader, ResponseHeader};
+use pingora_proxy::Session;
+use std::net::IpAddr;
+
+pub use strip_prefix::StripPrefix;
+
+/// What the proxy does after a plugin's `request_filter`.
+#[derive(Debug)]
+pub enum Flow {
+    /// Go on with the next plugin, then the upstream.
+    Continue,
+    /// Answer the client with this reply; no upstream is contacted.
+    Respond(Reply),
+}
+
+/// A response a plugin sends instead of proxying.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// A reply with a status and a short plain-text body.
+    pub fn text(status: StatusCode, body: &'static str) -> Self {
+        Reply {
+            status,
+            headers: vec![(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
+            body: Bytes::from_static(body.as_bytes()),
+        }
+    }
+}
+
+/// Per-request facts and scratch space shared by the plugins of one chain.
+#[derive(Debug, Clone)]
+pub struct PluginCtx {
+    /// The client address pylon trusts (the peer, or the forwarded one from a trusted proxy).
+    pub client_ip: IpAddr,
+    /// Whether the client connection is TLS.
+    pub tls: bool,
+    /// The prefixes removed from the path so far, joined; sent as `X-Forwarded-Prefix`.
+    pub stripped_prefix: Option<String>,
+}
+
+impl PluginCtx {
+    pub fn new(client_ip: IpAddr, tls: bool) -> Self {
+        PluginCtx {
+            client_ip,
+            tls,
+            stripped_prefix: None,
+        }
+    }
+}
+
+/// A middleware compiled into pylon. Every hook has a do-nothing default.
+#[async_trait]
+pub trait Plugin: Send + Sync + 'static {
+    /// The middleware type as in Traefik's configuration (e.g. `stripPrefix`).
+    fn kind(&self) -> &'static str;
+
+    /// Runs after routing, before an upstream is chosen. May answer the request itself.
+    async fn request_filter(&self, _session: &mut Session, _cx: &mut PluginCtx) -> Result<Flow> {
+        Ok(Flow::Continue)
+    }
+
+    /// Edits the request about to be sent upstream (path, headers).
+    async fn upstream_request_filter(
+        &self,
+        _session: &mut Session,
+        _request: &mut RequestHeader,
+        _cx: &mut PluginCtx,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Edits the response about to be sent to the client.
+    async fn response_filter(
+        &self,
+        _session: &mut Session,
+        _response: &mut ResponseHeader,
+        _cx: &mut PluginCtx,
+    ) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! The per-connection front of an entry point: tells a TLS ClientHello from plain HTTP.
+//!
+//! Entry points listen on plain TCP. The first byte of a new connection decides: `0x16` (a TLS
+//! handshake record) → terminate TLS with SNI-chosen certificates, then serve HTTP/1.1 or HTTP/2
+//! (ALPN); anything else → plain HTTP/1.1. So TLS routers appearing at run time (Docker labels)
+//! are served on any entry point without restarting listeners, as in Traefik.
+
+use crate::proxy::Gateway;
+use crate::tls::TlsTerminator;
+use async_trait::async_trait;
+use pingora::apps::ServerApp;
+use pingora::protocols::Stream;
+use pingora::server::ShutdownWatch;
+use pingora_proxy::HttpProxy;
+use std::sync::Arc;
+
+/// First byte of a TLS record carrying a handshake message.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+/// Sniffs each new connection and hands it, decrypted if needed, to the HTTP proxy.
+pub struct EntryPointApp {
+    proxy: Arc<HttpProxy<Gateway>>,
+    tls: Arc<TlsTerminator>,
+}
+
+impl EntryPointApp {
+    pub fn new(proxy: HttpProxy<Gateway>, tls: Arc<TlsTerminator>) -> Self {
+        EntryPointApp {
+            proxy: Arc::new(proxy),
+            tls,
+        }
+    }
+}
+
+#[async_trait]
+impl ServerApp for EntryPointApp {
+    async fn process_new(self: &Arc<Self>, mut stream: Stream, shutdown: &ShutdownWatch) -> Option<Stream> {
+        let mut first = [0u8; 1];
+        // Peeking an L4 stream reads into its rewind buffer: no extra syscall, nothing lost.
+        match stream.try_peek(&mut first).await {
+            Ok(true) => {}
+            Ok(false) => return self.proxy.process_new(stream, shutdown).await,
+            Err(e) => {
+                log::debug!("connection closed before its first byte: {e}");
+                return None;
+            }
+        }
+        let mut stream = if first[0] == TLS_HANDSHAKE_RECORD {
+            match self.tls.accept(stream).await {
+                Ok(tls) => tls,
+                Err(e) => {
+                    log::debug!("TLS handshake with a client failed: {e}");
+                    return None;
+                }
+            }
+        } else {
+            stream
+        };
+        // Serve keep-alive requests here so the next request on this connection is not sniffed again.
+        loop {
+            stream = self.proxy.process_new(stream, shutdown).await?;
+        }
+    }
+
+    async fn cleanup(&self) {
+        self.proxy.cleanup().await;
+    }
+}

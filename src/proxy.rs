@@ -1,0 +1,10 @@
+//! The one `ProxyHttp` implementation and the helpers each of its phases uses.
+
+pub mod checks;
+pub mod ctx;
+pub mod forwarded;
+pub mod gateway;
+pub mod respond;
+
+pub use ctx::RequestCtx;
+pub use gateway::Gateway;

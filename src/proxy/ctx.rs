@@ -1,0 +1,43 @@
+//! Per-request state carried across the proxy phases.
+
+use crate::runtime::{Route, Snapshot};
+use pylon_plugins::PluginCtx;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+/// What one request has learned so far; created empty by `Gateway::new_ctx`.
+pub struct RequestCtx {
+    /// The config this request runs under (taken once, at the first phase).
+    pub snapshot: Option<Arc<Snapshot>>,
+    pub route: Option<Arc<Route>>,
+    /// The TCP peer's address.
+    pub peer_ip: IpAddr,
+    /// Whether the peer is a trusted forwarder for this entry point.
+    pub trusted: bool,
+    pub plugins: PluginCtx,
+    /// Bit i set: server i of the pool was tried and failed to connect.
+    pub tried: u64,
+    /// Index of the server the request was sent to.
+    pub server: Option<usize>,
+}
+
+impl RequestCtx {
+    pub fn new() -> Self {
+        let unspecified = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        RequestCtx {
+            snapshot: None,
+            route: None,
+            peer_ip: unspecified,
+            trusted: false,
+            plugins: PluginCtx::new(unspecified, false),
+            tried: 0,
+            server: None,
+        }
+    }
+}
+
+impl Default for RequestCtx {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,191 @@
+//! `X-Forwarded-*` and `X-Real-Ip` on the upstream request, as Traefik sets them.
+//!
+//! From an untrusted peer every client-sent copy is dropped and pylon's values are set; from a
+//! trusted peer (entry point `forwardedHeaders.trustedIPs`) the client's values are kept and the
+//! peer is appended to `X-Forwarded-For`.
+
+use http::{header, HeaderName, HeaderValue};
+use pingora::http::RequestHeader;
+use pingora::Result;
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+pub const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+pub const X_FORWARDED_SERVER: HeaderName = HeaderName::from_static("x-forwarded-server");
+pub const X_FORWARDED_PREFIX: HeaderName = HeaderName::from_static("x-forwarded-prefix");
+pub const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+
+const ALL: [HeaderName; 7] = [
+    X_FORWARDED_FOR,
+    X_FORWARDED_PROTO,
+    X_FORWARDED_HOST,
+    X_FORWARDED_PORT,
+    X_FORWARDED_SERVER,
+    X_FORWARDED_PREFIX,
+    X_REAL_IP,
+];
+
+/// The facts the forwarded headers are made of.
+pub struct Forwarding<'a> {
+    pub peer_ip: IpAddr,
+    pub trusted: bool,
+    pub tls: bool,
+    pub websocket: bool,
+    /// The entry point's port, used when the Host header carries none.
+    pub entrypoint_port: u16,
+    /// The prefix removed by stripPrefix middlewares, if any.
+    pub stripped_prefix: Option<&'a str>,
+}
+
+/// This machine's host name, looked up once.
+fn server_name() -> &'static HeaderValue {
+    static NAME: OnceLock<HeaderValue> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "pylon".to_string());
+        HeaderValue::from_str(&name).unwrap_or(HeaderValue::from_static("pylon"))
+    })
+}
+
+/// Sets the forwarded headers on `req` (the request about to go upstream).
+pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
+    let keep = |req: &RequestHeader, name: &HeaderName| f.trusted && req.headers.contains_key(name);
+    if !f.trusted {
+        for name in ALL {
+            req.remove_header(&name);
+        }
+    }
+    let peer = f.peer_ip.to_string();
+
+    // X-Forwarded-For: append the peer to a trusted chain, else replace.
+    let xff = match req.headers.get(&X_FORWARDED_FOR).map(|v| v.as_bytes()) {
+        Some(prev) if f.trusted && !prev.is_empty() => {
+            let mut v = Vec::with_capacity(prev.len() + 2 + peer.len());
+            v.extend_from_slice(prev);
+            v.extend_from_slice(b", ");
+            v.extend_from_slice(peer.as_bytes());
+            v
+        }
+        _ => peer.clone().into_bytes(),
+    };
+    req.insert_header(X_FORWARDED_FOR, xff)?;
+
+    if !keep(req, &X_REAL_IP) {
+        req.insert_header(X_REAL_IP, peer.as_str())?;
+    }
+    if !keep(req, &X_FORWARDED_PROTO) {
+        let proto = match (f.tls, f.websocket) {
+            (true, true) => "wss",
+            (false, true) => "ws",
+            (true, false) => "https",
+            (false, false) => "http",
+        };
+        req.insert_header(X_FORWARDED_PROTO, proto)?;
+    }
+    let host = req
+        .headers
+        .get(header::HOST)
+        .cloned()
+        .or_else(|| req.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+    if !keep(req, &X_FORWARDED_HOST) {
+        if let Some(h) = &host {
+            req.insert_header(X_FORWARDED_HOST, h.clone())?;
+        }
+    }
+    if !keep(req, &X_FORWARDED_PORT) {
+        let port = host
+            .as_ref()
+            .and_then(|h| port_of(h.as_bytes()))
+            .unwrap_or(f.entrypoint_port);
+        req.insert_header(X_FORWARDED_PORT, port.to_string())?;
+    }
+    req.insert_header(X_FORWARDED_SERVER, server_name().clone())?;
+    if let Some(prefix) = f.stripped_prefix {
+        req.insert_header(X_FORWARDED_PREFIX, prefix)?;
+    }
+    Ok(())
+}
+
+/// The port of a `host:port` / `[v6]:port` authority, if it has one.
+fn port_of(authority: &[u8]) -> Option<u16> {
+    let s = std::str::from_utf8(authority).ok()?;
+    let after_v6 = s.rfind(']').map_or(0, |i| i + 1);
+    let colon = s[after_v6..].rfind(':')? + after_v6;
+    s[colon + 1..].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(headers: &[(&str, &str)]) -> RequestHeader {
+        let mut r = RequestHeader::build("GET", b"/", None).unwrap();
+        for (k, v) in headers {
+            r.append_header(k.to_string(), *v).unwrap();
+        }
+        r
+    }
+
+    fn fwd(trusted: bool) -> Forwarding<'static> {
+        Forwarding {
+            peer_ip: "10.0.0.9".parse().unwrap(),
+            trusted,
+            tls: true,
+            websocket: false,
+            entrypoint_port: 8443,
+            stripped_prefix: Some("/api"),
+        }
+    }
+
+    fn get<'a>(r: &'a RequestHeader, name: &str) -> &'a str {
+        r.headers.get(name).unwrap().to_str().unwrap()
+    }
+
+    #[test]
+    fn untrusted_peer_values_are_overwritten() {
+        let mut r = req(&[
+            ("host", "example.com:9000"),
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-real-ip", "6.6.6.6"),
+            ("x-forwarded-proto", "gopher"),
+            ("x-forwarded-prefix", "/evil"),
+        ]);
+        apply(&mut r, &fwd(false)).unwrap();
+        assert_eq!(get(&r, "x-forwarded-for"), "10.0.0.9");
+        assert_eq!(get(&r, "x-real-ip"), "10.0.0.9");
+        assert_eq!(get(&r, "x-forwarded-proto"), "https");
+        assert_eq!(get(&r, "x-forwarded-host"), "example.com:9000");
+        assert_eq!(get(&r, "x-forwarded-port"), "9000");
+        assert_eq!(get(&r, "x-forwarded-prefix"), "/api");
+        assert_eq!(r.headers.get_all("x-forwarded-for").iter().count(), 1);
+        assert!(!get(&r, "x-forwarded-server").is_empty());
+    }
+
+    #[test]
+    fn trusted_peer_values_are_kept_and_chain_extended() {
+        let mut r = req(&[
+            ("host", "example.com"),
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-real-ip", "1.2.3.4"),
+            ("x-forwarded-proto", "http"),
+        ]);
+        apply(&mut r, &fwd(true)).unwrap();
+        assert_eq!(get(&r, "x-forwarded-for"), "1.2.3.4, 10.0.0.9");
+        assert_eq!(get(&r, "x-real-ip"), "1.2.3.4");
+        assert_eq!(get(&r, "x-forwarded-proto"), "http");
+        assert_eq!(get(&r, "x-forwarded-port"), "8443");
+    }
+
+    #[test]
+    fn port_parsing_handles_v6() {
+        assert_eq!(port_of(b"[::1]:81"), Some(81));
+        assert_eq!(port_of(b"[::1]"), None);
+        assert_eq!(port_of(b"a.b"), None);
+    }
+}

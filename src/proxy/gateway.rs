@@ -1,0 +1,302 @@
+//! `Gateway`: pylon's `ProxyHttp`. One per entry point; every phase reads the request's Snapshot.
+//!
+//! Order of a request: sanity checks → `/ping` → entry-point redirection → route lookup (404)
+//! → middlewares' `request_filter` → pick a server (weighted round robin, failover on connect
+//! errors) → forwarded headers, Host, middlewares' upstream edits → response middlewares.
+
+use super::checks::check_request;
+use super::ctx::RequestCtx;
+use super::forwarded::{self, Forwarding};
+use super::respond;
+use crate::rule::RequestFacts;
+use crate::runtime::entrypoint::canonical_ip;
+use crate::runtime::{EntryPoint, Store};
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{header, HeaderValue, StatusCode};
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::prelude::HttpPeer;
+use pingora::{Error, ErrorSource, ErrorType, Result};
+use pingora_proxy::{FailToProxy, ProxyHttp, Session};
+use pylon_plugins::Flow;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The proxy logic of one entry point.
+pub struct Gateway {
+    pub entrypoint: Arc<EntryPoint>,
+    pub store: Arc<Store>,
+}
+
+impl Gateway {
+    pub fn new(entrypoint: Arc<EntryPoint>, store: Arc<Store>) -> Self {
+        Gateway { entrypoint, store }
+    }
+
+    /// Answers `/ping` (200 `OK`, 503 while shutting down). Returns whether it answered.
+    async fn ping(&self, session: &mut Session) -> Result<bool> {
+        let req = session.req_header();
+        let is_ping = self.entrypoint.ping
+            && req.uri.path() == "/ping"
+            && (req.method == http::Method::GET || req.method == http::Method::HEAD);
+        if !is_ping {
+            return Ok(false);
+        }
+        if session.is_process_shutting_down() {
+            respond::text(session, StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").await?;
+        } else {
+            respond::text(session, StatusCode::OK, "OK").await?;
+        }
+        Ok(true)
+    }
+
+    /// Redirects a plain request when the entry point has `http.redirections`.
+    async fn redirect(&self, session: &mut Session) -> Result<bool> {
+        let Some(redirect) = &self.entrypoint.redirect else {
+            return Ok(false);
+        };
+        let req = session.req_header();
+        let host = request_host(req).unwrap_or("");
+        let host = strip_port(host);
+        let mut location = String::with_capacity(host.len() + 64);
+        location.push_str(&redirect.scheme);
+        location.push_str("://");
+        location.push_str(host);
+        if let Some(port) = redirect.port {
+            location.push(':');
+            location.push_str(&port.to_string());
+        }
+        location.push_str(req.uri.path_and_query().map_or("/", |pq| pq.as_str()));
+        let get = req.method == http::Method::GET;
+        let status = match (redirect.permanent, get) {
+            (true, true) => StatusCode::MOVED_PERMANENTLY,
+            (true, false) => StatusCode::PERMANENT_REDIRECT,
+            (false, true) => StatusCode::FOUND,
+            (false, false) => StatusCode::TEMPORARY_REDIRECT,
+        };
+        let location = HeaderValue::from_str(&location)
+            .map_err(|_| Error::explain(ErrorType::HTTPStatus(400), "bad host for redirect"))?;
+        respond::full(
+            session,
+            status,
+            &[(header::LOCATION, location)],
+            Bytes::new(),
+            "text/plain",
+        )
+        .await?;
+        Ok(true)
+    }
+}
+
+/// The Host header, or the `:authority` of an HTTP/2 request.
+fn request_host(req: &RequestHeader) -> Option<&str> {
+    req.headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri.authority().map(|a| a.as_str()))
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |i| &host[..=i]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+fn is_tls(session: &Session) -> bool {
+    session
+        .digest()
+        .is_some_and(|d| d.ssl_digest.is_some())
+}
+
+fn peer_ip(session: &Session) -> IpAddr {
+    session
+        .client_addr()
+        .and_then(|a| a.as_inet())
+        .map(|a| canonical_ip(a.ip()))
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx::new()
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        if let Some(rejection) = check_request(session.req_header(), self.entrypoint.max_header_bytes) {
+            if rejection.close {
+                session.set_keepalive(None);
+            }
+            respond::text(session, rejection.status, rejection.reason).await?;
+            return Ok(true);
+        }
+        if self.ping(session).await? {
+            return Ok(true);
+        }
+        let tls = is_tls(session);
+        if !tls && self.redirect(session).await? {
+            return Ok(true);
+        }
+        let snapshot = self.store.load();
+        ctx.peer_ip = peer_ip(session);
+        ctx.trusted = self.entrypoint.trusted.trusts(ctx.peer_ip);
+        ctx.plugins.client_ip = ctx.peer_ip;
+        ctx.plugins.tls = tls;
+
+        let route = snapshot.table(self.entrypoint.index).and_then(|table| {
+            let router = if tls { &table.tls } else { &table.plain };
+            let req = session.req_header();
+            let facts = RequestFacts {
+                host: request_host(req).unwrap_or(""),
+                path: req.uri.path(),
+                query: req.uri.query(),
+                method: req.method.as_str(),
+                headers: &req.headers,
+                client_ip: ctx.peer_ip,
+            };
+            router.lookup(&facts).cloned()
+        });
+        ctx.snapshot = Some(snapshot);
+        let Some(route) = route else {
+            respond::text(session, StatusCode::NOT_FOUND, "404 page not found\n").await?;
+            return Ok(true);
+        };
+        for plugin in route.chain.iter() {
+            if let Flow::Respond(reply) = plugin.request_filter(session, &mut ctx.plugins).await? {
+                let ct = "text/plain; charset=utf-8";
+                respond::full(session, reply.status, &reply.headers, reply.body, ct).await?;
+                return Ok(true);
+            }
+        }
+        ctx.route = Some(route);
+        Ok(false)
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
+        let route = ctx
+            .route
+            .as_ref()
+            .ok_or_else(|| Error::explain(ErrorType::InternalError, "no route for upstream_peer"))?;
+        let pool = &route.pool;
+        let index = if ctx.tried == 0 {
+            pool.pick()
+        } else {
+            pool.pick_other(ctx.tried)
+        };
+        let Some(index) = index else {
+            return Error::e_explain(ErrorType::HTTPStatus(503), "service has no available server");
+        };
+        ctx.server = Some(index);
+        pool.peer(index)
+            .ok_or_else(|| Error::explain(ErrorType::InternalError, "server index out of range"))
+    }
+
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut RequestCtx,
+        mut e: Box<Error>,
+    ) -> Box<Error> {
+        // Nothing reached the server: trying another one is safe for any method.
+        if let (Some(route), Some(i)) = (&ctx.route, ctx.server) {
+            if i < 64 {
+                ctx.tried |= 1 << i;
+            }
+            let servers = route.pool.servers().len().min(64);
+            let untried = (0..servers).any(|s| ctx.tried & (1 << s) == 0);
+            e.set_retry(untried);
+        }
+        e
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        let Some(route) = ctx.route.clone() else {
+            return Ok(());
+        };
+        for plugin in route.chain.iter() {
+            plugin
+                .upstream_request_filter(session, upstream, &mut ctx.plugins)
+                .await?;
+        }
+        let forwarding = Forwarding {
+            peer_ip: ctx.peer_ip,
+            trusted: ctx.trusted,
+            tls: ctx.plugins.tls,
+            websocket: session.is_upgrade_req(),
+            entrypoint_port: self.entrypoint.port,
+            stripped_prefix: ctx.plugins.stripped_prefix.as_deref(),
+        };
+        forwarded::apply(upstream, &forwarding)?;
+        if !route.pool.pass_host_header {
+            if let Some(server) = ctx.server.and_then(|i| route.pool.servers().get(i)) {
+                upstream.insert_header(header::HOST, server.authority.clone())?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        if let Some(route) = ctx.route.clone() {
+            for plugin in route.chain.iter() {
+                plugin.response_filter(session, response, &mut ctx.plugins).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _ctx: &mut RequestCtx) -> FailToProxy {
+        let (status, body): (u16, &'static str) = match e.etype() {
+            ErrorType::HTTPStatus(503) => (503, "Service Unavailable"),
+            ErrorType::HTTPStatus(code) => (*code, ""),
+            ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout
+                if e.esource() == &ErrorSource::Upstream =>
+            {
+                (504, "Gateway Timeout")
+            }
+            _ => match e.esource() {
+                ErrorSource::Upstream => (502, "Bad Gateway"),
+                ErrorSource::Downstream => match e.etype() {
+                    ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed => (0, ""),
+                    _ => (400, "Bad Request"),
+                },
+                ErrorSource::Internal | ErrorSource::Unset => (500, "Internal Server Error"),
+            },
+        };
+        if let Ok(code) = StatusCode::from_u16(status) {
+            if let Err(err) = respond::text(session, code, body).await {
+                log::debug!("could not send the {status} error response: {err}");
+            }
+        }
+        FailToProxy {
+            error_code: status,
+            can_reuse_downstream: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_ports_from_hosts() {
+        assert_eq!(strip_port("a.b:80"), "a.b");
+        assert_eq!(strip_port("a.b"), "a.b");
+        assert_eq!(strip_port("[::1]:80"), "[::1]");
+        assert_eq!(strip_port("[::1]"), "[::1]");
+    }
+}

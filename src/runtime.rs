@@ -1,0 +1,8 @@
+//! The running configuration: an immutable compiled Snapshot behind an atomic pointer.
+
+pub mod compile;
+pub mod entrypoint;
+pub mod snapshot;
+
+pub use entrypoint::{EntryPoint, Redirect, TrustedNets};
+pub use snapshot::{Route, RouteTable, Snapshot, Store};

@@ -1,0 +1,76 @@
+//! Per-entry-point settings fixed at start: name, port, redirection, trusted forwarders, ping.
+
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+/// An HTTP → HTTPS (or other) redirection configured on an entry point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub scheme: String,
+    /// Port to put in the Location; `None` when it is the scheme's default.
+    pub port: Option<u16>,
+    pub permanent: bool,
+}
+
+/// The peers whose `X-Forwarded-*` headers pylon believes.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedNets {
+    pub nets: Vec<IpNet>,
+    /// Trust every peer (`forwardedHeaders.insecure`).
+    pub insecure: bool,
+}
+
+impl TrustedNets {
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        if self.insecure {
+            return true;
+        }
+        let ip = canonical_ip(ip);
+        self.nets.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// `::ffff:a.b.c.d` is treated as `a.b.c.d`.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+/// A listening entry point as the proxy sees it.
+#[derive(Debug, Clone)]
+pub struct EntryPoint {
+    pub name: String,
+    /// Position in the Snapshot's tables.
+    pub index: usize,
+    pub port: u16,
+    pub redirect: Option<Redirect>,
+    pub trusted: TrustedNets,
+    /// `/ping` is answered here.
+    pub ping: bool,
+    /// Requests whose header block is larger get 431.
+    pub max_header_bytes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusts_cidrs_and_mapped_v4() {
+        let t = TrustedNets {
+            nets: vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+            insecure: false,
+        };
+        assert!(t.trusts("10.1.2.3".parse().unwrap()));
+        assert!(t.trusts("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(t.trusts("::1".parse().unwrap()));
+        assert!(!t.trusts("127.0.0.1".parse().unwrap()));
+        let all = TrustedNets {
+            nets: vec![],
+            insecure: true,
+        };
+        assert!(all.trusts("1.2.3.4".parse().unwrap()));
+    }
+}

@@ -1,0 +1,70 @@
+//! Snapshot: routers, services and plugin chains compiled from one config; Store swaps them.
+
+use crate::router::Router;
+use crate::upstream::Pool;
+use arc_swap::ArcSwap;
+use pylon_plugins::Plugin;
+use std::sync::Arc;
+
+/// Where a matched request goes and what runs on its way.
+pub struct Route {
+    /// The router's name, as `name@provider`.
+    pub name: Arc<str>,
+    /// The service's name, as `name@provider`.
+    pub service: Arc<str>,
+    pub pool: Arc<Pool>,
+    /// Middlewares in the order they run; built once per config.
+    pub chain: Arc<[Arc<dyn Plugin>]>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("name", &self.name)
+            .field("service", &self.service)
+            .field("middlewares", &self.chain.iter().map(|p| p.kind()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The routers bound to one entry point: TLS routers only see TLS connections, the others
+/// only plain ones (as in Traefik).
+pub struct RouteTable {
+    pub plain: Router<Arc<Route>>,
+    pub tls: Router<Arc<Route>>,
+}
+
+/// Everything a request needs, compiled once per configuration and never mutated.
+pub struct Snapshot {
+    /// Increases by one on every successful reload.
+    pub version: u64,
+    /// One table per entry point, indexed like `EntryPoint::index`.
+    pub tables: Box<[RouteTable]>,
+}
+
+impl Snapshot {
+    pub fn table(&self, entrypoint: usize) -> Option<&RouteTable> {
+        self.tables.get(entrypoint)
+    }
+}
+
+/// The current Snapshot. Requests take one `load_full()` so all their phases see one config.
+pub struct Store {
+    current: ArcSwap<Snapshot>,
+}
+
+impl Store {
+    pub fn new(first: Snapshot) -> Store {
+        Store {
+            current: ArcSwap::from_pointee(first),
+        }
+    }
+
+    pub fn load(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    pub fn swap(&self, next: Snapshot) {
+        self.current.store(Arc::new(next));
+    }
+}

@@ -1,0 +1,69 @@
+//! Starts Pingora: one listening service per entry point, all sharing the Snapshot store.
+
+use crate::listener::EntryPointApp;
+use crate::proxy::Gateway;
+use crate::runtime::{EntryPoint, Store};
+use crate::tls::{CertStore, TlsTerminator};
+use arc_swap::ArcSwap;
+use pingora::server::configuration::{Opt, ServerConf};
+use pingora::server::Server;
+use pingora::services::listening::Service;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An entry point with the socket addresses it binds.
+pub struct Listening {
+    pub entrypoint: Arc<EntryPoint>,
+    pub binds: Vec<String>,
+}
+
+/// Everything needed to start serving, compiled and validated before any socket is opened.
+pub struct StartPlan {
+    pub listening: Vec<Listening>,
+    pub store: Arc<Store>,
+    pub certs: Arc<ArcSwap<CertStore>>,
+    /// Worker threads per entry point service.
+    pub threads: usize,
+    /// How long in-flight requests get after SIGTERM.
+    pub grace: Duration,
+    /// Take the listening sockets over from a running pylon (zero-downtime upgrade).
+    pub upgrade: bool,
+    pub daemon: bool,
+    pub upgrade_sock: String,
+    pub pid_file: String,
+}
+
+/// Builds the Pingora server and runs it until a shutdown signal; never returns.
+pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
+    let opt = Opt {
+        upgrade: plan.upgrade,
+        daemon: plan.daemon,
+        ..Opt::default()
+    };
+    let conf = ServerConf {
+        threads: plan.threads,
+        grace_period_seconds: Some(0),
+        graceful_shutdown_timeout_seconds: Some(plan.grace.as_secs().max(1)),
+        upgrade_sock: plan.upgrade_sock.clone(),
+        pid_file: plan.pid_file.clone(),
+        ..ServerConf::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(opt, conf);
+    server.bootstrap();
+    let tls = TlsTerminator::new(plan.certs.clone(), Duration::from_secs(10))
+        .map_err(|e| format!("cannot set up TLS: {e}"))?;
+    let tls = Arc::new(tls);
+    for listening in plan.listening {
+        let name = listening.entrypoint.name.clone();
+        let gateway = Gateway::new(listening.entrypoint, plan.store.clone());
+        let proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
+        let app = EntryPointApp::new(proxy, tls.clone());
+        let mut service = Service::new(format!("entrypoint {name}"), app);
+        for bind in &listening.binds {
+            service.add_tcp(bind);
+        }
+        service.threads = Some(plan.threads);
+        server.add_service(service);
+    }
+    server.run_forever()
+}

@@ -1,0 +1,8 @@
+//! TLS termination: certificates from files, chosen per connection by SNI, with a generated default.
+
+pub mod acceptor;
+pub mod cert_store;
+pub mod self_signed;
+
+pub use acceptor::TlsTerminator;
+pub use cert_store::{CertPair, CertStore};

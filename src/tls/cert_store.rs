@@ -1,0 +1,202 @@
+//! The certificates pylon can serve, indexed by DNS name (exact and `*.` wildcard) for SNI.
+
+use super::self_signed;
+use openssl::nid::Nid;
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A certificate (with its chain) and its private key.
+#[derive(Clone)]
+pub struct CertPair {
+    pub cert: X509,
+    pub chain: Vec<X509>,
+    pub key: PKey<Private>,
+    /// DNS names the certificate covers (SANs, else the CN), lower case.
+    pub names: Vec<String>,
+}
+
+impl std::fmt::Debug for CertPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertPair").field("names", &self.names).finish()
+    }
+}
+
+/// Why a certificate could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error("cannot read `{path}`: {reason}")]
+    Read { path: String, reason: String },
+    #[error("`{path}` holds no PEM certificate: {reason}")]
+    BadCert { path: String, reason: String },
+    #[error("`{path}` holds no PEM private key: {reason}")]
+    BadKey { path: String, reason: String },
+    #[error("the key in `{key}` does not belong to the certificate in `{cert}`")]
+    Mismatch { cert: String, key: String },
+    #[error("cannot generate the default certificate: {0}")]
+    Generate(String),
+}
+
+impl CertPair {
+    /// Loads a PEM certificate chain and its PEM private key.
+    pub fn from_files(cert_file: &Path, key_file: &Path) -> Result<CertPair, CertError> {
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|e| CertError::Read {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        let cert_pem = read(cert_file)?;
+        let key_pem = read(key_file)?;
+        let mut certs = X509::stack_from_pem(&cert_pem).map_err(|e| CertError::BadCert {
+            path: cert_file.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        if certs.is_empty() {
+            return Err(CertError::BadCert {
+                path: cert_file.display().to_string(),
+                reason: "no certificate found".into(),
+            });
+        }
+        let key = PKey::private_key_from_pem(&key_pem).map_err(|e| CertError::BadKey {
+            path: key_file.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let cert = certs.remove(0);
+        let matches = cert
+            .public_key()
+            .map(|pk| pk.public_eq(&key))
+            .unwrap_or(false);
+        if !matches {
+            return Err(CertError::Mismatch {
+                cert: cert_file.display().to_string(),
+                key: key_file.display().to_string(),
+            });
+        }
+        Ok(CertPair::new(cert, certs, key))
+    }
+
+    pub fn new(cert: X509, chain: Vec<X509>, key: PKey<Private>) -> CertPair {
+        let names = dns_names(&cert);
+        CertPair {
+            cert,
+            chain,
+            key,
+            names,
+        }
+    }
+
+    /// A freshly generated self-signed certificate, used when nothing else matches.
+    pub fn self_signed_default() -> Result<CertPair, CertError> {
+        let (cert, key) = self_signed::generate(self_signed::DEFAULT_CERT_NAME, &[])
+            .map_err(|e| CertError::Generate(e.to_string()))?;
+        Ok(CertPair {
+            cert,
+            chain: Vec::new(),
+            key,
+            names: Vec::new(),
+        })
+    }
+}
+
+fn dns_names(cert: &X509) -> Vec<String> {
+    let mut names: Vec<String> = cert
+        .subject_alt_names()
+        .map(|sans| {
+            sans.iter()
+                .filter_map(|n| n.dnsname().map(|d| d.to_ascii_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        if let Some(cn) = cert.subject_name().entries_by_nid(Nid::COMMONNAME).next() {
+            if let Ok(s) = cn.data().as_utf8() {
+                names.push(s.to_string().to_ascii_lowercase());
+            }
+        }
+    }
+    names
+}
+
+/// Certificates by name, and the default served when no name matches.
+#[derive(Debug, Clone)]
+pub struct CertStore {
+    exact: HashMap<String, Arc<CertPair>>,
+    wildcard: HashMap<String, Arc<CertPair>>,
+    default: Arc<CertPair>,
+}
+
+impl CertStore {
+    /// Indexes `certs` by their names; the first certificate for a name wins.
+    pub fn new(certs: Vec<CertPair>, default: Arc<CertPair>) -> CertStore {
+        let mut exact = HashMap::new();
+        let mut wildcard = HashMap::new();
+        for pair in certs.into_iter().map(Arc::new) {
+            for name in &pair.names {
+                match name.strip_prefix("*.") {
+                    Some(suffix) => wildcard.entry(suffix.to_string()),
+                    None => exact.entry(name.clone()),
+                }
+                .or_insert_with(|| pair.clone());
+            }
+        }
+        CertStore {
+            exact,
+            wildcard,
+            default,
+        }
+    }
+
+    /// The certificate for an SNI name: exact match, then `*.parent`, else the default.
+    /// The name is compared case-insensitively and without a trailing dot.
+    pub fn find(&self, sni: Option<&str>) -> &Arc<CertPair> {
+        let Some(raw) = sni else {
+            return &self.default;
+        };
+        let name = raw.trim_end_matches('.').to_ascii_lowercase();
+        if let Some(pair) = self.exact.get(&name) {
+            return pair;
+        }
+        if let Some((_, parent)) = name.split_once('.') {
+            if let Some(pair) = self.wildcard.get(parent) {
+                return pair;
+            }
+        }
+        &self.default
+    }
+
+    pub fn default_cert(&self) -> &Arc<CertPair> {
+        &self.default
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(cn: &str, sans: &[&str]) -> CertPair {
+        let (cert, key) = self_signed::generate(cn, sans).unwrap();
+        CertPair::new(cert, vec![], key)
+    }
+
+    #[test]
+    fn finds_exact_then_wildcard_then_default() {
+        let default = Arc::new(CertPair::self_signed_default().unwrap());
+        let store = CertStore::new(
+            vec![pair("a", &["a.test"]), pair("w", &["*.w.test"])],
+            default.clone(),
+        );
+        assert_eq!(store.find(Some("A.TEST.")).names, vec!["a.test"]);
+        assert_eq!(store.find(Some("x.w.test")).names, vec!["*.w.test"]);
+        assert!(Arc::ptr_eq(store.find(Some("x.y.w.test")), &default));
+        assert!(Arc::ptr_eq(store.find(None), &default));
+    }
+
+    #[test]
+    fn cn_is_used_when_there_is_no_san() {
+        let p = pair("only-cn.test", &[]);
+        assert_eq!(p.names, vec!["only-cn.test"]);
+    }
+}

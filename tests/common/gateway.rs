@@ -1,0 +1,72 @@
+//! Runs the real `pylon` binary on a config written by the test, and stops it at the end.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A pylon process started from a TOML config in a temporary directory.
+pub struct TestGateway {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    child: Child,
+}
+
+impl TestGateway {
+    /// Writes `config` to `pylon.toml` in a new temp dir and starts pylon on it, waiting until
+    /// every port in `ports` accepts connections.
+    pub async fn start(config: &str, ports: &[u16]) -> TestGateway {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir, config, ports).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir, config: &str, ports: &[u16]) -> TestGateway {
+        let path = dir.path().join("pylon.toml");
+        std::fs::write(&path, config).expect("write config");
+        let child = Command::new(env!("CARGO_BIN_EXE_pylon"))
+            .arg("--config")
+            .arg(&path)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start pylon");
+        let gw = TestGateway {
+            dir,
+            config: path,
+            child,
+        };
+        for port in ports {
+            let up = super::eventually(Duration::from_secs(20), || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", *port)).await.ok().map(|_| ())
+            })
+            .await;
+            assert!(up.is_some(), "pylon did not listen on port {port} within 20 s");
+        }
+        gw
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `pylon` with `args` to completion and returns (exit code, stdout + stderr).
+pub fn run_pylon(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pylon"))
+        .args(args)
+        .output()
+        .expect("run pylon");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}

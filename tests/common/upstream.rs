@@ -1,0 +1,159 @@
+//! A real HTTP/1.1 upstream for tests: echoes what it received, can be slow, and echoes WebSockets.
+
+use futures_util::{SinkExt, StreamExt};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
+
+/// How a test upstream behaves.
+#[derive(Clone, Default)]
+pub struct UpstreamOptions {
+    /// Wait this long before answering.
+    pub delay: Option<Duration>,
+}
+
+/// One request as the upstream saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).count()
+    }
+}
+
+/// An upstream server on 127.0.0.1:<ephemeral>, answering `200` with body `<name> <target>`.
+pub struct TestUpstream {
+    pub name: String,
+    pub port: u16,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestUpstream {
+    pub async fn start(name: &str) -> TestUpstream {
+        Self::start_with(name, UpstreamOptions::default()).await
+    }
+
+    pub async fn start_with(name: &str, opts: UpstreamOptions) -> TestUpstream {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind upstream");
+        let port = listener.local_addr().expect("addr").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (n, s) = (name.to_string(), seen.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (n, s, o) = (n.clone(), s.clone(), opts.clone());
+                tokio::spawn(async move {
+                    let _ = serve(sock, &n, &s, &o).await;
+                });
+            }
+        });
+        TestUpstream {
+            name: name.to_string(),
+            port,
+            seen,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().expect("lock").clone()
+    }
+
+    pub fn last(&self) -> Option<Seen> {
+        self.requests().pop()
+    }
+
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for TestUpstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(sock: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>, opts: &UpstreamOptions) -> std::io::Result<()> {
+    let mut reader = BufReader::new(sock);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let target = parts.next().unwrap_or("").to_string();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).await?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let find = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+        let len: usize = find("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).await?;
+        let upgrade = find("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+        let ws_key = find("sec-websocket-key");
+        seen.lock().expect("lock").push(Seen {
+            method: method.clone(),
+            target: target.clone(),
+            headers: headers.clone(),
+            body,
+        });
+        if let Some(d) = opts.delay {
+            tokio::time::sleep(d).await;
+        }
+        if upgrade {
+            let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(
+                ws_key.unwrap_or_default().as_bytes(),
+            );
+            let resp = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            );
+            reader.get_mut().write_all(resp.as_bytes()).await?;
+            let sock = reader.into_inner();
+            let mut ws = WebSocketStream::from_raw_socket(sock, Role::Server, None).await;
+            while let Some(Ok(msg)) = ws.next().await {
+                if msg.is_text() || msg.is_binary() {
+                    if ws.send(msg).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let body = format!("{name} {target}");
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Upstream: {name}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        reader.get_mut().write_all(resp.as_bytes()).await?;
+    }
+}
