@@ -1,0 +1,12 @@
+//! pylon: an HTTP edge gateway on Pingora with a Traefik v3 configuration model.
+
+#![forbid(unsafe_code)]
+
+pub mod listener;
+pub mod proxy;
+pub mod router;
+pub mod rule;
+pub mod runtime;
+pub mod server;
+pub mod tls;
+pub mod upstream;

@@ -1,0 +1,20 @@
+//! The Traefik v3 rule language: lexing, parsing, validation and evaluation of router rules.
+//!
+//! ```
+//! use pylon::rule;
+//! let expr = rule::parse("Host(`example.com`) && PathPrefix(`/api`)").unwrap();
+//! assert_eq!(expr.to_string(), "Host(`example.com`) && PathPrefix(`/api`)");
+//! ```
+
+pub mod ast;
+pub mod error;
+mod lexer;
+pub mod matcher;
+pub mod parser;
+#[cfg(test)]
+mod tests;
+
+pub use ast::{Expr, Matcher, MATCHER_NAMES};
+pub use error::RuleError;
+pub use matcher::RequestFacts;
+pub use parser::parse;
