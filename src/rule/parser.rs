@@ -288,6 +288,12 @@ impl Parser<'_> {
 
     fn host(&self, arg: &Arg) -> Result<String, RuleError> {
         self.ascii(arg, "Host")?;
+        if let Some(i) = arg.value.find('*') {
+            return Err(self.error(
+                arg.column + 1 + i,
+                "wildcards are not supported in `Host`; use `HostRegexp`",
+            ));
+        }
         let lower = arg.value.to_ascii_lowercase();
         let host = lower.strip_suffix('.').unwrap_or(&lower);
         if host.is_empty() {

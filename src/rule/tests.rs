@@ -260,6 +260,13 @@ fn error_invalid_values() {
     );
     assert_eq!(err("Host(`.`)"), (6, "empty host name in `Host`".into()));
     assert_eq!(
+        err("Host(`*.example.com`)"),
+        (
+            7,
+            "wildcards are not supported in `Host`; use `HostRegexp`".into()
+        )
+    );
+    assert_eq!(
         err("Method(`GE T`)"),
         (8, "invalid HTTP method `GE T`".into())
     );
