@@ -2,6 +2,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod config;
 pub mod listener;
 pub mod proxy;
 pub mod router;

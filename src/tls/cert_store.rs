@@ -112,8 +112,8 @@ fn dns_names(cert: &X509) -> Vec<String> {
         .unwrap_or_default();
     if names.is_empty() {
         if let Some(cn) = cert.subject_name().entries_by_nid(Nid::COMMONNAME).next() {
-            if let Ok(s) = cn.data().as_utf8() {
-                names.push(s.to_string().to_ascii_lowercase());
+            if let Ok(s) = cn.data().to_string() {
+                names.push(s.to_ascii_lowercase());
             }
         }
     }

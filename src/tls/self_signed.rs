@@ -24,12 +24,15 @@ pub fn generate(common_name: &str, dns_names: &[&str]) -> Result<(X509, PKey<Pri
     builder.set_version(2)?;
     let mut serial = BigNum::new()?;
     serial.rand(127, MsbOption::MAYBE_ZERO, false)?;
-    builder.set_serial_number(&serial.to_asn1_integer()?)?;
+    let serial = serial.to_asn1_integer()?;
+    builder.set_serial_number(&serial)?;
     builder.set_subject_name(&name)?;
     builder.set_issuer_name(&name)?;
     builder.set_pubkey(&key)?;
-    builder.set_not_before(&Asn1Time::days_from_now(0)?)?;
-    builder.set_not_after(&Asn1Time::days_from_now(365)?)?;
+    let not_before = Asn1Time::days_from_now(0)?;
+    builder.set_not_before(&not_before)?;
+    let not_after = Asn1Time::days_from_now(365)?;
+    builder.set_not_after(&not_after)?;
     if !dns_names.is_empty() {
         let mut san = SubjectAlternativeName::new();
         for n in dns_names {
@@ -51,6 +54,6 @@ mod tests {
         let (cert, key) = generate(DEFAULT_CERT_NAME, &["a.test"]).unwrap();
         assert!(cert.verify(&key).unwrap());
         let cn = cert.subject_name().entries_by_nid(Nid::COMMONNAME).next().unwrap();
-        assert_eq!(cn.data().as_utf8().unwrap().to_string(), DEFAULT_CERT_NAME);
+        assert_eq!(cn.data().to_string().unwrap(), DEFAULT_CERT_NAME);
     }
 }

@@ -41,6 +41,7 @@ pub struct TestUpstream {
     pub name: String,
     pub port: u16,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -53,9 +54,11 @@ impl TestUpstream {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind upstream");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (n, s) = (name.to_string(), seen.clone());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (n, s, a) = (name.to_string(), seen.clone(), accepted.clone());
         let task = tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
+                a.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let (n, s, o) = (n.clone(), s.clone(), opts.clone());
                 tokio::spawn(async move {
                     let _ = serve(sock, &n, &s, &o).await;
@@ -66,6 +69,7 @@ impl TestUpstream {
             name: name.to_string(),
             port,
             seen,
+            accepted,
             task,
         }
     }
@@ -76,6 +80,11 @@ impl TestUpstream {
 
     pub fn requests(&self) -> Vec<Seen> {
         self.seen.lock().expect("lock").clone()
+    }
+
+    /// How many TCP connections the upstream accepted.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn last(&self) -> Option<Seen> {

@@ -1,0 +1,129 @@
+//! From a config path to a ready-to-run plan: load, validate, compile — all before any socket opens.
+
+use crate::config::{self, ConfigErrors, StaticConfig};
+use crate::runtime::compile::compile;
+use crate::runtime::Store;
+use crate::server::{Listening, StartPlan};
+use crate::tls::{CertPair, CertStore};
+use arc_swap::ArcSwap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A loaded, validated and compiled configuration.
+pub struct Prepared {
+    pub static_config: StaticConfig,
+    pub listening: Vec<Listening>,
+    pub store: Arc<Store>,
+    pub certs: Arc<ArcSwap<CertStore>>,
+    routers: usize,
+    services: usize,
+}
+
+impl Prepared {
+    /// One line for `pylon check`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} entry point(s), {} router(s), {} service(s)",
+            self.listening.len(),
+            self.routers,
+            self.services
+        )
+    }
+
+    pub fn into_plan(self, upgrade: bool, daemon: bool) -> StartPlan {
+        let grace = self.static_config.grace_timeout();
+        StartPlan {
+            listening: self.listening,
+            store: self.store,
+            certs: self.certs,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            grace,
+            upgrade,
+            daemon,
+            upgrade_sock: "/tmp/pylon_upgrade.sock".to_string(),
+            pid_file: "/tmp/pylon.pid".to_string(),
+        }
+    }
+}
+
+fn single(origin: &str, key_path: &str, message: String) -> ConfigErrors {
+    ConfigErrors(vec![config::ConfigError {
+        origin: origin.to_string(),
+        key_path: key_path.to_string(),
+        message,
+        hint: None,
+    }])
+}
+
+/// Loads the static file and the file provider's dynamic config, validates both (every error
+/// collected), then compiles routers, pools, plugins and certificates.
+pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
+    let origin = path.display().to_string();
+    let static_config = config::load_static(path)?;
+    let dynamic = config::load_dynamic_for(&static_config, path)?;
+    config::validate(&static_config, &dynamic, &origin)?;
+
+    let mut entrypoints = Vec::new();
+    let mut tls_default = Vec::new();
+    let mut listening = Vec::new();
+    for (index, (name, ep)) in static_config.entry_points.iter().enumerate() {
+        let entrypoint = Arc::new(static_config.runtime_entrypoint(name, ep, index));
+        tls_default.push(ep.tls_by_default());
+        listening.push(Listening {
+            entrypoint: entrypoint.clone(),
+            binds: ep.bind_addrs(),
+        });
+        entrypoints.push(entrypoint);
+    }
+    let transport = static_config.transport();
+    let snapshot = compile(1, &dynamic, &entrypoints, &tls_default, &transport).map_err(|errs| {
+        ConfigErrors(
+            errs.into_iter()
+                .map(|e| config::ConfigError {
+                    origin: origin.clone(),
+                    key_path: e.key_path,
+                    message: e.message,
+                    hint: None,
+                })
+                .collect(),
+        )
+    })?;
+
+    let mut pairs = Vec::new();
+    for (i, c) in dynamic.tls.certificates.iter().enumerate() {
+        let pair = CertPair::from_files(Path::new(&c.cert_file), Path::new(&c.key_file))
+            .map_err(|e| single(&origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
+        pairs.push(pair);
+    }
+    let default = CertPair::self_signed_default()
+        .map_err(|e| single(&origin, "tls", e.to_string()))?;
+    let certs = Arc::new(ArcSwap::from_pointee(CertStore::new(pairs, Arc::new(default))));
+    Ok(Prepared {
+        routers: dynamic.http.routers.len(),
+        services: dynamic.http.services.len(),
+        static_config,
+        listening,
+        store: Arc::new(Store::new(snapshot)),
+        certs,
+    })
+}
+
+/// `host:port` of the ping entry point, for `pylon healthcheck`.
+pub fn ping_address(path: &Path) -> Option<String> {
+    let static_config = config::load_static(path).ok()?;
+    let name = static_config.ping.as_ref()?.entry_point.clone();
+    let ep = static_config.entry_points.get(&name)?;
+    let bind = ep.bind_addrs().into_iter().next()?;
+    Some(bind.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]"))
+}
+
+/// Sets up `log` output at the configured level (`RUST_LOG` overrides).
+pub fn init_logging(static_config: &StaticConfig) {
+    let level = static_config.log_level_filter();
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(level);
+    if let Ok(spec) = std::env::var("RUST_LOG") {
+        builder.parse_filters(&spec);
+    }
+    let _ = builder.try_init();
+}

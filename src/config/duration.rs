@@ -1,0 +1,106 @@
+//! Durations as Traefik writes them: "10s", "500ms", "1m30s", or a plain number of seconds.
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::time::Duration as StdDuration;
+
+/// A configured duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Duration(pub StdDuration);
+
+impl Duration {
+    pub fn from_secs(s: u64) -> Self {
+        Duration(StdDuration::from_secs(s))
+    }
+    pub fn get(self) -> StdDuration {
+        self.0
+    }
+}
+
+/// Parses "1h2m3s", "500ms", "250us", "10ns", "1.5s" or plain seconds ("30").
+pub fn parse(text: &str) -> Result<StdDuration, String> {
+    let t = text.trim();
+    let bad = || {
+        format!("`{text}` is not a duration: write e.g. \"10s\", \"500ms\", \"1m30s\" or a number of seconds")
+    };
+    if t.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(StdDuration::from_secs(secs));
+    }
+    let mut total = 0f64;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        if num_len == 0 {
+            return Err(bad());
+        }
+        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return Err(bad()),
+        };
+        total += value * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(StdDuration::from_secs_f64(total))
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration such as \"10s\" or \"500ms\", or a number of seconds")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+                u64::try_from(v)
+                    .map(Duration::from_secs)
+                    .map_err(|_| E::custom(format!("`{v}` is not a duration: it must not be negative")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+                Ok(Duration::from_secs(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+                parse(v).map(Duration).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_traefik_forms() {
+        assert_eq!(parse("10s").unwrap(), StdDuration::from_secs(10));
+        assert_eq!(parse("500ms").unwrap(), StdDuration::from_millis(500));
+        assert_eq!(parse("1m30s").unwrap(), StdDuration::from_secs(90));
+        assert_eq!(parse("1h").unwrap(), StdDuration::from_secs(3600));
+        assert_eq!(parse("42").unwrap(), StdDuration::from_secs(42));
+        assert_eq!(parse("1.5s").unwrap(), StdDuration::from_millis(1500));
+    }
+
+    #[test]
+    fn rejects_garbage_with_a_hint() {
+        for bad in ["", "ten", "10x", "s", "-1s", "10 s"] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains("\"500ms\""), "{bad}: {e}");
+        }
+    }
+}

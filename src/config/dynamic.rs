@@ -1,0 +1,297 @@
+//! The dynamic configuration tree (`http.routers`, `http.middlewares`, `http.services`, `tls`):
+//! the ONE model fed by TOML files and, through the same deserializer, by Docker labels.
+
+use super::duration::Duration;
+use super::static_config::ForwardingTimeouts;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DynamicConfig {
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
+    pub tls: TlsConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpConfig {
+    #[serde(default)]
+    pub routers: BTreeMap<String, RouterConfig>,
+    #[serde(default)]
+    pub middlewares: BTreeMap<String, MiddlewareConfig>,
+    #[serde(default)]
+    pub services: BTreeMap<String, ServiceConfig>,
+    #[serde(default)]
+    pub servers_transports: BTreeMap<String, ServersTransportConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RouterConfig {
+    pub rule: String,
+    pub service: Option<String>,
+    #[serde(default)]
+    pub middlewares: Vec<String>,
+    #[serde(default)]
+    pub entry_points: Vec<String>,
+    pub priority: Option<i64>,
+    pub tls: Option<Toggle<RouterTls>>,
+    pub rule_syntax: Option<String>,
+    pub observability: Option<toml::Table>,
+}
+
+impl RouterConfig {
+    /// Whether the router only answers TLS connections.
+    pub fn is_tls(&self) -> bool {
+        self.tls.as_ref().is_some_and(Toggle::enabled)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RouterTls {
+    pub options: Option<String>,
+    pub cert_resolver: Option<String>,
+    pub domains: Option<Vec<toml::Value>>,
+}
+
+/// One middleware: exactly one of the types may be set (checked by validation).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MiddlewareConfig {
+    pub strip_prefix: Option<StripPrefixConfig>,
+    // Traefik middleware types pylon does not implement yet: recognised so the error is clear.
+    pub add_prefix: Option<toml::Value>,
+    pub strip_prefix_regex: Option<toml::Value>,
+    pub replace_path: Option<toml::Value>,
+    pub replace_path_regex: Option<toml::Value>,
+    pub redirect_scheme: Option<toml::Value>,
+    pub redirect_regex: Option<toml::Value>,
+    pub headers: Option<toml::Value>,
+    pub rate_limit: Option<toml::Value>,
+    pub basic_auth: Option<toml::Value>,
+    pub digest_auth: Option<toml::Value>,
+    pub forward_auth: Option<toml::Value>,
+    pub ip_allow_list: Option<toml::Value>,
+    pub in_flight_req: Option<toml::Value>,
+    pub retry: Option<toml::Value>,
+    pub chain: Option<toml::Value>,
+    pub buffering: Option<toml::Value>,
+    pub compress: Option<toml::Value>,
+    pub errors: Option<toml::Value>,
+    pub circuit_breaker: Option<toml::Value>,
+    pub grpc_web: Option<toml::Value>,
+    pub content_type: Option<toml::Value>,
+    #[serde(rename = "passTLSClientCert")]
+    pub pass_tls_client_cert: Option<toml::Value>,
+    pub plugin: Option<toml::Value>,
+}
+
+impl MiddlewareConfig {
+    /// The Traefik names of the types set on this middleware.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let set: [(&'static str, bool); 24] = [
+            ("stripPrefix", self.strip_prefix.is_some()),
+            ("addPrefix", self.add_prefix.is_some()),
+            ("stripPrefixRegex", self.strip_prefix_regex.is_some()),
+            ("replacePath", self.replace_path.is_some()),
+            ("replacePathRegex", self.replace_path_regex.is_some()),
+            ("redirectScheme", self.redirect_scheme.is_some()),
+            ("redirectRegex", self.redirect_regex.is_some()),
+            ("headers", self.headers.is_some()),
+            ("rateLimit", self.rate_limit.is_some()),
+            ("basicAuth", self.basic_auth.is_some()),
+            ("digestAuth", self.digest_auth.is_some()),
+            ("forwardAuth", self.forward_auth.is_some()),
+            ("ipAllowList", self.ip_allow_list.is_some()),
+            ("inFlightReq", self.in_flight_req.is_some()),
+            ("retry", self.retry.is_some()),
+            ("chain", self.chain.is_some()),
+            ("buffering", self.buffering.is_some()),
+            ("compress", self.compress.is_some()),
+            ("errors", self.errors.is_some()),
+            ("circuitBreaker", self.circuit_breaker.is_some()),
+            ("grpcWeb", self.grpc_web.is_some()),
+            ("contentType", self.content_type.is_some()),
+            ("passTLSClientCert", self.pass_tls_client_cert.is_some()),
+            ("plugin", self.plugin.is_some()),
+        ];
+        set.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StripPrefixConfig {
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Deprecated in Traefik; accepted and ignored.
+    pub force_slash: Option<bool>,
+}
+
+/// One service: exactly one of the kinds may be set (checked by validation).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceConfig {
+    pub load_balancer: Option<LoadBalancerConfig>,
+    pub weighted: Option<toml::Value>,
+    pub mirroring: Option<toml::Value>,
+    pub failover: Option<toml::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoadBalancerConfig {
+    #[serde(default)]
+    pub servers: Vec<ServerConfig>,
+    /// Label form: `loadbalancer.server.port` / `.url` / `.scheme` (used by the Docker provider).
+    pub server: Option<ServerConfig>,
+    pub pass_host_header: Option<bool>,
+    pub servers_transport: Option<String>,
+    pub response_forwarding: Option<toml::Table>,
+    pub sticky: Option<StickyConfig>,
+    pub health_check: Option<HealthCheckConfig>,
+    pub passive_health_check: Option<toml::Table>,
+    pub strategy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServerConfig {
+    #[serde(default)]
+    pub url: String,
+    pub weight: Option<u32>,
+    pub port: Option<u16>,
+    pub scheme: Option<String>,
+    pub preserve_path: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StickyConfig {
+    pub cookie: Option<Toggle<StickyCookie>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StickyCookie {
+    pub name: Option<String>,
+    pub secure: Option<bool>,
+    pub http_only: Option<bool>,
+    pub same_site: Option<String>,
+    pub max_age: Option<i64>,
+    pub path: Option<String>,
+    pub domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HealthCheckConfig {
+    pub path: Option<String>,
+    pub scheme: Option<String>,
+    pub hostname: Option<String>,
+    pub port: Option<u16>,
+    pub method: Option<String>,
+    pub status: Option<u16>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub interval: Option<Duration>,
+    pub unhealthy_interval: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub follow_redirects: Option<bool>,
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServersTransportConfig {
+    pub forwarding_timeouts: Option<ForwardingTimeouts>,
+    pub max_idle_conns_per_host: Option<i64>,
+    pub insecure_skip_verify: Option<bool>,
+    pub server_name: Option<String>,
+    #[serde(rename = "rootCAs")]
+    pub root_cas: Option<Vec<String>>,
+    pub disable_http2: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsConfig {
+    #[serde(default)]
+    pub certificates: Vec<CertificateConfig>,
+    #[serde(default)]
+    pub options: BTreeMap<String, toml::Table>,
+    #[serde(default)]
+    pub stores: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CertificateConfig {
+    pub cert_file: String,
+    pub key_file: String,
+    #[serde(default)]
+    pub stores: Vec<String>,
+}
+
+/// A section that may be written as `true`/`false` or as a table of options
+/// (e.g. `tls = true`, `sticky.cookie = true`, or `[...sticky.cookie] name = "x"`).
+#[derive(Debug, Clone)]
+pub enum Toggle<T> {
+    Flag(bool),
+    Options(T),
+}
+
+impl<T> Toggle<T> {
+    pub fn enabled(&self) -> bool {
+        !matches!(self, Toggle::Flag(false))
+    }
+    pub fn options(&self) -> Option<&T> {
+        match self {
+            Toggle::Options(t) => Some(t),
+            Toggle::Flag(_) => None,
+        }
+    }
+}
+
+/// The field names of a Toggle's table form, so its keys match case-insensitively.
+pub trait Fields {
+    const FIELDS: &'static [&'static str];
+}
+impl Fields for RouterTls {
+    const FIELDS: &'static [&'static str] = &["options", "certResolver", "domains"];
+}
+impl Fields for StickyCookie {
+    const FIELDS: &'static [&'static str] =
+        &["name", "secure", "httpOnly", "sameSite", "maxAge", "path", "domain"];
+}
+
+impl<'de, T: Deserialize<'de> + Fields> Deserialize<'de> for Toggle<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Toggle<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true, false or a table of options")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Toggle<T>, E> {
+                Ok(Toggle::Flag(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Toggle<T>, E> {
+                match v.to_ascii_lowercase().as_str() {
+                    "true" => Ok(Toggle::Flag(true)),
+                    "false" => Ok(Toggle::Flag(false)),
+                    _ => Err(E::custom(format!("expected true, false or a table, found `{v}`"))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Toggle<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Toggle::Options)
+            }
+        }
+        d.deserialize_struct("Toggle", T::FIELDS, V(PhantomData))
+    }
+}

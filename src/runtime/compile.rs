@@ -1,0 +1,151 @@
+//! Compiles a validated dynamic config into a Snapshot: routers per entry point, pools, chains.
+//!
+//! Services and middlewares are built once per config and shared (by `Arc`) by every router
+//! naming them, so a middleware's state (e.g. a rate-limit bucket) is per instance, not per router.
+
+use super::{EntryPoint, Route, RouteTable, Snapshot};
+use crate::config::dynamic::{DynamicConfig, MiddlewareConfig, ServiceConfig};
+use crate::router::{RouteSpec, Router};
+use crate::upstream::{Pool, Server, Transport};
+use pylon_plugins::{Plugin, StripPrefix};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Why a (validated) config could not be compiled; validation should have caught these.
+#[derive(Debug, thiserror::Error)]
+#[error("{key_path}: {message}")]
+pub struct CompileError {
+    pub key_path: String,
+    pub message: String,
+}
+
+fn err(key_path: impl Into<String>, message: impl Into<String>) -> CompileError {
+    CompileError {
+        key_path: key_path.into(),
+        message: message.into(),
+    }
+}
+
+/// Strips a `@provider` suffix; pylon's file provider namespace is the only one for now.
+fn local_name(name: &str) -> &str {
+    name.split_once('@').map_or(name, |(n, _)| n)
+}
+
+/// Builds the Snapshot for `dynamic` over the given entry points.
+pub fn compile(
+    version: u64,
+    dynamic: &DynamicConfig,
+    entrypoints: &[Arc<EntryPoint>],
+    tls_by_default: &[bool],
+    transport: &Transport,
+) -> Result<Snapshot, Vec<CompileError>> {
+    let mut errors = Vec::new();
+    let mut pools: HashMap<&str, Arc<Pool>> = HashMap::new();
+    for (name, service) in &dynamic.http.services {
+        let transport = service
+            .load_balancer
+            .as_ref()
+            .and_then(|lb| lb.servers_transport.as_ref())
+            .and_then(|t| dynamic.http.servers_transports.get(t))
+            .and_then(|t| t.forwarding_timeouts.as_ref())
+            .map_or_else(|| transport.clone(), |ft| ft.apply(transport));
+        match build_pool(name, service, &transport) {
+            Ok(pool) => {
+                pools.insert(name.as_str(), Arc::new(pool));
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut plugins: HashMap<&str, Arc<dyn Plugin>> = HashMap::new();
+    for (name, mw) in &dynamic.http.middlewares {
+        match build_plugin(name, mw) {
+            Ok(p) => {
+                plugins.insert(name.as_str(), p);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut specs: Vec<(Vec<RouteSpec<Arc<Route>>>, Vec<RouteSpec<Arc<Route>>>)> =
+        entrypoints.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    for (name, router) in &dynamic.http.routers {
+        let path = format!("http.routers.{name}");
+        let expr = match crate::rule::parse(&router.rule) {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(err(format!("{path}.rule"), e.to_string()));
+                continue;
+            }
+        };
+        let service_name = router.service.as_deref().unwrap_or("");
+        let Some(pool) = pools.get(local_name(service_name)).cloned() else {
+            errors.push(err(format!("{path}.service"), format!("service `{service_name}` does not exist")));
+            continue;
+        };
+        let mut chain: Vec<Arc<dyn Plugin>> = Vec::new();
+        for mw in &router.middlewares {
+            match plugins.get(local_name(mw)) {
+                Some(p) => chain.push(p.clone()),
+                None => errors.push(err(format!("{path}.middlewares"), format!("middleware `{mw}` does not exist"))),
+            }
+        }
+        let route = Arc::new(Route {
+            name: Arc::from(format!("{name}@file")),
+            service: Arc::from(format!("{}@file", local_name(service_name))),
+            pool,
+            chain: chain.into(),
+        });
+        for ep in entrypoints {
+            let bound = router.entry_points.is_empty() || router.entry_points.iter().any(|e| e == &ep.name);
+            if !bound {
+                continue;
+            }
+            let tls = router.is_tls() || tls_by_default.get(ep.index).copied().unwrap_or(false);
+            let spec = RouteSpec {
+                name: name.clone(),
+                rule: expr.clone(),
+                rule_len: router.rule.chars().count(),
+                priority: router.priority,
+                value: route.clone(),
+            };
+            let (plain, secure) = &mut specs[ep.index];
+            if tls {
+                secure.push(spec);
+            } else {
+                plain.push(spec);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let tables = specs
+        .into_iter()
+        .map(|(plain, tls)| RouteTable {
+            plain: Router::build(plain),
+            tls: Router::build(tls),
+        })
+        .collect();
+    Ok(Snapshot { version, tables })
+}
+
+fn build_pool(name: &str, service: &ServiceConfig, transport: &Transport) -> Result<Pool, CompileError> {
+    let path = format!("http.services.{name}");
+    let Some(lb) = &service.load_balancer else {
+        return Err(err(path, "only `loadBalancer` services are supported yet"));
+    };
+    let mut servers = Vec::with_capacity(lb.servers.len());
+    for (i, s) in lb.servers.iter().enumerate() {
+        let server = Server::parse(&s.url, s.weight.unwrap_or(1))
+            .map_err(|e| err(format!("{path}.loadBalancer.servers[{i}].url"), e.to_string()))?;
+        servers.push(server);
+    }
+    Ok(Pool::new(servers, lb.pass_host_header.unwrap_or(true), transport.clone()))
+}
+
+fn build_plugin(name: &str, mw: &MiddlewareConfig) -> Result<Arc<dyn Plugin>, CompileError> {
+    let path = format!("http.middlewares.{name}");
+    match &mw.strip_prefix {
+        Some(sp) => Ok(Arc::new(StripPrefix::new(sp.prefixes.clone()))),
+        None => Err(err(path, "this middleware type is not supported yet")),
+    }
+}
