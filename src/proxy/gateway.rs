@@ -126,7 +126,12 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
-        if let Some(rejection) = check_request(session.req_header(), self.entrypoint.max_header_bytes) {
+        let raw_head = match session.as_downstream() {
+            pingora::protocols::http::ServerSession::H1(h1) => Some(h1.get_headers_raw_bytes()),
+            _ => None,
+        };
+        let rejection = check_request(session.req_header(), raw_head.as_deref(), self.entrypoint.max_header_bytes);
+        if let Some(rejection) = rejection {
             if rejection.close {
                 session.set_keepalive(None);
             }
@@ -276,6 +281,8 @@ impl ProxyHttp for Gateway {
                 ErrorSource::Internal | ErrorSource::Unset => (500, "Internal Server Error"),
             },
         };
+        // The connection is not reused after a failed proxy attempt: say so in the response.
+        session.set_keepalive(None);
         if let Ok(code) = StatusCode::from_u16(status) {
             if let Err(err) = respond::text(session, code, body).await {
                 log::debug!("could not send the {status} error response: {err}");
