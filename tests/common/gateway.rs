@@ -22,11 +22,14 @@ impl TestGateway {
     pub async fn start_in(dir: tempfile::TempDir, config: &str, ports: &[u16]) -> TestGateway {
         let path = dir.path().join("pylon.toml");
         std::fs::write(&path, config).expect("write config");
+        let log = std::fs::File::create(dir.path().join("pylon.log")).expect("create log file");
         let child = Command::new(env!("CARGO_BIN_EXE_pylon"))
             .arg("--config")
             .arg(&path)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log handle"))
+            .stderr(log)
             .spawn()
             .expect("start pylon");
         let gw = TestGateway {
@@ -42,6 +45,11 @@ impl TestGateway {
             assert!(up.is_some(), "pylon did not listen on port {port} within 20 s");
         }
         gw
+    }
+
+    /// Everything pylon printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("pylon.log")).unwrap_or_default()
     }
 
     pub fn dir(&self) -> &Path {
