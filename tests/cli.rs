@@ -1,0 +1,96 @@
+//! The command line: `check` lists every error and exits 2; a bad config never starts listening;
+//! the shipped config is valid and serves.
+
+mod common;
+
+use common::gateway::run_pylon;
+use common::{client, free_port, TestGateway, TestUpstream};
+use std::time::Duration;
+
+#[test]
+fn check_accepts_the_shipped_and_the_musicshare_configs() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (code, out) = run_pylon(&["check", "--config", &format!("{root}/conf/pylon.toml")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("configuration OK"), "{out}");
+    let (code, out) = run_pylon(&["check", "--config", &format!("{root}/../shared/compat/musicshare/traefik.toml")]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn check_lists_every_error_with_key_paths_and_the_rule_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        r#"
+[entryPoints.web]
+address = ":8000"
+[http.routers.a]
+rule = "PathPrefix(`/api`) && Hots(`x`)"
+service = "missing"
+[http.services.s.loadBalancer]
+servers = [{ url = "ftp://x" }]
+"#,
+    )
+    .unwrap();
+    let (code, out) = run_pylon(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("http.routers.a.rule"), "{out}");
+    assert!(out.contains("PathPrefix(`/api`) && Hots(`x`)\n"), "{out}");
+    assert!(out.contains(&format!("{}^", " ".repeat(24))), "caret under column 23:\n{out}");
+    assert!(out.contains("http.routers.a.service: service `missing` does not exist"), "{out}");
+    assert!(out.contains("http.services.s.loadBalancer.servers[0].url"), "{out}");
+    assert!(out.contains("3 error(s)"), "{out}");
+}
+
+#[tokio::test]
+async fn an_invalid_config_exits_2_with_nothing_listening() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        format!("[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n[http.routers.r]\nrule = \"Path(`/x`\"\nservice = \"s\"\n"),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pylon"))
+        .args(["--config", path.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = common::eventually(Duration::from_secs(10), || {
+        let s = child.try_wait().ok().flatten();
+        async move { s }
+    })
+    .await
+    .expect("pylon should exit on a bad config");
+    assert_eq!(status.code(), Some(2));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[tokio::test]
+async fn the_config_path_comes_from_pylon_config_env_and_healthcheck_uses_ping() {
+    let up = TestUpstream::start("demo").await;
+    let port = free_port();
+    let config = format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n[ping]\nentryPoint = \"web\"\n[http.routers.r]\nrule = \"PathPrefix(`/`)\"\nservice = \"s\"\n[http.services.s.loadBalancer]\nservers = [{{ url = \"{}\" }}]\n",
+        up.url()
+    );
+    let gw = TestGateway::start(&config, &[port]).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pylon"))
+        .arg("healthcheck")
+        .env("PYLON_CONFIG", &gw.config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = client().get(format!("http://127.0.0.1:{port}/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let (code, out) = run_pylon(&["version"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(env!("CARGO_PKG_VERSION")));
+}
