@@ -32,18 +32,31 @@ impl Prepared {
 
     pub fn into_plan(self, upgrade: bool, daemon: bool) -> StartPlan {
         let grace = self.static_config.grace_timeout();
+        let accept_grace = accept_grace_timeout(&self.static_config);
         StartPlan {
             listening: self.listening,
             store: self.store,
             certs: self.certs,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             grace,
+            accept_grace,
             upgrade,
             daemon,
             upgrade_sock: "/tmp/pylon_upgrade.sock".to_string(),
             pid_file: "/tmp/pylon.pid".to_string(),
         }
     }
+}
+
+/// The longest `lifeCycle.requestAcceptGraceTimeout` of the entry points (default 0, as Traefik).
+fn accept_grace_timeout(static_config: &StaticConfig) -> std::time::Duration {
+    static_config
+        .entry_points
+        .values()
+        .filter_map(|e| e.transport.as_ref()?.life_cycle.as_ref()?.request_accept_grace_timeout)
+        .map(|d| d.get())
+        .max()
+        .unwrap_or_default()
 }
 
 fn single(origin: &str, key_path: &str, message: String) -> ConfigErrors {

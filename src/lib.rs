@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod config;
+pub mod lifecycle;
 pub mod listener;
 pub mod proxy;
 pub mod router;

@@ -1,12 +1,13 @@
 //! Starts Pingora: one listening service per entry point, all sharing the Snapshot store.
 
+use crate::lifecycle::{Lifecycle, Signals};
 use crate::listener::EntryPointApp;
 use crate::proxy::Gateway;
 use crate::runtime::{EntryPoint, Store};
 use crate::tls::{CertStore, TlsTerminator};
 use arc_swap::ArcSwap;
 use pingora::server::configuration::{Opt, ServerConf};
-use pingora::server::Server;
+use pingora::server::{RunArgs, Server};
 use pingora::services::listening::Service;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct StartPlan {
     pub threads: usize,
     /// How long in-flight requests get after SIGTERM.
     pub grace: Duration,
+    /// How long requests are still accepted after SIGTERM (while /ping answers 503).
+    pub accept_grace: Duration,
     /// Take the listening sockets over from a running pylon (zero-downtime upgrade).
     pub upgrade: bool,
     pub daemon: bool,
@@ -42,8 +45,10 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
     };
     let conf = ServerConf {
         threads: plan.threads,
-        grace_period_seconds: Some(0),
-        graceful_shutdown_timeout_seconds: Some(plan.grace.as_secs().max(1)),
+        // SIGTERM: listeners close at once, in-flight requests get `graceTimeOut`, then the
+        // runtimes get one more second to wind down.
+        grace_period_seconds: Some(plan.grace.as_secs()),
+        graceful_shutdown_timeout_seconds: Some(1),
         upgrade_sock: plan.upgrade_sock.clone(),
         pid_file: plan.pid_file.clone(),
         ..ServerConf::default()
@@ -53,9 +58,10 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
     let tls = TlsTerminator::new(plan.certs.clone(), Duration::from_secs(10))
         .map_err(|e| format!("cannot set up TLS: {e}"))?;
     let tls = Arc::new(tls);
+    let lifecycle = Arc::new(Lifecycle::default());
     for listening in plan.listening {
         let name = listening.entrypoint.name.clone();
-        let gateway = Gateway::new(listening.entrypoint, plan.store.clone());
+        let gateway = Gateway::new(listening.entrypoint, plan.store.clone(), lifecycle.clone());
         let proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
         let app = EntryPointApp::new(proxy, tls.clone());
         let mut service = Service::new(format!("entrypoint {name}"), app);
@@ -65,5 +71,11 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         service.threads = Some(plan.threads);
         server.add_service(service);
     }
-    server.run_forever()
+    server.run(RunArgs {
+        shutdown_signal: Box::new(Signals {
+            lifecycle,
+            accept_grace: plan.accept_grace,
+        }),
+    });
+    std::process::exit(0)
 }

@@ -8,6 +8,7 @@ use super::checks::check_request;
 use super::ctx::RequestCtx;
 use super::forwarded::{self, Forwarding};
 use super::respond;
+use crate::lifecycle::Lifecycle;
 use crate::rule::RequestFacts;
 use crate::runtime::entrypoint::canonical_ip;
 use crate::runtime::{EntryPoint, Store};
@@ -26,11 +27,16 @@ use std::sync::Arc;
 pub struct Gateway {
     pub entrypoint: Arc<EntryPoint>,
     pub store: Arc<Store>,
+    pub lifecycle: Arc<Lifecycle>,
 }
 
 impl Gateway {
-    pub fn new(entrypoint: Arc<EntryPoint>, store: Arc<Store>) -> Self {
-        Gateway { entrypoint, store }
+    pub fn new(entrypoint: Arc<EntryPoint>, store: Arc<Store>, lifecycle: Arc<Lifecycle>) -> Self {
+        Gateway {
+            entrypoint,
+            store,
+            lifecycle,
+        }
     }
 
     /// Answers `/ping` (200 `OK`, 503 while shutting down). Returns whether it answered.
@@ -42,7 +48,7 @@ impl Gateway {
         if !is_ping {
             return Ok(false);
         }
-        if session.is_process_shutting_down() {
+        if self.lifecycle.is_draining() || session.is_process_shutting_down() {
             respond::text(session, StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").await?;
         } else {
             respond::text(session, StatusCode::OK, "OK").await?;
