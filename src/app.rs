@@ -53,7 +53,13 @@ fn accept_grace_timeout(static_config: &StaticConfig) -> std::time::Duration {
     static_config
         .entry_points
         .values()
-        .filter_map(|e| e.transport.as_ref()?.life_cycle.as_ref()?.request_accept_grace_timeout)
+        .filter_map(|e| {
+            e.transport
+                .as_ref()?
+                .life_cycle
+                .as_ref()?
+                .request_accept_grace_timeout
+        })
         .map(|d| d.get())
         .max()
         .unwrap_or_default()
@@ -89,18 +95,19 @@ pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
         entrypoints.push(entrypoint);
     }
     let transport = static_config.transport();
-    let snapshot = compile(1, &dynamic, &entrypoints, &tls_default, &transport).map_err(|errs| {
-        ConfigErrors(
-            errs.into_iter()
-                .map(|e| config::ConfigError {
-                    origin: origin.clone(),
-                    key_path: e.key_path,
-                    message: e.message,
-                    hint: None,
-                })
-                .collect(),
-        )
-    })?;
+    let snapshot =
+        compile(1, &dynamic, &entrypoints, &tls_default, &transport).map_err(|errs| {
+            ConfigErrors(
+                errs.into_iter()
+                    .map(|e| config::ConfigError {
+                        origin: origin.clone(),
+                        key_path: e.key_path,
+                        message: e.message,
+                        hint: None,
+                    })
+                    .collect(),
+            )
+        })?;
 
     let mut pairs = Vec::new();
     for (i, c) in dynamic.tls.certificates.iter().enumerate() {
@@ -108,9 +115,12 @@ pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
             .map_err(|e| single(&origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
         pairs.push(pair);
     }
-    let default = CertPair::self_signed_default()
-        .map_err(|e| single(&origin, "tls", e.to_string()))?;
-    let certs = Arc::new(ArcSwap::from_pointee(CertStore::new(pairs, Arc::new(default))));
+    let default =
+        CertPair::self_signed_default().map_err(|e| single(&origin, "tls", e.to_string()))?;
+    let certs = Arc::new(ArcSwap::from_pointee(CertStore::new(
+        pairs,
+        Arc::new(default),
+    )));
     Ok(Prepared {
         routers: dynamic.http.routers.len(),
         services: dynamic.http.services.len(),
@@ -127,7 +137,10 @@ pub fn ping_address(path: &Path) -> Option<String> {
     let name = static_config.ping.as_ref()?.entry_point.clone();
     let ep = static_config.entry_points.get(&name)?;
     let bind = ep.bind_addrs().into_iter().next()?;
-    Some(bind.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]"))
+    Some(
+        bind.replace("0.0.0.0", "127.0.0.1")
+            .replace("[::]", "[::1]"),
+    )
 }
 
 /// Sets up `log` output at the configured level (`RUST_LOG` overrides).

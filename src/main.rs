@@ -9,10 +9,20 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser, Debug)]
-#[command(name = "pylon", version, about = "An HTTP edge gateway on Pingora, configured like Traefik v3")]
+#[command(
+    name = "pylon",
+    version,
+    about = "An HTTP edge gateway on Pingora, configured like Traefik v3"
+)]
 struct Cli {
     /// The static configuration file.
-    #[arg(long, short = 'c', env = "PYLON_CONFIG", default_value = "conf/pylon.toml", global = true)]
+    #[arg(
+        long,
+        short = 'c',
+        env = "PYLON_CONFIG",
+        default_value = "conf/pylon.toml",
+        global = true
+    )]
     config: PathBuf,
 
     /// Take the listening sockets over from a running pylon (zero-downtime binary upgrade).
@@ -52,7 +62,11 @@ fn main() -> ExitCode {
         }
         Command::Check => match pylon::app::prepare(&cli.config) {
             Ok(prepared) => {
-                println!("{}: configuration OK ({})", cli.config.display(), prepared.summary());
+                println!(
+                    "{}: configuration OK ({})",
+                    cli.config.display(),
+                    prepared.summary()
+                );
                 ExitCode::SUCCESS
             }
             Err(errors) => {
@@ -77,7 +91,11 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(p) => p,
         Err(errors) => {
             eprintln!("{errors}");
-            eprintln!("pylon: not starting: {} configuration error(s) in {}", errors.len(), cli.config.display());
+            eprintln!(
+                "pylon: not starting: {} configuration error(s) in {}",
+                errors.len(),
+                cli.config.display()
+            );
             return ExitCode::from(2);
         }
     };
@@ -104,12 +122,20 @@ fn healthcheck(config: &std::path::Path, url: Option<&str>) -> Result<()> {
             .to_string(),
         None => pylon::app::ping_address(config).context("cannot find the ping entry point")?,
     };
-    let mut stream = std::net::TcpStream::connect(&addr).with_context(|| format!("connect to {addr}"))?;
+    let mut stream =
+        std::net::TcpStream::connect(&addr).with_context(|| format!("connect to {addr}"))?;
     stream.set_read_timeout(Some(std::time::Duration::from_secs(3)))?;
-    write!(stream, "GET /ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET /ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let status = response.split_whitespace().nth(1).unwrap_or("");
-    anyhow::ensure!(status == "200", "ping answered `{}`", response.lines().next().unwrap_or(""));
+    anyhow::ensure!(
+        status == "200",
+        "ping answered `{}`",
+        response.lines().next().unwrap_or("")
+    );
     Ok(())
 }

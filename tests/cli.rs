@@ -13,7 +13,11 @@ fn check_accepts_the_shipped_and_the_musicshare_configs() {
     let (code, out) = run_pylon(&["check", "--config", &format!("{root}/conf/pylon.toml")]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("configuration OK"), "{out}");
-    let (code, out) = run_pylon(&["check", "--config", &format!("{root}/../shared/compat/musicshare/traefik.toml")]);
+    let (code, out) = run_pylon(&[
+        "check",
+        "--config",
+        &format!("{root}/../shared/compat/musicshare/traefik.toml"),
+    ]);
     assert_eq!(code, 0, "{out}");
 }
 
@@ -38,9 +42,18 @@ servers = [{ url = "ftp://x" }]
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("http.routers.a.rule"), "{out}");
     assert!(out.contains("PathPrefix(`/api`) && Hots(`x`)\n"), "{out}");
-    assert!(out.contains(&format!("{}^", " ".repeat(24))), "caret under column 23:\n{out}");
-    assert!(out.contains("http.routers.a.service: service `missing` does not exist"), "{out}");
-    assert!(out.contains("http.services.s.loadBalancer.servers[0].url"), "{out}");
+    assert!(
+        out.contains(&format!("{}^", " ".repeat(24))),
+        "caret under column 23:\n{out}"
+    );
+    assert!(
+        out.contains("http.routers.a.service: service `missing` does not exist"),
+        "{out}"
+    );
+    assert!(
+        out.contains("http.services.s.loadBalancer.servers[0].url"),
+        "{out}"
+    );
     assert!(out.contains("3 error(s)"), "{out}");
 }
 
@@ -83,8 +96,16 @@ async fn the_config_path_comes_from_pylon_config_env_and_healthcheck_uses_ping()
         .env("PYLON_CONFIG", &gw.config)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r = client().get(format!("http://127.0.0.1:{port}/")).send().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = client()
+        .get(format!("http://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 

@@ -84,13 +84,24 @@ keyFile = "{b_key}"
         .http2_prior_knowledge()
         .build()
         .unwrap();
-    let r = c.get(format!("https://127.0.0.1:{port}/h2")).send().await.unwrap();
+    let r = c
+        .get(format!("https://127.0.0.1:{port}/h2"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.version(), reqwest::Version::HTTP_2);
     assert_eq!(r.status(), 200);
-    assert_eq!(up.last().unwrap().header("x-forwarded-proto"), Some("https"));
+    assert_eq!(
+        up.last().unwrap().header("x-forwarded-proto"),
+        Some("https")
+    );
 
     // the TLS router does not answer plain HTTP on the same port
-    let r = client().get(format!("http://127.0.0.1:{port}/plain")).send().await.unwrap();
+    let r = client()
+        .get(format!("http://127.0.0.1:{port}/plain"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -122,9 +133,17 @@ servers = [{{ url = "{}" }}]
     );
     let _gw = TestGateway::start(&config, &[port]).await;
     let c = client();
-    let r = c.get(format!("http://127.0.0.1:{port}/")).send().await.unwrap();
+    let r = c
+        .get(format!("http://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-upstream"], "plain");
-    let r = c.get(format!("https://127.0.0.1:{port}/")).send().await.unwrap();
+    let r = c
+        .get(format!("https://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-upstream"], "secure");
 }
 
@@ -159,23 +178,54 @@ servers = [{{ url = "{}" }}]
     );
     let _gw = TestGateway::start(&config, &[web, websecure]).await;
     let c = client();
-    let r = c.get(format!("http://localhost:{web}/a/b?c=d")).send().await.unwrap();
-    assert_eq!(r.status(), 301, "Traefik's entry point redirection is permanent by default");
-    assert_eq!(r.headers()["location"], format!("https://localhost:{websecure}/a/b?c=d"));
-    let r = c.post(format!("http://localhost:{web}/form")).send().await.unwrap();
+    let r = c
+        .get(format!("http://localhost:{web}/a/b?c=d"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        301,
+        "Traefik's entry point redirection is permanent by default"
+    );
+    assert_eq!(
+        r.headers()["location"],
+        format!("https://localhost:{websecure}/a/b?c=d")
+    );
+    let r = c
+        .post(format!("http://localhost:{web}/form"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 308);
 
-    let r = c.get(format!("http://127.0.0.1:{web}/ping")).send().await.unwrap();
+    let r = c
+        .get(format!("http://127.0.0.1:{web}/ping"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), "OK");
 
     // routers are bound to their entry points: the app router is not on `web` even over TLS
-    let r = c.get(format!("https://127.0.0.1:{web}/x")).send().await.unwrap();
+    let r = c
+        .get(format!("https://127.0.0.1:{web}/x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = c.get(format!("https://127.0.0.1:{websecure}/x")).send().await.unwrap();
+    let r = c
+        .get(format!("https://127.0.0.1:{websecure}/x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-upstream"], "app");
     // ping is only on its entry point
-    let r = c.get(format!("https://127.0.0.1:{websecure}/ping")).send().await.unwrap();
+    let r = c
+        .get(format!("https://127.0.0.1:{websecure}/ping"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-upstream"], "app");
 }
 
@@ -199,8 +249,22 @@ servers = [{{ url = "{}" }}]
     );
     let _gw = TestGateway::start(&config, &[port]).await;
     let c = client();
-    assert_eq!(c.get(format!("https://127.0.0.1:{port}/")).send().await.unwrap().status(), 200);
-    assert_eq!(c.get(format!("http://127.0.0.1:{port}/")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        c.get(format!("https://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]

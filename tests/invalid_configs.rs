@@ -31,7 +31,10 @@ const CASES: &[(&str, &[&str])] = &[
 
 #[test]
 fn every_invalid_fixture_is_refused_with_its_expected_error() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/invalid-configs");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/invalid-configs"
+    );
     let mut failures = Vec::new();
     for (name, expected) in CASES {
         let path = format!("{dir}/{name}.toml");
@@ -50,12 +53,18 @@ fn every_invalid_fixture_is_refused_with_its_expected_error() {
 
 #[test]
 fn every_fixture_file_has_a_case() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/invalid-configs");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/invalid-configs"
+    );
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
-            assert!(CASES.iter().any(|(n, _)| *n == stem), "fixture {stem} has no expected error");
+            assert!(
+                CASES.iter().any(|(n, _)| *n == stem),
+                "fixture {stem} has no expected error"
+            );
         }
     }
 }
@@ -71,7 +80,13 @@ fn several_semantic_errors_in_one_file_are_all_reported() {
     .unwrap();
     let (code, out) = run_pylon(&["check", "--config", path.to_str().unwrap()]);
     assert_eq!(code, 2);
-    for want in ["ping.entryPoint", "http.routers.a.service", "http.routers.b.rule", "http.routers.b.service", "4 error(s)"] {
+    for want in [
+        "ping.entryPoint",
+        "http.routers.a.service",
+        "http.routers.b.rule",
+        "http.routers.b.service",
+        "4 error(s)",
+    ] {
         assert!(out.contains(want), "lacks {want}:\n{out}");
     }
 }

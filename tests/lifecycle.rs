@@ -27,7 +27,9 @@ async fn sigterm_turns_ping_to_503_and_exits_zero_after_the_grace_period() {
         "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n[entryPoints.web.transport.lifeCycle]\ngraceTimeOut = \"2s\"\nrequestAcceptGraceTimeout = \"1s\"\n[ping]\nentryPoint = \"web\"\n"
     );
     let mut gw = TestGateway::start(&config, &[port]).await;
-    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
     let first = get_ping(&mut conn).await;
     assert!(first.starts_with("HTTP/1.1 200"), "{first}");
 
@@ -41,14 +43,23 @@ async fn sigterm_turns_ping_to_503_and_exits_zero_after_the_grace_period() {
     // within requestAcceptGraceTimeout: still accepting, but ping says "take me out"
     let during = get_ping(&mut conn).await;
     assert!(during.starts_with("HTTP/1.1 503"), "{during}");
-    let mut fresh = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut fresh = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
     let fresh_ping = get_ping(&mut fresh).await;
     assert!(fresh_ping.starts_with("HTTP/1.1 503"), "{fresh_ping}");
     // after it: the listener is closed
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err());
 
-    let code = gw.wait_exit(Duration::from_secs(10)).expect("pylon exits after SIGTERM");
+    let code = gw
+        .wait_exit(Duration::from_secs(10))
+        .expect("pylon exits after SIGTERM");
     assert_eq!(code, Some(0));
-    assert!(started.elapsed() >= Duration::from_secs(2), "in-flight work gets graceTimeOut");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "in-flight work gets graceTimeOut"
+    );
 }

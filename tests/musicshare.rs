@@ -13,19 +13,37 @@ fn static_config(web: u16, websecure: u16) -> String {
     .expect("the MusicShare fixture is in ../shared/compat/musicshare");
     // Same keys, ports remapped to free loopback ports, file provider instead of Docker.
     original
-        .replace("address = \":80\"", &format!("address = \"127.0.0.1:{web}\""))
-        .replace("address = \":443\"", &format!("address = \"127.0.0.1:{websecure}\""))
-        .replace("[providers.docker]", "[providers.file]\nfilename = \"dynamic.toml\"\n[providers.docker]")
+        .replace(
+            "address = \":80\"",
+            &format!("address = \"127.0.0.1:{web}\""),
+        )
+        .replace(
+            "address = \":443\"",
+            &format!("address = \"127.0.0.1:{websecure}\""),
+        )
+        .replace(
+            "[providers.docker]",
+            "[providers.file]\nfilename = \"dynamic.toml\"\n[providers.docker]",
+        )
 }
 
 /// The compose labels of docker-compose.yml as the equivalent TOML (mixed key case kept).
 fn dynamic_config(ports: &[(&str, u16)]) -> String {
     let url = |svc: &str| {
-        let port = ports.iter().find(|(n, _)| *n == svc).map(|(_, p)| *p).unwrap();
+        let port = ports
+            .iter()
+            .find(|(n, _)| *n == svc)
+            .map(|(_, p)| *p)
+            .unwrap();
         format!("[http.services.{svc}.loadbalancer]\nservers = [{{ url = \"http://127.0.0.1:{port}\" }}]\n")
     };
     let mut t = String::new();
-    let router = |t: &mut String, name: &str, rule: &str, svc: &str, mws: &[&str], prio: Option<i64>| {
+    let router = |t: &mut String,
+                  name: &str,
+                  rule: &str,
+                  svc: &str,
+                  mws: &[&str],
+                  prio: Option<i64>| {
         t.push_str(&format!("[http.routers.{name}]\nrule = \"{rule}\"\nservice = \"{svc}\"\nentrypoints = [\"websecure\"]\ntls = true\n"));
         if !mws.is_empty() {
             let list: Vec<String> = mws.iter().map(|m| format!("\"{m}\"")).collect();
@@ -36,23 +54,96 @@ fn dynamic_config(ports: &[(&str, u16)]) -> String {
         }
     };
     let strip = |t: &mut String, name: &str, prefix: &str| {
-        t.push_str(&format!("[http.middlewares.{name}.stripprefix]\nprefixes = [\"{prefix}\"]\n"));
+        t.push_str(&format!(
+            "[http.middlewares.{name}.stripprefix]\nprefixes = [\"{prefix}\"]\n"
+        ));
     };
-    router(&mut t, "userservice", "PathPrefix(`/api/users`)", "userservice", &["userservice-stripprefix"], None);
+    router(
+        &mut t,
+        "userservice",
+        "PathPrefix(`/api/users`)",
+        "userservice",
+        &["userservice-stripprefix"],
+        None,
+    );
     strip(&mut t, "userservice-stripprefix", "/api/users");
-    router(&mut t, "music", "PathPrefix(`/api/music`)", "music", &["music-stripprefix"], None);
+    router(
+        &mut t,
+        "music",
+        "PathPrefix(`/api/music`)",
+        "music",
+        &["music-stripprefix"],
+        None,
+    );
     strip(&mut t, "music-stripprefix", "/api/music");
-    router(&mut t, "social", "PathPrefix(`/api/social`)", "social", &["social-stripprefix"], None);
+    router(
+        &mut t,
+        "social",
+        "PathPrefix(`/api/social`)",
+        "social",
+        &["social-stripprefix"],
+        None,
+    );
     strip(&mut t, "social-stripprefix", "/api/social");
-    router(&mut t, "social-docs", "PathPrefix(`/swagger-ui`) || PathPrefix(`/v3/api-docs`)", "social", &[], None);
-    router(&mut t, "notifications", "PathPrefix(`/api/notifications`)", "notifications", &["notifications-stripprefix"], None);
+    router(
+        &mut t,
+        "social-docs",
+        "PathPrefix(`/swagger-ui`) || PathPrefix(`/v3/api-docs`)",
+        "social",
+        &[],
+        None,
+    );
+    router(
+        &mut t,
+        "notifications",
+        "PathPrefix(`/api/notifications`)",
+        "notifications",
+        &["notifications-stripprefix"],
+        None,
+    );
     strip(&mut t, "notifications-stripprefix", "/api/notifications");
-    router(&mut t, "notifications-ws", "PathPrefix(`/ws`)", "notifications", &[], None);
-    router(&mut t, "upload", "PathPrefix(`/upload`)", "upload", &[], Some(2));
-    router(&mut t, "formulario", "PathPrefix(`/formulario-post`)", "formulario", &["formulario-stripprefix"], None);
+    router(
+        &mut t,
+        "notifications-ws",
+        "PathPrefix(`/ws`)",
+        "notifications",
+        &[],
+        None,
+    );
+    router(
+        &mut t,
+        "upload",
+        "PathPrefix(`/upload`)",
+        "upload",
+        &[],
+        Some(2),
+    );
+    router(
+        &mut t,
+        "formulario",
+        "PathPrefix(`/formulario-post`)",
+        "formulario",
+        &["formulario-stripprefix"],
+        None,
+    );
     strip(&mut t, "formulario-stripprefix", "/formulario-post");
-    router(&mut t, "frontend", "PathPrefix(`/`)", "frontend", &[], Some(1));
-    for svc in ["userservice", "music", "social", "notifications", "upload", "formulario", "frontend"] {
+    router(
+        &mut t,
+        "frontend",
+        "PathPrefix(`/`)",
+        "frontend",
+        &[],
+        Some(1),
+    );
+    for svc in [
+        "userservice",
+        "music",
+        "social",
+        "notifications",
+        "upload",
+        "formulario",
+        "frontend",
+    ] {
         t.push_str(&url(svc));
     }
     t
@@ -60,12 +151,24 @@ fn dynamic_config(ports: &[(&str, u16)]) -> String {
 
 #[tokio::test]
 async fn musicshare_routes_as_its_readme_says() {
-    let names = ["userservice", "music", "social", "notifications", "upload", "formulario", "frontend"];
+    let names = [
+        "userservice",
+        "music",
+        "social",
+        "notifications",
+        "upload",
+        "formulario",
+        "frontend",
+    ];
     let mut upstreams = Vec::new();
     for n in names {
         upstreams.push(TestUpstream::start(n).await);
     }
-    let ports: Vec<(&str, u16)> = names.iter().zip(&upstreams).map(|(n, u)| (*n, u.port)).collect();
+    let ports: Vec<(&str, u16)> = names
+        .iter()
+        .zip(&upstreams)
+        .map(|(n, u)| (*n, u.port))
+        .collect();
     let (web, websecure) = (free_port(), free_port());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("dynamic.toml"), dynamic_config(&ports)).unwrap();
@@ -84,15 +187,34 @@ async fn musicshare_routes_as_its_readme_says() {
     ];
     let c = client();
     for (path, service, upstream_path) in table {
-        let r = c.get(format!("https://127.0.0.1:{websecure}{path}")).send().await.unwrap();
+        let r = c
+            .get(format!("https://127.0.0.1:{websecure}{path}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(r.headers()["x-upstream"], service, "{path}");
-        assert_eq!(r.text().await.unwrap(), format!("{service} {upstream_path}"), "{path}");
+        assert_eq!(
+            r.text().await.unwrap(),
+            format!("{service} {upstream_path}"),
+            "{path}"
+        );
     }
     // web redirects to websecure (permanent by default), ping wins over the redirect
-    let r = c.get(format!("http://127.0.0.1:{web}/api/music/tracks")).send().await.unwrap();
+    let r = c
+        .get(format!("http://127.0.0.1:{web}/api/music/tracks"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 301);
-    assert_eq!(r.headers()["location"], format!("https://127.0.0.1:{websecure}/api/music/tracks"));
-    let r = c.get(format!("http://127.0.0.1:{web}/ping")).send().await.unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        format!("https://127.0.0.1:{websecure}/api/music/tracks")
+    );
+    let r = c
+        .get(format!("http://127.0.0.1:{web}/ping"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }

@@ -43,7 +43,9 @@ servers = [{{ url = "{}" }}]
     .await;
     let c = client();
     let r = c
-        .get(format!("http://127.0.0.1:{port}/api/users/auth/token?x=1&y=a%20b"))
+        .get(format!(
+            "http://127.0.0.1:{port}/api/users/auth/token?x=1&y=a%20b"
+        ))
         .send()
         .await
         .unwrap();
@@ -53,7 +55,11 @@ servers = [{{ url = "{}" }}]
     assert_eq!(seen.header("x-forwarded-prefix"), Some("/api/users"));
 
     // the bare prefix becomes "/", never an empty path
-    let r = c.get(format!("http://127.0.0.1:{port}/api/users?q=1")).send().await.unwrap();
+    let r = c
+        .get(format!("http://127.0.0.1:{port}/api/users?q=1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.text().await.unwrap(), "users /?q=1");
 }
 
@@ -80,7 +86,11 @@ servers = [{{ url = "{}", weight = 3 }}, {{ url = "{}", weight = 1 }}]
     let c = client();
     let mut count_a = 0;
     for _ in 0..40 {
-        let r = c.get(format!("http://127.0.0.1:{port}/")).send().await.unwrap();
+        let r = c
+            .get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .unwrap();
         if r.headers()["x-upstream"] == "a" {
             count_a += 1;
         }
@@ -102,11 +112,21 @@ async fn keepalive_connections_to_upstreams_are_reused() {
     .await;
     let c = client();
     for _ in 0..20 {
-        assert_eq!(c.get(format!("http://127.0.0.1:{port}/")).send().await.unwrap().status(), 200);
+        assert_eq!(
+            c.get(format!("http://127.0.0.1:{port}/"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
     assert_eq!(up.requests().len(), 20);
     let conns = up.connections();
-    assert!(conns <= 2, "20 sequential requests used {conns} upstream connections");
+    assert!(
+        conns <= 2,
+        "20 sequential requests used {conns} upstream connections"
+    );
 }
 
 #[tokio::test]
@@ -176,7 +196,10 @@ passHostHeader = false
     let seen = up.last().unwrap();
     assert_eq!(seen.header("x-forwarded-for"), Some("1.2.3.4, 127.0.0.1"));
     assert_eq!(seen.header("x-forwarded-proto"), Some("https"));
-    assert_eq!(seen.header("host"), Some(format!("127.0.0.1:{}", up.port).as_str()));
+    assert_eq!(
+        seen.header("host"),
+        Some(format!("127.0.0.1:{}", up.port).as_str())
+    );
 }
 
 #[tokio::test]
@@ -213,12 +236,24 @@ responseHeaderTimeout = "500ms"
     )
     .await;
     let c = client();
-    let r = c.get(format!("http://127.0.0.1:{port}/nothing")).send().await.unwrap();
+    let r = c
+        .get(format!("http://127.0.0.1:{port}/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = c.get(format!("http://127.0.0.1:{port}/dead")).send().await.unwrap();
+    let r = c
+        .get(format!("http://127.0.0.1:{port}/dead"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 502);
     let started = std::time::Instant::now();
-    let r = c.get(format!("http://127.0.0.1:{port}/slow")).send().await.unwrap();
+    let r = c
+        .get(format!("http://127.0.0.1:{port}/slow"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 504);
     assert!(started.elapsed() < Duration::from_secs(3));
 }
@@ -238,7 +273,12 @@ async fn connect_failure_fails_over_to_another_server() {
     .await;
     let c = client();
     for _ in 0..6 {
-        let r = c.post(format!("http://127.0.0.1:{port}/")).body("x").send().await.unwrap();
+        let r = c
+            .post(format!("http://127.0.0.1:{port}/"))
+            .body("x")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
 }
@@ -280,10 +320,23 @@ servers = [{{ url = "{}" }}]
     for (bytes, want) in cases {
         let answer = raw_request(port, &bytes).await;
         let status = answer.split_whitespace().nth(1).unwrap_or("(none)");
-        assert_eq!(status, want, "request {:?} got {answer:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(60)]));
+        assert_eq!(
+            status,
+            want,
+            "request {:?} got {answer:?}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(60)])
+        );
     }
-    assert!(up.requests().is_empty(), "upstream received {:?}", up.requests());
+    assert!(
+        up.requests().is_empty(),
+        "upstream received {:?}",
+        up.requests()
+    );
     // and a good request still works
-    let ok = raw_request(port, b"GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").await;
+    let ok = raw_request(
+        port,
+        b"GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
 }

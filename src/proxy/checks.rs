@@ -23,7 +23,11 @@ fn reject(status: StatusCode, reason: &'static str, close: bool) -> Option<Rejec
 ///
 /// `raw_head` is the request head as received on HTTP/1 (Pingora drops `Content-Length` from the
 /// parsed headers when `Transfer-Encoding` is present, so the conflict is only visible there).
-pub fn check_request(req: &RequestHeader, raw_head: Option<&[u8]>, max_header_bytes: usize) -> Option<Rejection> {
+pub fn check_request(
+    req: &RequestHeader,
+    raw_head: Option<&[u8]>,
+    max_header_bytes: usize,
+) -> Option<Rejection> {
     let headers = &req.headers;
     let te = headers.contains_key(header::TRANSFER_ENCODING);
     let cl_in_raw = || raw_head.is_some_and(|raw| has_header_line(raw, b"content-length"));
@@ -62,7 +66,10 @@ pub fn check_request(req: &RequestHeader, raw_head: Option<&[u8]>, max_header_by
     }
     let size = match raw_head {
         Some(raw) => raw.len(),
-        None => headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum(),
+        None => headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum(),
     };
     if size > max_header_bytes {
         return reject(
@@ -100,7 +107,10 @@ mod tests {
         let clean = b"POST / HTTP/1.1\r\nHost: a\r\nX-Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n";
         assert_eq!(check_request(&r, Some(clean), 32768), None);
         r.remove_header("transfer-encoding");
-        assert_eq!(check_request(&r, Some(&[b'x'; 100]), 50).unwrap().status, 431);
+        assert_eq!(
+            check_request(&r, Some(&[b'x'; 100]), 50).unwrap().status,
+            431
+        );
     }
 
     fn req(headers: &[(&str, &str)]) -> RequestHeader {
@@ -113,13 +123,20 @@ mod tests {
 
     #[test]
     fn accepts_a_normal_request() {
-        assert_eq!(check_request_h(&req(&[("host", "a"), ("content-length", "5")]), 32768), None);
+        assert_eq!(
+            check_request_h(&req(&[("host", "a"), ("content-length", "5")]), 32768),
+            None
+        );
     }
 
     #[test]
     fn rejects_cl_and_te_together() {
-        let r = check_request(
-            &req(&[("host", "a"), ("content-length", "5"), ("transfer-encoding", "chunked")]),
+        let r = check_request_h(
+            &req(&[
+                ("host", "a"),
+                ("content-length", "5"),
+                ("transfer-encoding", "chunked"),
+            ]),
             32768,
         )
         .unwrap();
@@ -129,10 +146,21 @@ mod tests {
 
     #[test]
     fn rejects_conflicting_or_bad_content_length() {
-        for cls in [&["5", "6"][..], &["5, 6"], &["+5"], &["0x5"], &[""], &["-1"]] {
+        for cls in [
+            &["5", "6"][..],
+            &["5, 6"],
+            &["+5"],
+            &["0x5"],
+            &[""],
+            &["-1"],
+        ] {
             let mut h = vec![("host", "a")];
             h.extend(cls.iter().map(|v| ("content-length", *v)));
-            assert_eq!(check_request_h(&req(&h), 32768).unwrap().status, 400, "{cls:?}");
+            assert_eq!(
+                check_request_h(&req(&h), 32768).unwrap().status,
+                400,
+                "{cls:?}"
+            );
         }
         // identical repeated values are tolerated, as RFC 9110 allows
         assert_eq!(
@@ -144,14 +172,21 @@ mod tests {
     #[test]
     fn rejects_missing_or_duplicate_host() {
         assert_eq!(check_request_h(&req(&[]), 32768).unwrap().status, 400);
-        assert_eq!(check_request_h(&req(&[("host", "a"), ("host", "b")]), 32768).unwrap().status, 400);
+        assert_eq!(
+            check_request_h(&req(&[("host", "a"), ("host", "b")]), 32768)
+                .unwrap()
+                .status,
+            400
+        );
     }
 
     #[test]
     fn rejects_oversized_headers_with_431() {
         let big = "x".repeat(100);
         assert_eq!(
-            check_request_h(&req(&[("host", "a"), ("x-big", &big)]), 64).unwrap().status,
+            check_request_h(&req(&[("host", "a"), ("x-big", &big)]), 64)
+                .unwrap()
+                .status,
             431
         );
     }

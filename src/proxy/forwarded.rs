@@ -88,11 +88,11 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
         };
         req.insert_header(X_FORWARDED_PROTO, proto)?;
     }
-    let host = req
-        .headers
-        .get(header::HOST)
-        .cloned()
-        .or_else(|| req.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+    let host = req.headers.get(header::HOST).cloned().or_else(|| {
+        req.uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
     if !keep(req, &X_FORWARDED_HOST) {
         if let Some(h) = &host {
             req.insert_header(X_FORWARDED_HOST, h.clone())?;

@@ -49,7 +49,12 @@ impl Gateway {
             return Ok(false);
         }
         if self.lifecycle.is_draining() || session.is_process_shutting_down() {
-            respond::text(session, StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").await?;
+            respond::text(
+                session,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+            )
+            .await?;
         } else {
             respond::text(session, StatusCode::OK, "OK").await?;
         }
@@ -110,9 +115,7 @@ fn strip_port(host: &str) -> &str {
 }
 
 fn is_tls(session: &Session) -> bool {
-    session
-        .digest()
-        .is_some_and(|d| d.ssl_digest.is_some())
+    session.digest().is_some_and(|d| d.ssl_digest.is_some())
 }
 
 fn peer_ip(session: &Session) -> IpAddr {
@@ -136,7 +139,11 @@ impl ProxyHttp for Gateway {
             pingora::protocols::http::ServerSession::H1(h1) => Some(h1.get_headers_raw_bytes()),
             _ => None,
         };
-        let rejection = check_request(session.req_header(), raw_head.as_deref(), self.entrypoint.max_header_bytes);
+        let rejection = check_request(
+            session.req_header(),
+            raw_head.as_deref(),
+            self.entrypoint.max_header_bytes,
+        );
         if let Some(rejection) = rejection {
             if rejection.close {
                 session.set_keepalive(None);
@@ -186,11 +193,14 @@ impl ProxyHttp for Gateway {
         Ok(false)
     }
 
-    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
-        let route = ctx
-            .route
-            .as_ref()
-            .ok_or_else(|| Error::explain(ErrorType::InternalError, "no route for upstream_peer"))?;
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<Box<HttpPeer>> {
+        let route = ctx.route.as_ref().ok_or_else(|| {
+            Error::explain(ErrorType::InternalError, "no route for upstream_peer")
+        })?;
         let pool = &route.pool;
         let index = if ctx.tried == 0 {
             pool.pick()
@@ -198,7 +208,10 @@ impl ProxyHttp for Gateway {
             pool.pick_other(ctx.tried)
         };
         let Some(index) = index else {
-            return Error::e_explain(ErrorType::HTTPStatus(503), "service has no available server");
+            return Error::e_explain(
+                ErrorType::HTTPStatus(503),
+                "service has no available server",
+            );
         };
         ctx.server = Some(index);
         pool.peer(index)
@@ -263,13 +276,20 @@ impl ProxyHttp for Gateway {
     ) -> Result<()> {
         if let Some(route) = ctx.route.clone() {
             for plugin in route.chain.iter() {
-                plugin.response_filter(session, response, &mut ctx.plugins).await?;
+                plugin
+                    .response_filter(session, response, &mut ctx.plugins)
+                    .await?;
             }
         }
         Ok(())
     }
 
-    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _ctx: &mut RequestCtx) -> FailToProxy {
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        _ctx: &mut RequestCtx,
+    ) -> FailToProxy {
         let (status, body): (u16, &'static str) = match e.etype() {
             ErrorType::HTTPStatus(503) => (503, "Service Unavailable"),
             ErrorType::HTTPStatus(code) => (*code, ""),
@@ -281,7 +301,9 @@ impl ProxyHttp for Gateway {
             _ => match e.esource() {
                 ErrorSource::Upstream => (502, "Bad Gateway"),
                 ErrorSource::Downstream => match e.etype() {
-                    ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed => (0, ""),
+                    ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed => {
+                        (0, "")
+                    }
                     _ => (400, "Bad Request"),
                 },
                 ErrorSource::Internal | ErrorSource::Unset => (500, "Internal Server Error"),

@@ -8,7 +8,14 @@ use pingora_proxy::Session;
 
 /// Sends a complete response with `body` as `text/plain`.
 pub async fn text(session: &mut Session, status: StatusCode, body: &'static str) -> Result<()> {
-    full(session, status, &[], Bytes::from_static(body.as_bytes()), "text/plain; charset=utf-8").await
+    full(
+        session,
+        status,
+        &[],
+        Bytes::from_static(body.as_bytes()),
+        "text/plain; charset=utf-8",
+    )
+    .await
 }
 
 /// Sends a complete response with extra headers and a body.

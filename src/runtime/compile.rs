@@ -19,6 +19,9 @@ pub struct CompileError {
     pub message: String,
 }
 
+/// The route specs of one entry point's plain or TLS table.
+type Specs = Vec<RouteSpec<Arc<Route>>>;
+
 fn err(key_path: impl Into<String>, message: impl Into<String>) -> CompileError {
     CompileError {
         key_path: key_path.into(),
@@ -65,8 +68,10 @@ pub fn compile(
             Err(e) => errors.push(e),
         }
     }
-    let mut specs: Vec<(Vec<RouteSpec<Arc<Route>>>, Vec<RouteSpec<Arc<Route>>>)> =
-        entrypoints.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    let mut specs: Vec<(Specs, Specs)> = entrypoints
+        .iter()
+        .map(|_| (Vec::new(), Vec::new()))
+        .collect();
     for (name, router) in &dynamic.http.routers {
         let path = format!("http.routers.{name}");
         let expr = match crate::rule::parse(&router.rule) {
@@ -78,14 +83,20 @@ pub fn compile(
         };
         let service_name = router.service.as_deref().unwrap_or("");
         let Some(pool) = pools.get(local_name(service_name)).cloned() else {
-            errors.push(err(format!("{path}.service"), format!("service `{service_name}` does not exist")));
+            errors.push(err(
+                format!("{path}.service"),
+                format!("service `{service_name}` does not exist"),
+            ));
             continue;
         };
         let mut chain: Vec<Arc<dyn Plugin>> = Vec::new();
         for mw in &router.middlewares {
             match plugins.get(local_name(mw)) {
                 Some(p) => chain.push(p.clone()),
-                None => errors.push(err(format!("{path}.middlewares"), format!("middleware `{mw}` does not exist"))),
+                None => errors.push(err(
+                    format!("{path}.middlewares"),
+                    format!("middleware `{mw}` does not exist"),
+                )),
             }
         }
         let route = Arc::new(Route {
@@ -95,7 +106,8 @@ pub fn compile(
             chain: chain.into(),
         });
         for ep in entrypoints {
-            let bound = router.entry_points.is_empty() || router.entry_points.iter().any(|e| e == &ep.name);
+            let bound =
+                router.entry_points.is_empty() || router.entry_points.iter().any(|e| e == &ep.name);
             if !bound {
                 continue;
             }
@@ -128,18 +140,30 @@ pub fn compile(
     Ok(Snapshot { version, tables })
 }
 
-fn build_pool(name: &str, service: &ServiceConfig, transport: &Transport) -> Result<Pool, CompileError> {
+fn build_pool(
+    name: &str,
+    service: &ServiceConfig,
+    transport: &Transport,
+) -> Result<Pool, CompileError> {
     let path = format!("http.services.{name}");
     let Some(lb) = &service.load_balancer else {
         return Err(err(path, "only `loadBalancer` services are supported yet"));
     };
     let mut servers = Vec::with_capacity(lb.servers.len());
     for (i, s) in lb.servers.iter().enumerate() {
-        let server = Server::parse(&s.url, s.weight.unwrap_or(1))
-            .map_err(|e| err(format!("{path}.loadBalancer.servers[{i}].url"), e.to_string()))?;
+        let server = Server::parse(&s.url, s.weight.unwrap_or(1)).map_err(|e| {
+            err(
+                format!("{path}.loadBalancer.servers[{i}].url"),
+                e.to_string(),
+            )
+        })?;
         servers.push(server);
     }
-    Ok(Pool::new(servers, lb.pass_host_header.unwrap_or(true), transport.clone()))
+    Ok(Pool::new(
+        servers,
+        lb.pass_host_header.unwrap_or(true),
+        transport.clone(),
+    ))
 }
 
 fn build_plugin(name: &str, mw: &MiddlewareConfig) -> Result<Arc<dyn Plugin>, CompileError> {

@@ -22,7 +22,10 @@ impl std::fmt::Debug for Route {
         f.debug_struct("Route")
             .field("name", &self.name)
             .field("service", &self.service)
-            .field("middlewares", &self.chain.iter().map(|p| p.kind()).collect::<Vec<_>>())
+            .field(
+                "middlewares",
+                &self.chain.iter().map(|p| p.kind()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

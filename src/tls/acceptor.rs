@@ -100,10 +100,14 @@ mod tests {
 
     #[test]
     fn alpn_prefers_h2_then_http11() {
-        let mut ctx = openssl::ssl::SslContext::builder(SslMethod::tls()).unwrap().build();
+        let mut ctx = openssl::ssl::SslContext::builder(SslMethod::tls())
+            .unwrap()
+            .build();
         let _ = &mut ctx;
         let offered = b"\x08http/1.1\x02h2";
-        let ssl_ctx = openssl::ssl::SslContext::builder(SslMethod::tls()).unwrap().build();
+        let ssl_ctx = openssl::ssl::SslContext::builder(SslMethod::tls())
+            .unwrap()
+            .build();
         let mut ssl = openssl::ssl::Ssl::new(&ssl_ctx).unwrap();
         assert_eq!(select_alpn(&mut ssl, offered).unwrap(), b"h2");
         assert_eq!(select_alpn(&mut ssl, b"\x08http/1.1").unwrap(), b"http/1.1");

@@ -20,7 +20,9 @@ pub struct CertPair {
 
 impl std::fmt::Debug for CertPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertPair").field("names", &self.names).finish()
+        f.debug_struct("CertPair")
+            .field("names", &self.names)
+            .finish()
     }
 }
 

@@ -14,7 +14,10 @@ use openssl::x509::{X509Builder, X509NameBuilder, X509};
 pub const DEFAULT_CERT_NAME: &str = "PYLON DEFAULT CERT";
 
 /// A fresh P-256 key and a self-signed certificate for `common_name`, valid for one year.
-pub fn generate(common_name: &str, dns_names: &[&str]) -> Result<(X509, PKey<Private>), ErrorStack> {
+pub fn generate(
+    common_name: &str,
+    dns_names: &[&str],
+) -> Result<(X509, PKey<Private>), ErrorStack> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
     let key = PKey::from_ec_key(EcKey::generate(&group)?)?;
     let mut name = X509NameBuilder::new()?;
@@ -53,7 +56,11 @@ mod tests {
     fn generates_a_certificate_matching_its_key() {
         let (cert, key) = generate(DEFAULT_CERT_NAME, &["a.test"]).unwrap();
         assert!(cert.verify(&key).unwrap());
-        let cn = cert.subject_name().entries_by_nid(Nid::COMMONNAME).next().unwrap();
+        let cn = cert
+            .subject_name()
+            .entries_by_nid(Nid::COMMONNAME)
+            .next()
+            .unwrap();
         assert_eq!(cn.data().to_string().unwrap(), DEFAULT_CERT_NAME);
     }
 }

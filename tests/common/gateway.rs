@@ -39,10 +39,16 @@ impl TestGateway {
         };
         for port in ports {
             let up = super::eventually(Duration::from_secs(20), || async move {
-                tokio::net::TcpStream::connect(("127.0.0.1", *port)).await.ok().map(|_| ())
+                tokio::net::TcpStream::connect(("127.0.0.1", *port))
+                    .await
+                    .ok()
+                    .map(|_| ())
             })
             .await;
-            assert!(up.is_some(), "pylon did not listen on port {port} within 20 s");
+            assert!(
+                up.is_some(),
+                "pylon did not listen on port {port} within 20 s"
+            );
         }
         gw
     }

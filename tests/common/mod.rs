@@ -5,6 +5,7 @@ pub mod gateway;
 pub mod upstream;
 
 pub use gateway::TestGateway;
+#[allow(unused_imports)]
 pub use upstream::{TestUpstream, UpstreamOptions};
 
 use std::time::{Duration, Instant};

@@ -32,7 +32,10 @@ impl Seen {
             .map(|(_, v)| v.as_str())
     }
     pub fn header_count(&self, name: &str) -> usize {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).count()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .count()
     }
 }
 
@@ -51,7 +54,9 @@ impl TestUpstream {
     }
 
     pub async fn start_with(name: &str, opts: UpstreamOptions) -> TestUpstream {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind upstream");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind upstream");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -102,7 +107,12 @@ impl Drop for TestUpstream {
     }
 }
 
-async fn serve(sock: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>, opts: &UpstreamOptions) -> std::io::Result<()> {
+async fn serve(
+    sock: TcpStream,
+    name: &str,
+    seen: &Mutex<Vec<Seen>>,
+    opts: &UpstreamOptions,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(sock);
     loop {
         let mut line = String::new();
@@ -124,8 +134,15 @@ async fn serve(sock: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>, opts: &Upst
                 headers.push((k.trim().to_string(), v.trim().to_string()));
             }
         }
-        let find = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
-        let len: usize = find("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let find = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        };
+        let len: usize = find("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut body = vec![0; len];
         reader.read_exact(&mut body).await?;
         let upgrade = find("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
@@ -150,10 +167,8 @@ async fn serve(sock: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>, opts: &Upst
             let sock = reader.into_inner();
             let mut ws = WebSocketStream::from_raw_socket(sock, Role::Server, None).await;
             while let Some(Ok(msg)) = ws.next().await {
-                if msg.is_text() || msg.is_binary() {
-                    if ws.send(msg).await.is_err() {
-                        break;
-                    }
+                if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
+                    break;
                 }
             }
             return Ok(());
