@@ -37,7 +37,12 @@ impl Prepared {
             listening: self.listening,
             store: self.store,
             certs: self.certs,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            // `PYLON_THREADS` pins the worker count (the load benchmark runs pylon on one core).
+            threads: std::env::var("PYLON_THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&n: &usize| n > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             grace,
             accept_grace,
             upgrade,
