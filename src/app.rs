@@ -1,7 +1,7 @@
 //! From a config path to a ready-to-run plan: load, validate, compile — all before any socket opens.
 
 use crate::config::{self, ConfigErrors, StaticConfig};
-use crate::runtime::compile::compile;
+use crate::runtime::compile::{compile, EntryPointRouting};
 use crate::runtime::Store;
 use crate::server::{Listening, StartPlan};
 use crate::tls::{CertPair, CertStore};
@@ -88,11 +88,18 @@ pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
     config::validate(&static_config, &dynamic, &origin)?;
 
     let mut entrypoints = Vec::new();
-    let mut tls_default = Vec::new();
+    let mut routing = Vec::new();
     let mut listening = Vec::new();
     for (index, (name, ep)) in static_config.entry_points.iter().enumerate() {
         let entrypoint = Arc::new(static_config.runtime_entrypoint(name, ep, index));
-        tls_default.push(ep.tls_by_default());
+        routing.push(EntryPointRouting {
+            tls_by_default: ep.tls_by_default(),
+            middlewares: ep
+                .http
+                .as_ref()
+                .map(|h| h.middlewares.clone())
+                .unwrap_or_default(),
+        });
         listening.push(Listening {
             entrypoint: entrypoint.clone(),
             binds: ep.bind_addrs(),
@@ -100,19 +107,18 @@ pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
         entrypoints.push(entrypoint);
     }
     let transport = static_config.transport();
-    let snapshot =
-        compile(1, &dynamic, &entrypoints, &tls_default, &transport).map_err(|errs| {
-            ConfigErrors(
-                errs.into_iter()
-                    .map(|e| config::ConfigError {
-                        origin: origin.clone(),
-                        key_path: e.key_path,
-                        message: e.message,
-                        hint: None,
-                    })
-                    .collect(),
-            )
-        })?;
+    let snapshot = compile(1, &dynamic, &entrypoints, &routing, &transport).map_err(|errs| {
+        ConfigErrors(
+            errs.into_iter()
+                .map(|e| config::ConfigError {
+                    origin: origin.clone(),
+                    key_path: e.key_path,
+                    message: e.message,
+                    hint: None,
+                })
+                .collect(),
+        )
+    })?;
 
     let mut pairs = Vec::new();
     for (i, c) in dynamic.tls.certificates.iter().enumerate() {

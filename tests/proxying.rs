@@ -340,3 +340,40 @@ servers = [{{ url = "{}" }}]
     .await;
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
 }
+
+#[tokio::test]
+async fn entrypoint_middlewares_run_before_the_routers_own() {
+    let up = TestUpstream::start("u").await;
+    let port = free_port();
+    let config = format!(
+        r#"
+[entryPoints.web]
+address = "127.0.0.1:{port}"
+[entryPoints.web.http]
+middlewares = ["strip-v1"]
+
+[http.routers.r]
+rule = "PathPrefix(`/v1`)"
+service = "s"
+middlewares = ["strip-api"]
+[http.middlewares.strip-v1.stripPrefix]
+prefixes = ["/v1"]
+[http.middlewares.strip-api.stripPrefix]
+prefixes = ["/api"]
+[http.services.s.loadBalancer]
+servers = [{{ url = "{}" }}]
+"#,
+        up.url()
+    );
+    let _gw = TestGateway::start(&config, &[port]).await;
+    let r = client()
+        .get(format!("http://127.0.0.1:{port}/v1/api/items"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "u /items");
+    assert_eq!(
+        up.last().unwrap().header("x-forwarded-prefix"),
+        Some("/v1/api")
+    );
+}

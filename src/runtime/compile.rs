@@ -34,12 +34,21 @@ fn local_name(name: &str) -> &str {
     name.split_once('@').map_or(name, |(n, _)| n)
 }
 
-/// Builds the Snapshot for `dynamic` over the given entry points.
+/// What an entry point's static config adds to every router bound to it.
+#[derive(Debug, Clone, Default)]
+pub struct EntryPointRouting {
+    /// `[entryPoints.<n>.http.tls]` is present: routers are TLS unless they say otherwise.
+    pub tls_by_default: bool,
+    /// `entryPoints.<n>.http.middlewares`: run before each router's own middlewares.
+    pub middlewares: Vec<String>,
+}
+
+/// Builds the Snapshot for `dynamic` over the given entry points (`routing` is indexed alike).
 pub fn compile(
     version: u64,
     dynamic: &DynamicConfig,
     entrypoints: &[Arc<EntryPoint>],
-    tls_by_default: &[bool],
+    routing: &[EntryPointRouting],
     transport: &Transport,
 ) -> Result<Snapshot, Vec<CompileError>> {
     let mut errors = Vec::new();
@@ -89,35 +98,51 @@ pub fn compile(
             ));
             continue;
         };
-        let mut chain: Vec<Arc<dyn Plugin>> = Vec::new();
-        for mw in &router.middlewares {
-            match plugins.get(local_name(mw)) {
-                Some(p) => chain.push(p.clone()),
-                None => errors.push(err(
-                    format!("{path}.middlewares"),
-                    format!("middleware `{mw}` does not exist"),
-                )),
+        let mut resolve = |names: &[String], key: String| -> Vec<Arc<dyn Plugin>> {
+            let mut chain = Vec::with_capacity(names.len());
+            for mw in names {
+                match plugins.get(local_name(mw)) {
+                    Some(p) => chain.push(p.clone()),
+                    None => errors.push(err(
+                        key.clone(),
+                        format!("middleware `{mw}` does not exist"),
+                    )),
+                }
             }
-        }
-        let route = Arc::new(Route {
-            name: Arc::from(format!("{name}@file")),
-            service: Arc::from(format!("{}@file", local_name(service_name))),
-            pool,
-            chain: chain.into(),
-        });
+            chain
+        };
+        let own = resolve(&router.middlewares, format!("{path}.middlewares"));
+        let make_route = |chain: Vec<Arc<dyn Plugin>>| {
+            Arc::new(Route {
+                name: Arc::from(format!("{name}@file")),
+                service: Arc::from(format!("{}@file", local_name(service_name))),
+                pool: pool.clone(),
+                chain: chain.into(),
+            })
+        };
+        let shared = make_route(own.clone());
         for ep in entrypoints {
             let bound =
                 router.entry_points.is_empty() || router.entry_points.iter().any(|e| e == &ep.name);
             if !bound {
                 continue;
             }
-            let tls = router.is_tls() || tls_by_default.get(ep.index).copied().unwrap_or(false);
+            let ep_routing = routing.get(ep.index).cloned().unwrap_or_default();
+            let tls = router.is_tls() || ep_routing.tls_by_default;
+            let route = if ep_routing.middlewares.is_empty() {
+                shared.clone()
+            } else {
+                let key = format!("entryPoints.{}.http.middlewares", ep.name);
+                let mut chain = resolve(&ep_routing.middlewares, key);
+                chain.extend(own.iter().cloned());
+                make_route(chain)
+            };
             let spec = RouteSpec {
                 name: name.clone(),
                 rule: expr.clone(),
                 rule_len: router.rule.chars().count(),
                 priority: router.priority,
-                value: route.clone(),
+                value: route,
             };
             let (plain, secure) = &mut specs[ep.index];
             if tls {
