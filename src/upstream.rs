@@ -1,9 +1,13 @@
 //! Upstream pools: a service's servers, how one is picked, and how a Pingora peer is made for it.
 
+pub mod checks;
+pub mod health;
 pub mod pool;
 pub mod server;
+pub mod sticky;
 pub mod transport;
 
-pub use pool::Pool;
+pub use health::Health;
+pub use pool::{Pool, PoolOptions};
 pub use server::{Server, ServerUrlError};
 pub use transport::Transport;

@@ -6,7 +6,7 @@
 use super::{EntryPoint, Route, RouteTable, Snapshot};
 use crate::config::dynamic::{DynamicConfig, MiddlewareConfig, ServiceConfig};
 use crate::router::{RouteSpec, Router};
-use crate::upstream::{Pool, Server, Transport};
+use crate::upstream::{Pool, PoolOptions, Server, Transport};
 use pylon_plugins::{Plugin, StripPrefix};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -162,7 +162,12 @@ pub fn compile(
             tls: Router::build(tls),
         })
         .collect();
-    Ok(Snapshot { version, tables })
+    let pools = pools.into_values().collect();
+    Ok(Snapshot {
+        version,
+        tables,
+        pools,
+    })
 }
 
 fn build_pool(
@@ -184,11 +189,12 @@ fn build_pool(
         })?;
         servers.push(server);
     }
-    Ok(Pool::new(
-        servers,
-        lb.pass_host_header.unwrap_or(true),
-        transport.clone(),
-    ))
+    let options = PoolOptions {
+        pass_host_header: lb.pass_host_header.unwrap_or(true),
+        transport: transport.clone(),
+        ..PoolOptions::default()
+    };
+    Ok(Pool::new(&format!("{name}@file"), servers, options))
 }
 
 fn build_plugin(name: &str, mw: &MiddlewareConfig) -> Result<Arc<dyn Plugin>, CompileError> {

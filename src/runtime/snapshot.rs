@@ -43,6 +43,8 @@ pub struct Snapshot {
     pub version: u64,
     /// One table per entry point, indexed like `EntryPoint::index`.
     pub tables: Box<[RouteTable]>,
+    /// Every load-balancer pool of this config, once each (walked by the health checker).
+    pub pools: Vec<Arc<Pool>>,
 }
 
 impl Snapshot {

@@ -1,33 +1,58 @@
 //! A load-balancer pool: weighted round robin over a service's servers, lock-free per request.
 
-use super::{Server, Transport};
+use super::{Health, Server, Transport};
+use crate::upstream::checks::{ActiveCheck, PassiveCheck};
+use crate::upstream::sticky::StickyCookie;
 use pingora::upstreams::peer::HttpPeer;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// How a pool treats its servers, besides the list itself.
+#[derive(Debug, Clone, Default)]
+pub struct PoolOptions {
+    /// Send the client's Host header upstream (`passHostHeader`, default true).
+    pub pass_host_header: bool,
+    pub transport: Transport,
+    pub active: Option<ActiveCheck>,
+    pub passive: Option<PassiveCheck>,
+    pub sticky: Option<StickyCookie>,
+}
 
 /// The servers of one `loadBalancer` service and the order in which they are used.
 #[derive(Debug)]
 pub struct Pool {
+    /// The service's name as `name@provider`, for logs and the API.
+    pub name: Arc<str>,
     servers: Box<[Server]>,
+    health: Box<[Health]>,
     /// Server indexes in smooth weighted round-robin order; one full cycle of the weights.
     schedule: Box<[u16]>,
     next: AtomicUsize,
-    /// Send the client's Host header upstream (`passHostHeader`, default true).
     pub pass_host_header: bool,
     pub transport: Transport,
+    pub active: Option<ActiveCheck>,
+    pub passive: Option<PassiveCheck>,
+    pub sticky: Option<StickyCookie>,
 }
 
 /// Longest schedule kept; larger weight sums are scaled down proportionally.
 const MAX_SCHEDULE: u64 = 4096;
 
 impl Pool {
-    pub fn new(servers: Vec<Server>, pass_host_header: bool, transport: Transport) -> Pool {
+    pub fn new(name: &str, servers: Vec<Server>, options: PoolOptions) -> Pool {
         let schedule = smooth_weighted_schedule(&servers);
+        let health = servers.iter().map(|_| Health::default()).collect();
         Pool {
+            name: Arc::from(name),
             servers: servers.into_boxed_slice(),
+            health,
             schedule,
             next: AtomicUsize::new(0),
-            pass_host_header,
-            transport,
+            pass_host_header: options.pass_host_header,
+            transport: options.transport,
+            active: options.active,
+            passive: options.passive,
+            sticky: options.sticky,
         }
     }
 
@@ -35,24 +60,37 @@ impl Pool {
         &self.servers
     }
 
-    /// The next server in weighted round-robin order; `None` when the pool has none to offer.
-    pub fn pick(&self) -> Option<usize> {
-        if self.schedule.is_empty() {
-            return None;
-        }
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        Some(self.schedule[n % self.schedule.len()] as usize)
+    pub fn health(&self, index: usize) -> Option<&Health> {
+        self.health.get(index)
     }
 
-    /// The server after `index` in schedule order that is not in `tried` (for connect failover).
+    /// Whether server `index` exists and is in rotation.
+    pub fn is_up(&self, index: usize) -> bool {
+        self.health.get(index).is_some_and(Health::is_up)
+    }
+
+    /// The next healthy server in weighted round-robin order; `None` when none is up.
+    pub fn pick(&self) -> Option<usize> {
+        self.pick_other(0)
+    }
+
+    /// Like `pick`, skipping the servers whose bit is set in `tried` (failover after an error).
     pub fn pick_other(&self, tried: u64) -> Option<usize> {
-        for _ in 0..self.schedule.len() {
-            let i = self.pick()?;
-            if i >= 64 || tried & (1 << i) == 0 {
-                return Some(i);
-            }
+        let len = self.schedule.len();
+        if len == 0 {
+            return None;
         }
-        None
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        (0..len)
+            .map(|k| self.schedule[(start + k) % len] as usize)
+            .find(|&i| self.health[i].is_up() && (i >= 64 || tried & (1 << i) == 0))
+    }
+
+    /// Marks server `index` down (or up) with a reason; logged once per change.
+    pub fn set_health(&self, index: usize, up: bool, reason: &str) {
+        if let (Some(h), Some(s)) = (self.health.get(index), self.servers.get(index)) {
+            h.set(up, reason, &format!("{} {}", self.name, s.url));
+        }
     }
 
     /// A Pingora peer for server `index`, with this pool's timeouts.
@@ -127,7 +165,11 @@ mod tests {
             .enumerate()
             .map(|(i, w)| Server::parse(&format!("http://127.0.0.1:{}", 9000 + i), *w).unwrap())
             .collect();
-        Pool::new(servers, true, Transport::default())
+        let options = PoolOptions {
+            pass_host_header: true,
+            ..PoolOptions::default()
+        };
+        Pool::new("test@file", servers, options)
     }
 
     #[test]
@@ -162,6 +204,18 @@ mod tests {
             assert_eq!(i, 2);
         }
         assert_eq!(p.pick_other(0b111), None);
+    }
+
+    #[test]
+    fn down_servers_are_skipped_and_all_down_gives_none() {
+        let p = pool(&[1, 1, 1]);
+        p.set_health(1, false, "test");
+        assert!((0..9).all(|_| p.pick() != Some(1)));
+        p.set_health(0, false, "test");
+        p.set_health(2, false, "test");
+        assert_eq!(p.pick(), None);
+        p.set_health(2, true, "back");
+        assert_eq!(p.pick(), Some(2));
     }
 
     #[test]
