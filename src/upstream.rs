@@ -1,5 +1,6 @@
 //! Upstream pools: a service's servers, how one is picked, and how a Pingora peer is made for it.
 
+pub mod balancer;
 pub mod checks;
 pub mod health;
 pub mod pool;
@@ -7,6 +8,7 @@ pub mod server;
 pub mod sticky;
 pub mod transport;
 
+pub use balancer::{Balancer, Weighted};
 pub use health::Health;
 pub use pool::{Pool, PoolOptions};
 pub use server::{Server, ServerUrlError};

@@ -11,6 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The health of one server of a pool.
 #[derive(Debug)]
 pub struct Health {
+    /// `service@provider url`, for log lines.
+    who: String,
     up: AtomicBool,
     /// When `up` last changed, in milliseconds since the Unix epoch (0: never).
     changed_at_ms: AtomicU64,
@@ -21,11 +23,21 @@ pub struct Health {
     /// Active checks: when the next probe is due (ms since epoch), and whether one is running.
     pub next_probe_ms: AtomicU64,
     pub probing: AtomicBool,
+    /// Passive health: when a server taken out by live-traffic failures comes back (0: never).
+    revive_at_ms: AtomicU64,
 }
 
 impl Default for Health {
     fn default() -> Self {
+        Health::new(String::new())
+    }
+}
+
+impl Health {
+    /// A healthy server named `who` in logs.
+    pub fn new(who: String) -> Self {
         Health {
+            who,
             up: AtomicBool::new(true),
             changed_at_ms: AtomicU64::new(0),
             reason: ArcSwap::from_pointee(String::new()),
@@ -33,6 +45,7 @@ impl Default for Health {
             window_started_ms: AtomicU64::new(0),
             next_probe_ms: AtomicU64::new(0),
             probing: AtomicBool::new(false),
+            revive_at_ms: AtomicU64::new(0),
         }
     }
 }
@@ -58,8 +71,30 @@ impl Health {
         self.up.load(Ordering::Relaxed)
     }
 
-    /// Sets the state; returns whether it changed. `who` names the server in the log line.
-    pub fn set(&self, up: bool, reason: &str, who: &str) -> bool {
+    /// Up, or down only for passive reasons whose window has passed (then it is put back).
+    /// Reads the clock only for a server that is down.
+    #[inline]
+    pub fn available(&self) -> bool {
+        if self.is_up() {
+            return true;
+        }
+        let revive = self.revive_at_ms.load(Ordering::Relaxed);
+        if revive != 0 && now_ms() >= revive {
+            self.revive_at_ms.store(0, Ordering::Relaxed);
+            self.set(true, "passive health check window elapsed");
+            return true;
+        }
+        false
+    }
+
+    /// Puts a passively failed server back after `after` (unless an active check says otherwise).
+    pub fn revive_after(&self, after: Duration) {
+        self.revive_at_ms
+            .store(now_ms() + after.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Sets the state; returns whether it changed (a change is logged once).
+    pub fn set(&self, up: bool, reason: &str) -> bool {
         let was = self.up.swap(up, Ordering::AcqRel);
         if was == up {
             return false;
@@ -68,6 +103,11 @@ impl Health {
         self.reason.store(Arc::new(reason.to_string()));
         if up {
             self.window_failures.store(0, Ordering::Relaxed);
+        } else {
+            self.revive_at_ms.store(0, Ordering::Relaxed);
+        }
+        let who = &self.who;
+        if up {
             log::info!("server {who} is UP again: {reason}");
         } else {
             log::warn!("server {who} is DOWN: {reason}");
@@ -105,13 +145,13 @@ mod tests {
     fn changes_are_reported_once_with_reason_and_time() {
         let h = Health::default();
         assert!(h.is_up());
-        assert!(h.set(false, "connection refused", "s@file http://x"));
-        assert!(!h.set(false, "connection refused", "s@file http://x"));
+        assert!(h.set(false, "connection refused"));
+        assert!(!h.set(false, "connection refused"));
         let v = h.view();
         assert!(!v.up);
         assert_eq!(v.reason, "connection refused");
         assert!(v.since_ms > 0);
-        assert!(h.set(true, "health check passed", "s@file http://x"));
+        assert!(h.set(true, "health check passed"));
     }
 
     #[test]

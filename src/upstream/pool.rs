@@ -2,7 +2,7 @@
 
 use super::{Health, Server, Transport};
 use crate::upstream::checks::{ActiveCheck, PassiveCheck};
-use crate::upstream::sticky::StickyCookie;
+use crate::upstream::sticky::{server_token, StickyCookie};
 use pingora::upstreams::peer::HttpPeer;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -24,6 +24,8 @@ pub struct Pool {
     /// The service's name as `name@provider`, for logs and the API.
     pub name: Arc<str>,
     servers: Box<[Server]>,
+    /// Sticky-cookie value of each server (a hash of its URL).
+    tokens: Box<[String]>,
     health: Box<[Health]>,
     /// Server indexes in smooth weighted round-robin order; one full cycle of the weights.
     schedule: Box<[u16]>,
@@ -40,11 +42,17 @@ const MAX_SCHEDULE: u64 = 4096;
 
 impl Pool {
     pub fn new(name: &str, servers: Vec<Server>, options: PoolOptions) -> Pool {
-        let schedule = smooth_weighted_schedule(&servers);
-        let health = servers.iter().map(|_| Health::default()).collect();
+        let weights: Vec<u32> = servers.iter().map(|s| s.weight).collect();
+        let schedule = smooth_weighted_schedule(&weights);
+        let tokens = servers.iter().map(|s| server_token(&s.url)).collect();
+        let health = servers
+            .iter()
+            .map(|s| Health::new(format!("{name} {}", s.url)))
+            .collect();
         Pool {
             name: Arc::from(name),
             servers: servers.into_boxed_slice(),
+            tokens,
             health,
             schedule,
             next: AtomicUsize::new(0),
@@ -66,7 +74,37 @@ impl Pool {
 
     /// Whether server `index` exists and is in rotation.
     pub fn is_up(&self, index: usize) -> bool {
-        self.health.get(index).is_some_and(Health::is_up)
+        self.health.get(index).is_some_and(Health::available)
+    }
+
+    /// Whether any server is in rotation.
+    pub fn has_available(&self) -> bool {
+        self.health.iter().any(Health::available)
+    }
+
+    /// The sticky-cookie value naming server `index`.
+    pub fn token(&self, index: usize) -> Option<&str> {
+        self.tokens.get(index).map(String::as_str)
+    }
+
+    /// The server a sticky-cookie value names.
+    pub fn index_of_token(&self, token: &str) -> Option<usize> {
+        self.tokens.iter().position(|t| t == token)
+    }
+
+    /// Counts a failure on live traffic (passive health); takes the server out at the limit.
+    pub fn record_failure(&self, index: usize, what: &str) {
+        let (Some(passive), Some(health)) = (&self.passive, self.health.get(index)) else {
+            return;
+        };
+        if health.record_failure(passive.failure_window, passive.max_failed_attempts) {
+            let reason = format!(
+                "passive health check: {what} ({} failure(s) within {:?})",
+                passive.max_failed_attempts, passive.failure_window
+            );
+            self.set_health(index, false, &reason);
+            health.revive_after(passive.failure_window);
+        }
     }
 
     /// The next healthy server in weighted round-robin order; `None` when none is up.
@@ -83,13 +121,13 @@ impl Pool {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..len)
             .map(|k| self.schedule[(start + k) % len] as usize)
-            .find(|&i| self.health[i].is_up() && (i >= 64 || tried & (1 << i) == 0))
+            .find(|&i| (i >= 64 || tried & (1 << i) == 0) && self.health[i].available())
     }
 
     /// Marks server `index` down (or up) with a reason; logged once per change.
     pub fn set_health(&self, index: usize, up: bool, reason: &str) {
-        if let (Some(h), Some(s)) = (self.health.get(index), self.servers.get(index)) {
-            h.set(up, reason, &format!("{} {}", self.name, s.url));
+        if let Some(h) = self.health.get(index) {
+            h.set(up, reason);
         }
     }
 
@@ -112,11 +150,11 @@ impl Pool {
 
 /// Builds the smooth weighted round-robin sequence (as nginx does) for one cycle of the weights,
 /// so that picking is just an atomic increment.
-fn smooth_weighted_schedule(servers: &[Server]) -> Box<[u16]> {
-    let mut weights: Vec<u64> = servers
+pub(crate) fn smooth_weighted_schedule(weights: &[u32]) -> Box<[u16]> {
+    let mut weights: Vec<u64> = weights
         .iter()
         .take(u16::MAX as usize)
-        .map(|s| s.weight as u64)
+        .map(|w| *w as u64)
         .collect();
     let total: u64 = weights.iter().sum();
     if total == 0 {
