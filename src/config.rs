@@ -1,9 +1,11 @@
 //! Configuration: the Traefik v3 static and dynamic models, loading from TOML, validation.
 
+pub mod address;
 pub mod duration;
 pub mod dynamic;
 pub mod error;
 pub mod load;
+pub mod observability;
 pub mod static_config;
 pub mod tree;
 pub mod validate;
@@ -11,8 +13,8 @@ pub mod validate;
 pub use dynamic::DynamicConfig;
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{
-    from_tree, load_dynamic_dir, load_dynamic_file, load_dynamic_for, load_dynamic_str, load_static,
-    load_static_str,
+    from_tree, load_dynamic_dir, load_dynamic_file, load_dynamic_for, load_dynamic_str,
+    load_static, load_static_str,
 };
 pub use static_config::StaticConfig;
 pub use validate::validate;

@@ -55,7 +55,7 @@ pub fn parse(text: &str) -> Result<StdDuration, String> {
         total += value * scale;
         rest = &rest[unit_len..];
     }
-    Ok(StdDuration::from_secs_f64(total))
+    StdDuration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 impl<'de> Deserialize<'de> for Duration {
@@ -67,9 +67,9 @@ impl<'de> Deserialize<'de> for Duration {
                 f.write_str("a duration such as \"10s\" or \"500ms\", or a number of seconds")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-                u64::try_from(v)
-                    .map(Duration::from_secs)
-                    .map_err(|_| E::custom(format!("`{v}` is not a duration: it must not be negative")))
+                u64::try_from(v).map(Duration::from_secs).map_err(|_| {
+                    E::custom(format!("`{v}` is not a duration: it must not be negative"))
+                })
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
                 Ok(Duration::from_secs(v))
@@ -91,6 +91,8 @@ mod tests {
         assert_eq!(parse("10s").unwrap(), StdDuration::from_secs(10));
         assert_eq!(parse("500ms").unwrap(), StdDuration::from_millis(500));
         assert_eq!(parse("1m30s").unwrap(), StdDuration::from_secs(90));
+        assert_eq!(parse("1h30m").unwrap(), StdDuration::from_secs(5400));
+        assert_eq!(parse("250us").unwrap(), StdDuration::from_micros(250));
         assert_eq!(parse("1h").unwrap(), StdDuration::from_secs(3600));
         assert_eq!(parse("42").unwrap(), StdDuration::from_secs(42));
         assert_eq!(parse("1.5s").unwrap(), StdDuration::from_millis(1500));
@@ -98,9 +100,33 @@ mod tests {
 
     #[test]
     fn rejects_garbage_with_a_hint() {
-        for bad in ["", "ten", "10x", "s", "-1s", "10 s"] {
+        for bad in [
+            "",
+            "ten",
+            "10x",
+            "s",
+            "-1s",
+            "10 s",
+            "1e400h",
+            "99999999999999999999h",
+        ] {
             let e = parse(bad).unwrap_err();
             assert!(e.contains("\"500ms\""), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn toml_integers_are_seconds() {
+        #[derive(serde::Deserialize)]
+        struct T {
+            d: Duration,
+        }
+        let t: T = toml::from_str("d = 30").unwrap();
+        assert_eq!(t.d.get(), StdDuration::from_secs(30));
+        let e = toml::from_str::<T>("d = -1")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("must not be negative"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 
 use super::duration::Duration;
 use super::static_config::ForwardingTimeouts;
+use super::tree::struct_fields;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -57,7 +58,17 @@ impl RouterConfig {
 pub struct RouterTls {
     pub options: Option<String>,
     pub cert_resolver: Option<String>,
-    pub domains: Option<Vec<toml::Value>>,
+    #[serde(default)]
+    pub domains: Vec<TlsDomain>,
+}
+
+/// A certificate domain requested for a router (`main` plus subject alternative names).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsDomain {
+    pub main: Option<String>,
+    #[serde(default)]
+    pub sans: Vec<String>,
 }
 
 /// One middleware: exactly one of the types may be set (checked by validation).
@@ -139,9 +150,42 @@ pub struct StripPrefixConfig {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServiceConfig {
     pub load_balancer: Option<LoadBalancerConfig>,
-    pub weighted: Option<toml::Value>,
+    pub weighted: Option<WeightedConfig>,
+    // Not implemented yet: recognised so the error says so.
     pub mirroring: Option<toml::Value>,
     pub failover: Option<toml::Value>,
+}
+
+impl ServiceConfig {
+    /// The Traefik names of the kinds set on this service (exactly one is valid).
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let set = [
+            ("loadBalancer", self.load_balancer.is_some()),
+            ("weighted", self.weighted.is_some()),
+            ("mirroring", self.mirroring.is_some()),
+            ("failover", self.failover.is_some()),
+        ];
+        set.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect()
+    }
+}
+
+/// Weighted round robin over other services.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WeightedConfig {
+    #[serde(default)]
+    pub services: Vec<WeightedService>,
+    pub sticky: Option<StickyConfig>,
+    /// `healthCheck = {}` propagates the children's health (Traefik); accepted.
+    pub health_check: Option<toml::Table>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WeightedService {
+    pub name: String,
+    /// Default 1; 0 takes the service out of rotation.
+    pub weight: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -153,11 +197,24 @@ pub struct LoadBalancerConfig {
     pub server: Option<ServerConfig>,
     pub pass_host_header: Option<bool>,
     pub servers_transport: Option<String>,
-    pub response_forwarding: Option<toml::Table>,
+    pub response_forwarding: Option<ResponseForwarding>,
     pub sticky: Option<StickyConfig>,
     pub health_check: Option<HealthCheckConfig>,
-    pub passive_health_check: Option<toml::Table>,
+    pub passive_health_check: Option<PassiveHealthCheck>,
     pub strategy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResponseForwarding {
+    pub flush_interval: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PassiveHealthCheck {
+    pub failure_window: Option<Duration>,
+    pub max_failed_attempts: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -224,9 +281,44 @@ pub struct TlsConfig {
     #[serde(default)]
     pub certificates: Vec<CertificateConfig>,
     #[serde(default)]
-    pub options: BTreeMap<String, toml::Table>,
+    pub options: BTreeMap<String, TlsOptions>,
     #[serde(default)]
-    pub stores: BTreeMap<String, toml::Table>,
+    pub stores: BTreeMap<String, TlsStore>,
+}
+
+/// `[tls.options.<name>]`: protocol versions and ciphers a router may require.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsOptions {
+    /// `VersionTLS10` ... `VersionTLS13`.
+    pub min_version: Option<String>,
+    pub max_version: Option<String>,
+    #[serde(default)]
+    pub cipher_suites: Vec<String>,
+    #[serde(default)]
+    pub curve_preferences: Vec<String>,
+    pub sni_strict: Option<bool>,
+    #[serde(default)]
+    pub alpn_protocols: Vec<String>,
+    pub client_auth: Option<toml::Table>,
+    pub disable_session_tickets: Option<bool>,
+    /// Deprecated in Traefik; accepted and ignored.
+    pub prefer_server_cipher_suites: Option<bool>,
+}
+
+/// `[tls.stores.<name>]`: the certificate served when no other matches.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsStore {
+    pub default_certificate: Option<StoreCertificate>,
+    pub default_generated_cert: Option<toml::Table>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StoreCertificate {
+    pub cert_file: String,
+    pub key_file: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -258,19 +350,7 @@ impl<T> Toggle<T> {
     }
 }
 
-/// The field names of a Toggle's table form, so its keys match case-insensitively.
-pub trait Fields {
-    const FIELDS: &'static [&'static str];
-}
-impl Fields for RouterTls {
-    const FIELDS: &'static [&'static str] = &["options", "certResolver", "domains"];
-}
-impl Fields for StickyCookie {
-    const FIELDS: &'static [&'static str] =
-        &["name", "secure", "httpOnly", "sameSite", "maxAge", "path", "domain"];
-}
-
-impl<'de, T: Deserialize<'de> + Fields> Deserialize<'de> for Toggle<T> {
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Toggle<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<T>(PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
@@ -285,13 +365,16 @@ impl<'de, T: Deserialize<'de> + Fields> Deserialize<'de> for Toggle<T> {
                 match v.to_ascii_lowercase().as_str() {
                     "true" => Ok(Toggle::Flag(true)),
                     "false" => Ok(Toggle::Flag(false)),
-                    _ => Err(E::custom(format!("expected true, false or a table, found `{v}`"))),
+                    _ => Err(E::custom(format!(
+                        "expected true, false or a table, found `{v}`"
+                    ))),
                 }
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Toggle<T>, A::Error> {
                 T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Toggle::Options)
             }
         }
-        d.deserialize_struct("Toggle", T::FIELDS, V(PhantomData))
+        // The table form's keys must match `T`'s fields case-insensitively, like any struct.
+        d.deserialize_struct("Toggle", struct_fields::<T>(), V(PhantomData))
     }
 }

@@ -1,59 +1,178 @@
 //! Reading configuration files: the static file, and the file provider's file or directory.
 
 use super::dynamic::DynamicConfig;
+use super::error::one_of;
 use super::error::{ConfigError, ConfigErrors};
+use super::static_config::FileSource;
 use super::static_config::StaticConfig;
-use super::tree::TreeDeserializer;
+use super::tree::{TreeDeserializer, TreeError};
 use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// Deserializes a model from a value tree; errors carry the full key path.
+/// Deserializes a model from a value tree (a TOML file, or Docker labels turned into a tree);
+/// the error carries the full key path. Stops at the first error.
 pub fn from_tree<T: DeserializeOwned>(value: toml::Value, origin: &str) -> Result<T, ConfigErrors> {
-    serde_path_to_error::deserialize(TreeDeserializer(value)).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.inner().to_string();
-        ConfigErrors::from(describe(origin, &path, &message))
-    })
+    deserialize(value, origin).map_err(ConfigErrors::from)
 }
 
-/// Turns serde's wording into pylon's: the key path first, then what to write instead.
-fn describe(origin: &str, path: &str, message: &str) -> ConfigError {
-    let path = if path == "." { "" } else { path };
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((key, expected)) = rest.split_once('`') {
-            let full = if path.is_empty() || path.ends_with(key) {
-                if path.is_empty() { key.to_string() } else { path.to_string() }
-            } else {
-                format!("{path}.{key}")
-            };
-            let expected = expected.trim_start_matches(", ");
-            let expected = expected.replace("expected one of ", "").replace("expected ", "");
-            return ConfigError::new(origin, full, "unknown key")
-                .with_hint(format!("expected one of {expected} (keys are case-insensitive)"));
+fn deserialize<T: DeserializeOwned>(value: toml::Value, origin: &str) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(TreeDeserializer(value))
+        .map_err(|e| describe(origin, e.path(), e.inner()))
+}
+
+/// Like [`from_tree`], but on failure reports the errors of every part of the tree: each
+/// subtree `depth` tables deep is tried on its own (with its siblings pruned away), so one
+/// typo does not hide the next. `depth` must stop above any table with required keys.
+fn from_tree_all<T: DeserializeOwned>(
+    value: toml::Value,
+    origin: &str,
+    depth: usize,
+) -> Result<T, ConfigErrors> {
+    let first = match deserialize::<T>(value.clone(), origin) {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    let mut errors: Vec<ConfigError> = Vec::new();
+    for part in parts(value, depth) {
+        if let Err(e) = deserialize::<T>(part, origin) {
+            if !errors.contains(&e) {
+                errors.push(e);
+            }
         }
     }
-    if let Some(field) = message.strip_prefix("missing field `") {
-        let field = field.trim_end_matches('`');
-        let full = if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
-        return ConfigError::new(origin, full, "missing required key");
+    if errors.is_empty() {
+        // Only the whole tree is wrong (e.g. one key written in two spellings).
+        errors.push(first);
     }
-    ConfigError::new(origin, path, message)
+    Err(ConfigErrors(errors))
+}
+
+/// Copies of `value` that each keep one path of `depth` table keys (or fewer, where a value
+/// that is not a table ends the path).
+fn parts(value: toml::Value, depth: usize) -> Vec<toml::Value> {
+    match value {
+        toml::Value::Table(t) if depth > 0 && !t.is_empty() => t
+            .into_iter()
+            .flat_map(|(k, v)| {
+                parts(v, depth - 1).into_iter().map(move |p| {
+                    let mut one = toml::Table::new();
+                    one.insert(k.clone(), p);
+                    toml::Value::Table(one)
+                })
+            })
+            .collect(),
+        other => vec![other],
+    }
+}
+
+/// Words a deserialization error as pylon does: the full key path, then what to write instead.
+fn describe(origin: &str, path: &serde_path_to_error::Path, error: &TreeError) -> ConfigError {
+    let path = match path.to_string() {
+        p if p == "." => String::new(),
+        p => p,
+    };
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match error {
+        TreeError::UnknownKey { key, expected } => {
+            let last = path.rsplit('.').next().unwrap_or_default();
+            let full = if last == key { path.clone() } else { join(key) };
+            let e = ConfigError::new(
+                origin,
+                full.clone(),
+                format!("unknown key `{full}`: expected {}", one_of(expected)),
+            );
+            match closest(key, expected) {
+                Some(near) => e.with_hint(format!(
+                    "did you mean `{near}`? (keys are case-insensitive)"
+                )),
+                None => e,
+            }
+        }
+        TreeError::UnknownVariant { variant, expected } => ConfigError::new(
+            origin,
+            path.clone(),
+            format!(
+                "unknown value `{variant}` for `{path}`: expected {}",
+                one_of(expected)
+            ),
+        ),
+        TreeError::MissingKey(key) => {
+            let full = join(key);
+            ConfigError::new(
+                origin,
+                full.clone(),
+                format!("missing required key `{full}`"),
+            )
+        }
+        TreeError::Message(m) => ConfigError::new(origin, path, m.clone()),
+    }
+}
+
+/// The accepted name nearest to a misspelt `key`, if it is near enough to be the intent.
+fn closest<'a>(key: &str, names: &[&'a str]) -> Option<&'a str> {
+    let key = key.to_ascii_lowercase();
+    names
+        .iter()
+        .map(|n| (distance(&key, &n.to_ascii_lowercase()), *n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigErrors> {
     toml::from_str::<toml::Table>(text)
         .map(toml::Value::Table)
-        .map_err(|e| ConfigError::new(origin, "", format!("invalid TOML: {}", e.to_string().trim_end())).into())
+        .map_err(|e| {
+            ConfigError::new(
+                origin,
+                "",
+                format!("invalid TOML: {}", e.to_string().trim_end()),
+            )
+            .into()
+        })
 }
 
 fn read(path: &Path) -> Result<String, ConfigErrors> {
     std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(&path.display().to_string(), "", format!("cannot read the file: {e}")).into()
+        ConfigError::new(
+            &path.display().to_string(),
+            "",
+            format!("cannot read the file: {e}"),
+        )
+        .into()
     })
 }
 
+/// Tables this deep are deserialized on their own to report every error of a file: static
+/// (`entryPoints.web`) and dynamic (`http.routers.api`) sections have no required keys above.
+const STATIC_DEPTH: usize = 2;
+const DYNAMIC_DEPTH: usize = 3;
+
 pub fn load_static_str(text: &str, origin: &str) -> Result<StaticConfig, ConfigErrors> {
-    from_tree(parse_toml(text, origin)?, origin)
+    from_tree_all(parse_toml(text, origin)?, origin, STATIC_DEPTH)
 }
 
 pub fn load_static(path: &Path) -> Result<StaticConfig, ConfigErrors> {
@@ -61,7 +180,7 @@ pub fn load_static(path: &Path) -> Result<StaticConfig, ConfigErrors> {
 }
 
 pub fn load_dynamic_str(text: &str, origin: &str) -> Result<DynamicConfig, ConfigErrors> {
-    from_tree(parse_toml(text, origin)?, origin)
+    from_tree_all(parse_toml(text, origin)?, origin, DYNAMIC_DEPTH)
 }
 
 pub fn load_dynamic_file(path: &Path) -> Result<DynamicConfig, ConfigErrors> {
@@ -71,8 +190,13 @@ pub fn load_dynamic_file(path: &Path) -> Result<DynamicConfig, ConfigErrors> {
 /// Every `*.toml` in `dir` (sorted by name), merged; a name defined twice is an error.
 pub fn load_dynamic_dir(dir: &Path) -> Result<DynamicConfig, ConfigErrors> {
     let origin = dir.display().to_string();
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| ConfigErrors::from(ConfigError::new(&origin, "", format!("cannot read the directory: {e}"))))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        ConfigErrors::from(ConfigError::new(
+            &origin,
+            "",
+            format!("cannot read the directory: {e}"),
+        ))
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -97,56 +221,97 @@ pub fn load_dynamic_dir(dir: &Path) -> Result<DynamicConfig, ConfigErrors> {
 #[derive(Default)]
 pub struct Merged {
     pub config: DynamicConfig,
-    owners: std::collections::HashMap<String, String>,
+    owners: HashMap<String, String>,
 }
 
 impl Merged {
+    /// Adds the names `part` defines; a name some earlier part defined is an error naming both.
     pub fn add(&mut self, part: DynamicConfig, origin: &str, errors: &mut Vec<ConfigError>) {
-        let mut claim = |kind: &str, name: &str| -> bool {
-            let key = format!("http.{kind}.{name}");
-            match self.owners.get(&key) {
-                Some(first) => {
-                    errors.push(
-                        ConfigError::new(origin, key.clone(), format!("also defined in {first}"))
-                            .with_hint("give one of them another name"),
-                    );
-                    false
-                }
-                None => {
-                    self.owners.insert(key, origin.to_string());
-                    true
-                }
-            }
-        };
-        for (n, v) in part.http.routers {
-            if claim("routers", &n) {
-                self.config.http.routers.insert(n, v);
-            }
+        let http = part.http;
+        let into = &mut self.config;
+        let owners = &mut self.owners;
+        claim_all(
+            owners,
+            "http.routers",
+            http.routers,
+            &mut into.http.routers,
+            origin,
+            errors,
+        );
+        claim_all(
+            owners,
+            "http.middlewares",
+            http.middlewares,
+            &mut into.http.middlewares,
+            origin,
+            errors,
+        );
+        claim_all(
+            owners,
+            "http.services",
+            http.services,
+            &mut into.http.services,
+            origin,
+            errors,
+        );
+        claim_all(
+            owners,
+            "http.serversTransports",
+            http.servers_transports,
+            &mut into.http.servers_transports,
+            origin,
+            errors,
+        );
+        claim_all(
+            owners,
+            "tls.options",
+            part.tls.options,
+            &mut into.tls.options,
+            origin,
+            errors,
+        );
+        claim_all(
+            owners,
+            "tls.stores",
+            part.tls.stores,
+            &mut into.tls.stores,
+            origin,
+            errors,
+        );
+        into.tls.certificates.extend(part.tls.certificates);
+    }
+}
+
+fn claim_all<V>(
+    owners: &mut HashMap<String, String>,
+    section: &str,
+    part: BTreeMap<String, V>,
+    into: &mut BTreeMap<String, V>,
+    origin: &str,
+    errors: &mut Vec<ConfigError>,
+) {
+    for (name, value) in part {
+        let key = format!("{section}.{name}");
+        if let Some(first) = owners.get(&key) {
+            errors.push(
+                ConfigError::new(origin, key.clone(), format!("also defined in {first}"))
+                    .with_hint(
+                        "names are shared by every file of the provider: rename one of them",
+                    ),
+            );
+            continue;
         }
-        for (n, v) in part.http.middlewares {
-            if claim("middlewares", &n) {
-                self.config.http.middlewares.insert(n, v);
-            }
-        }
-        for (n, v) in part.http.services {
-            if claim("services", &n) {
-                self.config.http.services.insert(n, v);
-            }
-        }
-        for (n, v) in part.http.servers_transports {
-            if claim("serversTransports", &n) {
-                self.config.http.servers_transports.insert(n, v);
-            }
-        }
-        self.config.tls.certificates.extend(part.tls.certificates);
-        self.config.tls.options.extend(part.tls.options);
-        self.config.tls.stores.extend(part.tls.stores);
+        owners.insert(key, origin.to_string());
+        into.insert(name, value);
     }
 }
 
 /// The dynamic config in force at start: the static file's own `http`/`tls` sections merged
 /// with the file provider's file or directory (relative paths resolve against the static file).
-pub fn load_dynamic_for(static_cfg: &StaticConfig, static_path: &Path) -> Result<DynamicConfig, ConfigErrors> {
+pub fn load_dynamic_for(
+    static_cfg: &StaticConfig,
+    static_path: &Path,
+) -> Result<DynamicConfig, ConfigErrors> {
     let origin = static_path.display().to_string();
     let mut merged = Merged::default();
     let mut errors = Vec::new();
@@ -156,21 +321,19 @@ pub fn load_dynamic_for(static_cfg: &StaticConfig, static_path: &Path) -> Result
     };
     merged.add(inline, &origin, &mut errors);
     if let Some(file) = &static_cfg.providers.file {
-        let base = static_path.parent().unwrap_or(Path::new("."));
-        let part = match (&file.filename, &file.directory) {
-            (Some(_), Some(_)) => Err(ConfigErrors::from(
-                ConfigError::new(&origin, "providers.file", "both `filename` and `directory` are set")
-                    .with_hint("keep one of them"),
-            )),
-            (None, None) => Err(ConfigErrors::from(
-                ConfigError::new(&origin, "providers.file", "neither `filename` nor `directory` is set")
-                    .with_hint("add `filename = \"dynamic.toml\"` or `directory = \"dynamic.d\"`"),
-            )),
-            (Some(f), None) => load_dynamic_file(&base.join(f)),
-            (None, Some(d)) => load_dynamic_dir(&base.join(d)),
+        let part = match file.source(&origin) {
+            Err(e) => Err(ConfigErrors::from(e)),
+            Ok(FileSource::File(f)) => {
+                let path = resolve(static_path, f);
+                load_dynamic_file(&path).map(|d| (d, path))
+            }
+            Ok(FileSource::Directory(d)) => {
+                let path = resolve(static_path, d);
+                load_dynamic_dir(&path).map(|d| (d, path))
+            }
         };
         match part {
-            Ok(p) => merged.add(p, &origin, &mut errors),
+            Ok((dynamic, path)) => merged.add(dynamic, &path.display().to_string(), &mut errors),
             Err(e) => errors.extend(e.0),
         }
     }
@@ -180,3 +343,12 @@ pub fn load_dynamic_for(static_cfg: &StaticConfig, static_path: &Path) -> Result
         Err(ConfigErrors(errors))
     }
 }
+
+/// `path` as written in the static file at `static_path`: relative paths start at its directory.
+pub fn resolve(static_path: &Path, path: &str) -> PathBuf {
+    let base = static_path.parent().unwrap_or(Path::new("."));
+    base.join(path)
+}
+
+#[cfg(test)]
+mod tests;

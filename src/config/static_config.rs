@@ -1,7 +1,13 @@
 //! The static configuration: Traefik v3's keys (`entryPoints`, `providers`, `api`, `ping`, ...).
 
+pub use super::address::{parse_address, parse_net};
 use super::duration::Duration;
 use super::dynamic::{HttpConfig, TlsConfig};
+use super::error::ConfigError;
+pub use super::observability::{
+    parse_level, AccessLogConfig, AccessLogFields, AccessLogFilters, AccessLogHeaders, FieldMode,
+    LogConfig, LogFormat, MetricsConfig, PrometheusConfig,
+};
 use crate::runtime::{EntryPoint, Redirect, TrustedNets};
 use crate::upstream::Transport;
 use serde::Deserialize;
@@ -110,13 +116,60 @@ pub struct ProvidersConfig {
     pub docker: Option<DockerProviderConfig>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FileProviderConfig {
     pub filename: Option<String>,
     pub directory: Option<String>,
-    #[serde(default)]
+    /// Reload on change; Traefik's default is `true`.
+    #[serde(default = "yes")]
     pub watch: bool,
+    /// Traefik's Go-template debugging switch; accepted and ignored.
+    pub debug_log_generated_template: Option<bool>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for FileProviderConfig {
+    fn default() -> Self {
+        FileProviderConfig {
+            filename: None,
+            directory: None,
+            watch: true,
+            debug_log_generated_template: None,
+        }
+    }
+}
+
+/// Where the file provider reads from (exactly one of `filename` and `directory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileSource<'a> {
+    File(&'a str),
+    Directory(&'a str),
+}
+
+impl FileProviderConfig {
+    /// The one source configured, or the error naming what to fix (`origin`: the static file).
+    pub fn source(&self, origin: &str) -> Result<FileSource<'_>, ConfigError> {
+        match (&self.filename, &self.directory) {
+            (Some(f), None) => Ok(FileSource::File(f)),
+            (None, Some(d)) => Ok(FileSource::Directory(d)),
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                origin,
+                "providers.file",
+                "both `filename` and `directory` are set",
+            )
+            .with_hint("keep only one of them")),
+            (None, None) => Err(ConfigError::new(
+                origin,
+                "providers.file",
+                "neither `filename` nor `directory` is set",
+            )
+            .with_hint("add `filename = \"dynamic.toml\"` or `directory = \"dynamic.d\"`")),
+        }
+    }
 }
 
 /// Accepted now; the Docker provider is implemented in its own issue.
@@ -138,10 +191,22 @@ pub struct DockerProviderConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ApiConfig {
+    /// Default `true`.
     pub dashboard: Option<bool>,
+    /// Serve the API on entry point `traefik` without a router; default `false`.
     pub insecure: Option<bool>,
     pub debug: Option<bool>,
     pub base_path: Option<String>,
+    pub disable_dashboard_ad: Option<bool>,
+}
+
+impl ApiConfig {
+    pub fn dashboard_enabled(&self) -> bool {
+        self.dashboard.unwrap_or(true)
+    }
+    pub fn is_insecure(&self) -> bool {
+        self.insecure.unwrap_or(false)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,44 +220,6 @@ pub struct PingConfig {
 
 fn default_ping_entrypoint() -> String {
     "traefik".to_string()
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LogConfig {
-    pub level: Option<String>,
-    pub format: Option<String>,
-    pub file_path: Option<String>,
-}
-
-/// Accepted now; implemented with the observability issue.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AccessLogConfig {
-    pub file_path: Option<String>,
-    pub format: Option<String>,
-    pub buffering_size: Option<u64>,
-    pub filters: Option<toml::Table>,
-    pub fields: Option<toml::Table>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct MetricsConfig {
-    pub prometheus: Option<PrometheusConfig>,
-}
-
-/// Accepted now; implemented with the observability issue.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PrometheusConfig {
-    pub buckets: Option<Vec<f64>>,
-    pub add_entry_points_labels: Option<bool>,
-    pub add_routers_labels: Option<bool>,
-    pub add_services_labels: Option<bool>,
-    pub entry_point: Option<String>,
-    pub manual_routing: Option<bool>,
-    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -237,28 +264,11 @@ impl ForwardingTimeouts {
     }
 }
 
-/// Splits an entry point address into a bind string: ":80" → "0.0.0.0:80".
-pub fn parse_address(address: &str) -> Result<(String, u16), String> {
-    let fix = "write \":8000\", \"127.0.0.1:8000\" or \"[::1]:8000\"";
-    let addr = address.strip_suffix("/tcp").unwrap_or(address);
-    let (host, port) = addr
-        .rsplit_once(':')
-        .ok_or_else(|| format!("`{address}` has no port: {fix}"))?;
-    let port: u16 = port
-        .parse()
-        .ok()
-        .filter(|p| *p != 0)
-        .ok_or_else(|| format!("`{address}` has no valid port (1-65535): {fix}"))?;
-    let host = if host.is_empty() { "0.0.0.0" } else { host };
-    let bind = format!("{host}:{port}");
-    bind.parse::<std::net::SocketAddr>()
-        .map_err(|_| format!("`{address}` is not an IP address and port: {fix}"))?;
-    Ok((bind, port))
-}
-
 impl EntryPointConfig {
     pub fn bind_addrs(&self) -> Vec<String> {
-        parse_address(&self.address).map(|(b, _)| vec![b]).unwrap_or_default()
+        parse_address(&self.address)
+            .map(|(b, _)| vec![b])
+            .unwrap_or_default()
     }
 
     pub fn port(&self) -> u16 {
@@ -275,7 +285,12 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
 
 impl StaticConfig {
     /// The runtime view of entry point `name` (validated beforehand).
-    pub fn runtime_entrypoint(&self, name: &str, ep: &EntryPointConfig, index: usize) -> EntryPoint {
+    pub fn runtime_entrypoint(
+        &self,
+        name: &str,
+        ep: &EntryPointConfig,
+        index: usize,
+    ) -> EntryPoint {
         let http = ep.http.clone().unwrap_or_default();
         let redirect = http
             .redirections
@@ -297,7 +312,11 @@ impl StaticConfig {
             });
         let forwarded = ep.forwarded_headers.clone().unwrap_or_default();
         let trusted = TrustedNets {
-            nets: forwarded.trusted_ips.iter().filter_map(|s| parse_net(s).ok()).collect(),
+            nets: forwarded
+                .trusted_ips
+                .iter()
+                .filter_map(|s| parse_net(s).ok())
+                .collect(),
             insecure: forwarded.insecure,
         };
         EntryPoint {
@@ -333,53 +352,13 @@ impl StaticConfig {
             .unwrap_or(std::time::Duration::from_secs(10))
     }
 
+    /// The configured log level (Traefik's default ERROR).
     pub fn log_level_filter(&self) -> log::LevelFilter {
-        let level = self.log.as_ref().and_then(|l| l.level.as_deref()).unwrap_or("ERROR");
+        let level = self
+            .log
+            .as_ref()
+            .and_then(|l| l.level.as_deref())
+            .unwrap_or("ERROR");
         parse_level(level).unwrap_or(log::LevelFilter::Error)
-    }
-}
-
-/// Traefik's log levels.
-pub fn parse_level(level: &str) -> Option<log::LevelFilter> {
-    Some(match level.to_ascii_uppercase().as_str() {
-        "TRACE" => log::LevelFilter::Trace,
-        "DEBUG" => log::LevelFilter::Debug,
-        "INFO" => log::LevelFilter::Info,
-        "WARN" | "WARNING" => log::LevelFilter::Warn,
-        "ERROR" | "FATAL" | "PANIC" => log::LevelFilter::Error,
-        _ => return None,
-    })
-}
-
-/// An IP or CIDR ("10.0.0.0/8", "127.0.0.1", "::1").
-pub fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
-    let t = text.trim();
-    t.parse::<ipnet::IpNet>()
-        .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR range (e.g. \"10.0.0.0/8\")"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_in_traefik_forms() {
-        assert_eq!(parse_address(":8000").unwrap(), ("0.0.0.0:8000".into(), 8000));
-        assert_eq!(parse_address("127.0.0.1:80").unwrap(), ("127.0.0.1:80".into(), 80));
-        assert_eq!(parse_address("[::1]:8443").unwrap(), ("[::1]:8443".into(), 8443));
-        assert_eq!(parse_address(":443/tcp").unwrap().1, 443);
-        assert!(parse_address("8000").is_err());
-        assert!(parse_address(":0").is_err());
-        assert!(parse_address(":99999").is_err());
-        assert!(parse_address("localhost:80").is_err());
-    }
-
-    #[test]
-    fn nets_accept_ips_and_cidrs() {
-        assert!(parse_net("10.0.0.0/8").is_ok());
-        assert!(parse_net("127.0.0.1").is_ok());
-        assert!(parse_net("::1").is_ok());
-        assert!(parse_net("nope").is_err());
     }
 }

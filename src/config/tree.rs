@@ -1,32 +1,19 @@
 //! A serde Deserializer over a TOML value tree that matches struct keys case-insensitively.
 //!
 //! Traefik reads keys without regard to case (`stripprefix` = `stripPrefix`), and Docker labels
-//! arrive as strings. This deserializer gives the one config model both: struct fields match
-//! any case (exact spelling preferred), map keys (user-chosen names) keep theirs, and a string
-//! is coerced where the model wants a bool, a number or a list (`"a,b"`).
+//! arrive as strings. This deserializer gives the one config model both: struct fields and enum
+//! variants match any case (exact spelling preferred), map keys (user-chosen names such as router
+//! names) keep theirs, and a string is coerced where the model wants a bool, a number or a list
+//! (`"true"`, `"10"`, `"a,b"`). Native TOML types pass through unchanged.
 
+pub use super::error::TreeError;
+use super::error::{one_of, quoted};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
 use toml::Value;
 
 /// Deserializes a model from `value` with Traefik's key rules.
 pub struct TreeDeserializer(pub Value);
-
-/// The error type: serde's custom message.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TreeError(pub String);
-
-impl std::fmt::Display for TreeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for TreeError {}
-impl de::Error for TreeError {
-    fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        TreeError(msg.to_string())
-    }
-}
 
 fn kind(v: &Value) -> &'static str {
     match v {
@@ -40,10 +27,12 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-impl TreeDeserializer {
-    fn mismatch(&self, wanted: &str) -> TreeError {
-        TreeError(format!("expected {wanted}, found {}", kind(&self.0)))
-    }
+fn mismatch(value: &Value, wanted: &str) -> TreeError {
+    let found = match value {
+        Value::String(s) => format!("`{s}`"),
+        other => kind(other).to_string(),
+    };
+    TreeError::Message(format!("expected {wanted}, found {found}"))
 }
 
 impl<'de> de::Deserializer<'de> for TreeDeserializer {
@@ -57,16 +46,16 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
             Value::Boolean(b) => visitor.visit_bool(b),
             Value::Datetime(d) => visitor.visit_string(d.to_string()),
             Value::Array(a) => visitor.visit_seq(Seq(a.into_iter())),
-            Value::Table(t) => visitor.visit_map(Map::new(t.into_iter().collect(), None)),
+            Value::Table(t) => visitor.visit_map(Map::new(t, None)),
         }
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
         match &self.0 {
             Value::Boolean(b) => visitor.visit_bool(*b),
-            Value::String(s) if s.eq_ignore_ascii_case("true") => visitor.visit_bool(true),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => visitor.visit_bool(false),
-            _ => Err(self.mismatch("true or false")),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => visitor.visit_bool(true),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => visitor.visit_bool(false),
+            other => Err(mismatch(other, "true or false")),
         }
     }
 
@@ -75,9 +64,9 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
             Value::Integer(i) => visitor.visit_i64(*i),
             Value::String(s) => match s.trim().parse::<i64>() {
                 Ok(i) => visitor.visit_i64(i),
-                Err(_) => Err(TreeError(format!("expected an integer, found `{s}`"))),
+                Err(_) => Err(mismatch(&self.0, "an integer")),
             },
-            _ => Err(self.mismatch("an integer")),
+            other => Err(mismatch(other, "an integer")),
         }
     }
 
@@ -91,9 +80,9 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
             Value::Integer(i) => visitor.visit_f64(*i as f64),
             Value::String(s) => match s.trim().parse::<f64>() {
                 Ok(f) => visitor.visit_f64(f),
-                Err(_) => Err(TreeError(format!("expected a number, found `{s}`"))),
+                Err(_) => Err(mismatch(&self.0, "a number")),
             },
-            _ => Err(self.mismatch("a number")),
+            other => Err(mismatch(other, "a number")),
         }
     }
 
@@ -103,7 +92,7 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
             Value::Integer(i) => visitor.visit_string(i.to_string()),
             Value::Float(f) => visitor.visit_string(f.to_string()),
             Value::Boolean(b) => visitor.visit_string(b.to_string()),
-            other => Err(TreeDeserializer(other).mismatch("a string")),
+            other => Err(mismatch(&other, "a string")),
         }
     }
 
@@ -126,6 +115,7 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
         match self.0 {
             Value::Array(a) => visitor.visit_seq(Seq(a.into_iter())),
+            // Labels write lists as "a,b".
             Value::String(s) => {
                 let items: Vec<Value> = s
                     .split(',')
@@ -135,14 +125,14 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
                     .collect();
                 visitor.visit_seq(Seq(items.into_iter()))
             }
-            other => Err(TreeDeserializer(other).mismatch("a list")),
+            other => Err(mismatch(&other, "a list")),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
         match self.0 {
-            Value::Table(t) => visitor.visit_map(Map::new(t.into_iter().collect(), None)),
-            other => Err(TreeDeserializer(other).mismatch("a table")),
+            Value::Table(t) => visitor.visit_map(Map::new(t, None)),
+            other => Err(mismatch(&other, "a table")),
         }
     }
 
@@ -153,8 +143,8 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
         visitor: V,
     ) -> Result<V::Value, TreeError> {
         match self.0 {
-            Value::Table(t) => visitor.visit_map(Map::new(t.into_iter().collect(), Some(fields))),
-            // Let types such as `Toggle` accept `true` where a table may stand.
+            Value::Table(t) => visitor.visit_map(Map::new(t, Some(fields))),
+            // Lets types such as `Toggle` accept `true` where a table may stand.
             other => TreeDeserializer(other).deserialize_any(visitor),
         }
     }
@@ -166,17 +156,30 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
         visitor: V,
     ) -> Result<V::Value, TreeError> {
         match self.0 {
-            Value::String(s) => visitor.visit_enum(canonical(&s, Some(variants)).into_deserializer()),
-            Value::Table(t) if t.len() == 1 => {
-                let Some((k, v)) = t.into_iter().next() else {
-                    return Err(TreeError("expected one key".into()));
-                };
-                visitor.visit_enum(Enum {
-                    variant: canonical(&k, Some(variants)),
-                    value: v,
-                })
+            Value::String(s) => {
+                let variant = canonical(s.trim(), Some(variants));
+                visitor.visit_enum(de::value::StringDeserializer::<TreeError>::new(variant))
             }
-            other => Err(TreeDeserializer(other).mismatch("one of the variants")),
+            Value::Table(t) if t.len() == 1 => match t.into_iter().next() {
+                Some((k, value)) => visitor.visit_enum(Enum {
+                    variant: canonical(&k, Some(variants)),
+                    value,
+                }),
+                None => Err(TreeError::Message("expected one key".into())),
+            },
+            Value::Table(t) => {
+                let found: Vec<&str> = t.keys().map(String::as_str).collect();
+                let found = if found.is_empty() {
+                    "none".to_string()
+                } else {
+                    quoted(&found)
+                };
+                Err(TreeError::Message(format!(
+                    "expected exactly one of {}, found {found}",
+                    quoted(variants)
+                )))
+            }
+            other => Err(mismatch(&other, &one_of(variants))),
         }
     }
 
@@ -207,39 +210,46 @@ impl<'de> de::Deserializer<'de> for TreeDeserializer {
     }
 }
 
-/// The field name `key` stands for: exact spelling first, else a case-insensitive match.
-fn canonical(key: &str, fields: Option<&'static [&'static str]>) -> String {
-    let Some(fields) = fields else {
+/// The name `key` stands for: exact spelling first, else a case-insensitive match, else itself
+/// (so serde reports it as unknown).
+fn canonical(key: &str, names: Option<&'static [&'static str]>) -> String {
+    let Some(names) = names else {
         return key.to_string();
     };
-    if fields.contains(&key) {
+    if names.contains(&key) {
         return key.to_string();
     }
-    fields
+    names
         .iter()
-        .find(|f| f.eq_ignore_ascii_case(key))
-        .map_or_else(|| key.to_string(), |f| f.to_string())
+        .find(|n| n.eq_ignore_ascii_case(key))
+        .map_or_else(|| key.to_string(), |n| n.to_string())
 }
 
 struct Seq(std::vec::IntoIter<Value>);
 
 impl<'de> SeqAccess<'de> for Seq {
     type Error = TreeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, TreeError> {
-        self.0.next().map(|v| seed.deserialize(TreeDeserializer(v))).transpose()
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, TreeError> {
+        self.0
+            .next()
+            .map(|v| seed.deserialize(TreeDeserializer(v)))
+            .transpose()
     }
 }
 
 struct Map {
-    entries: std::vec::IntoIter<(String, Value)>,
+    entries: <toml::Table as IntoIterator>::IntoIter,
     fields: Option<&'static [&'static str]>,
     pending: Option<Value>,
 }
 
 impl Map {
-    fn new(entries: Vec<(String, Value)>, fields: Option<&'static [&'static str]>) -> Self {
+    fn new(table: toml::Table, fields: Option<&'static [&'static str]>) -> Self {
         Map {
-            entries: entries.into_iter(),
+            entries: table.into_iter(),
             fields,
             pending: None,
         }
@@ -248,19 +258,23 @@ impl Map {
 
 impl<'de> MapAccess<'de> for Map {
     type Error = TreeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, TreeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, TreeError> {
         let Some((k, v)) = self.entries.next() else {
             return Ok(None);
         };
         self.pending = Some(v);
-        let key: de::value::StringDeserializer<TreeError> = canonical(&k, self.fields).into_deserializer();
-        seed.deserialize(key).map(Some)
+        let key = canonical(&k, self.fields);
+        seed.deserialize(de::value::StringDeserializer::<TreeError>::new(key))
+            .map(Some)
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TreeError> {
         let v = self
             .pending
             .take()
-            .ok_or_else(|| TreeError("value requested before key".into()))?;
+            .ok_or_else(|| TreeError::Message("value requested before key".into()))?;
         seed.deserialize(TreeDeserializer(v))
     }
 }
@@ -273,8 +287,11 @@ struct Enum {
 impl<'de> de::EnumAccess<'de> for Enum {
     type Error = TreeError;
     type Variant = TreeDeserializer;
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, TreeDeserializer), TreeError> {
-        let key: de::value::StringDeserializer<TreeError> = self.variant.into_deserializer();
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, TreeDeserializer), TreeError> {
+        let key = self.variant.into_deserializer();
         Ok((seed.deserialize(key)?, TreeDeserializer(self.value)))
     }
 }
@@ -287,7 +304,11 @@ impl<'de> de::VariantAccess<'de> for TreeDeserializer {
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, TreeError> {
         seed.deserialize(self)
     }
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, TreeError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, TreeError> {
         de::Deserializer::deserialize_seq(self, visitor)
     }
     fn struct_variant<V: Visitor<'de>>(
@@ -299,49 +320,36 @@ impl<'de> de::VariantAccess<'de> for TreeDeserializer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde::Deserialize;
-    use std::collections::BTreeMap;
-
-    #[derive(Debug, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    struct Inner {
-        strip_prefix: Option<Vec<String>>,
-        pass_host_header: Option<bool>,
-        port: Option<u16>,
+/// The field names serde's derive gave struct `T`, found by letting `T` ask for them.
+///
+/// Types that wrap a struct (such as `Toggle<T>`) use this so their table form still matches
+/// keys case-insensitively, without repeating the field list by hand.
+pub fn struct_fields<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = TreeError;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, TreeError> {
+            Err(TreeError::Message("not a struct".into()))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, TreeError> {
+            *self.0 = fields;
+            Err(TreeError::Message("probe".into()))
+        }
+        forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
     }
-
-    #[derive(Debug, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    struct Outer {
-        load_balancers: BTreeMap<String, Inner>,
-    }
-
-    fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, TreeError> {
-        let v: Value = toml::from_str(text).unwrap();
-        T::deserialize(TreeDeserializer(v))
-    }
-
-    #[test]
-    fn struct_keys_match_any_case_but_map_keys_keep_theirs() {
-        let o: Outer = parse("[loadbalancers.MyName]\nSTRIPPREFIX = ['/a']\n").unwrap();
-        assert_eq!(o.load_balancers["MyName"].strip_prefix, Some(vec!["/a".to_string()]));
-    }
-
-    #[test]
-    fn strings_are_coerced_like_labels() {
-        let o: Outer = parse("[loadBalancers.x]\npasshostheader = 'false'\nport = '8080'\nstripprefix = '/a, /b'\n").unwrap();
-        let i = &o.load_balancers["x"];
-        assert_eq!(i.pass_host_header, Some(false));
-        assert_eq!(i.port, Some(8080));
-        assert_eq!(i.strip_prefix, Some(vec!["/a".to_string(), "/b".to_string()]));
-    }
-
-    #[test]
-    fn unknown_keys_are_errors() {
-        let e = parse::<Outer>("[loadBalancers.x]\nprot = 1\n").unwrap_err();
-        assert!(e.0.contains("unknown field `prot`"), "{e}");
-    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
+
+#[cfg(test)]
+mod tests;
