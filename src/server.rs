@@ -71,6 +71,10 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         service.threads = Some(plan.threads);
         server.add_service(service);
     }
+    server.add_service(pingora::services::background::background_service(
+        "health checks",
+        crate::upstream::checker::HealthChecker::new(plan.store.clone()),
+    ));
     server.run(RunArgs {
         shutdown_signal: Box::new(Signals {
             lifecycle,

@@ -1,9 +1,11 @@
 //! Upstream pools: a service's servers, how one is picked, and how a Pingora peer is made for it.
 
 pub mod balancer;
+pub mod checker;
 pub mod checks;
 pub mod health;
 pub mod pool;
+pub mod probe;
 pub mod server;
 pub mod sticky;
 pub mod transport;

@@ -1,12 +1,19 @@
 //! A real HTTP/1.1 upstream for tests: echoes what it received, can be slow, and echoes WebSockets.
+//!
+//! `GET /health` (any method, any query) answers the status set with `set_health` (200 at first),
+//! so tests can make an upstream sick or healthy at run time.
 
 use futures_util::{SinkExt, StreamExt};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
+
+/// The path whose answer's status `TestUpstream::set_health` controls.
+pub const HEALTH_PATH: &str = "/health";
 
 /// How a test upstream behaves.
 #[derive(Clone, Default)]
@@ -45,6 +52,8 @@ pub struct TestUpstream {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     accepted: Arc<std::sync::atomic::AtomicUsize>,
+    /// Status answered on `HEALTH_PATH`.
+    health: Arc<AtomicU16>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -60,13 +69,19 @@ impl TestUpstream {
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (n, s, a) = (name.to_string(), seen.clone(), accepted.clone());
+        let health = Arc::new(AtomicU16::new(200));
+        let (n, s, a, h) = (
+            name.to_string(),
+            seen.clone(),
+            accepted.clone(),
+            health.clone(),
+        );
         let task = tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
                 a.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let (n, s, o) = (n.clone(), s.clone(), opts.clone());
+                let (n, s, o, h) = (n.clone(), s.clone(), opts.clone(), h.clone());
                 tokio::spawn(async move {
-                    let _ = serve(sock, &n, &s, &o).await;
+                    let _ = serve(sock, &n, &s, &o, &h).await;
                 });
             }
         });
@@ -75,8 +90,22 @@ impl TestUpstream {
             port,
             seen,
             accepted,
+            health,
             task,
         }
+    }
+
+    /// Makes `HEALTH_PATH` answer `status` from now on (e.g. 500: sick, 200: healthy).
+    pub fn set_health(&self, status: u16) {
+        self.health.store(status, Ordering::SeqCst);
+    }
+
+    /// The requests seen on `HEALTH_PATH` (the health probes).
+    pub fn health_probes(&self) -> Vec<Seen> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.target.split('?').next() == Some(HEALTH_PATH))
+            .collect()
     }
 
     pub fn url(&self) -> String {
@@ -112,6 +141,7 @@ async fn serve(
     name: &str,
     seen: &Mutex<Vec<Seen>>,
     opts: &UpstreamOptions,
+    health: &AtomicU16,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(sock);
     loop {
@@ -173,11 +203,30 @@ async fn serve(
             }
             return Ok(());
         }
-        let body = format!("{name} {target}");
+        let status = match target.split('?').next() == Some(HEALTH_PATH) {
+            true => health.load(Ordering::SeqCst),
+            false => 200,
+        };
+        let body = match status {
+            204 | 304 => String::new(),
+            _ => format!("{name} {target}"),
+        };
         let resp = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Upstream: {name}\r\nContent-Length: {}\r\n\r\n{body}",
+            "HTTP/1.1 {status} {}\r\nContent-Type: text/plain\r\nX-Upstream: {name}\r\nContent-Length: {}\r\n\r\n{body}",
+            reason(status),
             body.len()
         );
         reader.get_mut().write_all(resp.as_bytes()).await?;
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
     }
 }
