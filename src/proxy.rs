@@ -5,6 +5,8 @@ pub mod ctx;
 pub mod forwarded;
 pub mod gateway;
 pub mod respond;
+pub mod selection;
+pub mod upgrade;
 
 pub use ctx::RequestCtx;
 pub use gateway::Gateway;

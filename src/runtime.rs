@@ -2,6 +2,7 @@
 
 pub mod compile;
 pub mod entrypoint;
+pub mod services;
 pub mod snapshot;
 
 pub use entrypoint::{EntryPoint, Redirect, TrustedNets};

@@ -291,7 +291,10 @@ servers = [{{ url = "{}" }}]
     for i in 0..5 {
         let text = format!("hello {i}");
         ws.send(Message::text(text.clone())).await.unwrap();
-        let echo = ws.next().await.unwrap().unwrap();
+        let echo = match ws.next().await {
+            Some(Ok(m)) => m,
+            other => panic!("no echo: {other:?}\npylon log:\n{}", _gw.log()),
+        };
         assert_eq!(echo.into_text().unwrap().as_str(), text);
     }
     assert_eq!(up.last().unwrap().header("x-forwarded-proto"), Some("ws"));

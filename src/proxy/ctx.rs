@@ -1,6 +1,8 @@
 //! Per-request state carried across the proxy phases.
 
 use crate::runtime::{Route, Snapshot};
+use crate::upstream::Pool;
+use http::HeaderValue;
 use pylon_plugins::PluginCtx;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -17,8 +19,12 @@ pub struct RequestCtx {
     pub plugins: PluginCtx,
     /// Bit i set: server i of the pool was tried and failed to connect.
     pub tried: u64,
+    /// The pool the request's service resolved to (weighted services resolve once).
+    pub pool: Option<Arc<Pool>>,
     /// Index of the server the request was sent to.
     pub server: Option<usize>,
+    /// Sticky cookies to set on the response.
+    pub set_cookies: Vec<HeaderValue>,
 }
 
 impl RequestCtx {
@@ -31,7 +37,9 @@ impl RequestCtx {
             trusted: false,
             plugins: PluginCtx::new(unspecified, false),
             tried: 0,
+            pool: None,
             server: None,
+            set_cookies: Vec::new(),
         }
     }
 }

@@ -8,6 +8,8 @@ use super::checks::check_request;
 use super::ctx::RequestCtx;
 use super::forwarded::{self, Forwarding};
 use super::respond;
+use super::selection::{self, NoServer};
+use super::upgrade;
 use crate::lifecycle::Lifecycle;
 use crate::rule::RequestFacts;
 use crate::runtime::entrypoint::canonical_ip;
@@ -15,6 +17,7 @@ use crate::runtime::{EntryPoint, Store};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
+use pingora::connectors::TransportConnector;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::HttpPeer;
 use pingora::{Error, ErrorSource, ErrorType, Result};
@@ -28,6 +31,8 @@ pub struct Gateway {
     pub entrypoint: Arc<EntryPoint>,
     pub store: Arc<Store>,
     pub lifecycle: Arc<Lifecycle>,
+    /// Dials upstreams for upgrade tunnels (regular requests use Pingora's pooled connector).
+    connector: TransportConnector,
 }
 
 impl Gateway {
@@ -36,7 +41,104 @@ impl Gateway {
             entrypoint,
             store,
             lifecycle,
+            connector: TransportConnector::new(None),
         }
+    }
+
+    /// Edits the request about to go upstream: middlewares, forwarded headers, Host.
+    async fn prepare_upstream(
+        &self,
+        session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        let Some(route) = ctx.route.clone() else {
+            return Ok(());
+        };
+        for plugin in route.chain.iter() {
+            plugin
+                .upstream_request_filter(session, upstream, &mut ctx.plugins)
+                .await?;
+        }
+        let forwarding = Forwarding {
+            peer_ip: ctx.peer_ip,
+            trusted: ctx.trusted,
+            tls: ctx.plugins.tls,
+            websocket: session.is_upgrade_req(),
+            entrypoint_port: self.entrypoint.port,
+            stripped_prefix: ctx.plugins.stripped_prefix.as_deref(),
+        };
+        forwarded::apply(upstream, &forwarding)?;
+        if let (Some(pool), Some(i)) = (&ctx.pool, ctx.server) {
+            if !pool.pass_host_header {
+                if let Some(server) = pool.servers().get(i) {
+                    upstream.insert_header(header::HOST, server.authority.clone())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Edits the response about to go to the client: sticky cookies, middlewares.
+    async fn filter_response(
+        &self,
+        session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        for cookie in ctx.set_cookies.drain(..) {
+            response.append_header(header::SET_COOKIE, cookie)?;
+        }
+        if let Some(route) = ctx.route.clone() {
+            for plugin in route.chain.iter() {
+                plugin
+                    .response_filter(session, response, &mut ctx.plugins)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Proxies an HTTP/1 upgrade (WebSocket) through `upgrade`, with connect failover.
+    async fn tunnel(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
+        let mut upstream = loop {
+            let (pool, index) = match selection::choose(ctx, &session.req_header().headers) {
+                Ok(chosen) => chosen,
+                Err(_) => {
+                    let status = StatusCode::SERVICE_UNAVAILABLE;
+                    return respond::text(session, status, "Service Unavailable").await;
+                }
+            };
+            let peer = pool.peer(index).ok_or_else(|| {
+                Error::explain(ErrorType::InternalError, "server index out of range")
+            })?;
+            let mut request = session.req_header().clone();
+            self.prepare_upstream(session, &mut request, ctx).await?;
+            match upgrade::connect(&self.connector, &peer, &request).await {
+                Ok(stream) => break stream,
+                Err(e) => {
+                    log::debug!("upgrade: cannot reach {}: {e}", peer);
+                    if !selection::attempt_failed(ctx, "connection failed") {
+                        session.set_keepalive(None);
+                        return respond::text(session, StatusCode::BAD_GATEWAY, "Bad Gateway")
+                            .await;
+                    }
+                }
+            }
+        };
+        let (mut response, early) = match upgrade::read_response(&mut upstream).await {
+            Ok(r) => r,
+            Err(e) => {
+                log::debug!("upgrade: bad answer from upstream: {e}");
+                session.set_keepalive(None);
+                return respond::text(session, StatusCode::BAD_GATEWAY, "Bad Gateway").await;
+            }
+        };
+        self.filter_response(session, &mut response, ctx).await?;
+        session
+            .write_response_header(Box::new(response), false)
+            .await?;
+        upgrade::relay(session, &mut upstream, early).await
     }
 
     /// Answers `/ping` (200 `OK`, 503 while shutting down). Returns whether it answered.
@@ -190,30 +292,30 @@ impl ProxyHttp for Gateway {
             }
         }
         ctx.route = Some(route);
+        if session.is_upgrade_req() && !session.is_http2() {
+            self.tunnel(session, ctx).await?;
+            return Ok(true);
+        }
         Ok(false)
     }
 
     async fn upstream_peer(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
-        let route = ctx.route.as_ref().ok_or_else(|| {
-            Error::explain(ErrorType::InternalError, "no route for upstream_peer")
-        })?;
-        let pool = &route.pool;
-        let index = if ctx.tried == 0 {
-            pool.pick()
-        } else {
-            pool.pick_other(ctx.tried)
+        let (pool, index) = match selection::choose(ctx, &session.req_header().headers) {
+            Ok(chosen) => chosen,
+            Err(NoServer::Unavailable) => {
+                return Error::e_explain(
+                    ErrorType::HTTPStatus(503),
+                    "service has no available server",
+                )
+            }
+            Err(NoServer::NoRoute) => {
+                return Error::e_explain(ErrorType::InternalError, "no route for upstream_peer")
+            }
         };
-        let Some(index) = index else {
-            return Error::e_explain(
-                ErrorType::HTTPStatus(503),
-                "service has no available server",
-            );
-        };
-        ctx.server = Some(index);
         pool.peer(index)
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "server index out of range"))
     }
@@ -226,15 +328,47 @@ impl ProxyHttp for Gateway {
         mut e: Box<Error>,
     ) -> Box<Error> {
         // Nothing reached the server: trying another one is safe for any method.
-        if let (Some(route), Some(i)) = (&ctx.route, ctx.server) {
-            if i < 64 {
-                ctx.tried |= 1 << i;
-            }
-            let servers = route.pool.servers().len().min(64);
-            let untried = (0..servers).any(|s| ctx.tried & (1 << s) == 0);
-            e.set_retry(untried);
+        let another = selection::attempt_failed(ctx, "connection failed");
+        e.set_retry(another);
+        e
+    }
+
+    fn error_while_proxy(
+        &self,
+        peer: &HttpPeer,
+        session: &mut Session,
+        e: Box<Error>,
+        ctx: &mut RequestCtx,
+        client_reused: bool,
+    ) -> Box<Error> {
+        let mut e = e.more_context(format!("Peer: {peer}"));
+        let another = selection::attempt_failed(ctx, "error while proxying");
+        // Bytes may have reached the server: only idempotent requests are sent again, and
+        // (as Pingora does) only when the failed connection was a reused one.
+        let idempotent = session.req_header().method.is_idempotent()
+            && !session.as_ref().retry_buffer_truncated();
+        if another && idempotent {
+            e.retry.decide_reuse(client_reused);
+        } else {
+            e.set_retry(false);
         }
         e
+    }
+
+    async fn upstream_response_filter(
+        &self,
+        _session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        if response.status.is_server_error() {
+            if let (Some(pool), Some(i)) = (&ctx.pool, ctx.server) {
+                if pool.passive.as_ref().is_some_and(|p| p.count_5xx) {
+                    pool.record_failure(i, "5xx response");
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn upstream_request_filter(
@@ -243,29 +377,7 @@ impl ProxyHttp for Gateway {
         upstream: &mut RequestHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
-        let Some(route) = ctx.route.clone() else {
-            return Ok(());
-        };
-        for plugin in route.chain.iter() {
-            plugin
-                .upstream_request_filter(session, upstream, &mut ctx.plugins)
-                .await?;
-        }
-        let forwarding = Forwarding {
-            peer_ip: ctx.peer_ip,
-            trusted: ctx.trusted,
-            tls: ctx.plugins.tls,
-            websocket: session.is_upgrade_req(),
-            entrypoint_port: self.entrypoint.port,
-            stripped_prefix: ctx.plugins.stripped_prefix.as_deref(),
-        };
-        forwarded::apply(upstream, &forwarding)?;
-        if !route.pool.pass_host_header {
-            if let Some(server) = ctx.server.and_then(|i| route.pool.servers().get(i)) {
-                upstream.insert_header(header::HOST, server.authority.clone())?;
-            }
-        }
-        Ok(())
+        self.prepare_upstream(session, upstream, ctx).await
     }
 
     async fn response_filter(
@@ -274,14 +386,7 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
-        if let Some(route) = ctx.route.clone() {
-            for plugin in route.chain.iter() {
-                plugin
-                    .response_filter(session, response, &mut ctx.plugins)
-                    .await?;
-            }
-        }
-        Ok(())
+        self.filter_response(session, response, ctx).await
     }
 
     async fn fail_to_proxy(

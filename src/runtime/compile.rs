@@ -3,10 +3,11 @@
 //! Services and middlewares are built once per config and shared (by `Arc`) by every router
 //! naming them, so a middleware's state (e.g. a rate-limit bucket) is per instance, not per router.
 
+use super::services::{build_services, local_name};
 use super::{EntryPoint, Route, RouteTable, Snapshot};
-use crate::config::dynamic::{DynamicConfig, MiddlewareConfig, ServiceConfig};
+use crate::config::dynamic::{DynamicConfig, MiddlewareConfig};
 use crate::router::{RouteSpec, Router};
-use crate::upstream::{Pool, PoolOptions, Server, Transport};
+use crate::upstream::Transport;
 use pylon_plugins::{Plugin, StripPrefix};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,11 +30,6 @@ fn err(key_path: impl Into<String>, message: impl Into<String>) -> CompileError 
     }
 }
 
-/// Strips a `@provider` suffix; pylon's file provider namespace is the only one for now.
-fn local_name(name: &str) -> &str {
-    name.split_once('@').map_or(name, |(n, _)| n)
-}
-
 /// What an entry point's static config adds to every router bound to it.
 #[derive(Debug, Clone, Default)]
 pub struct EntryPointRouting {
@@ -52,22 +48,8 @@ pub fn compile(
     transport: &Transport,
 ) -> Result<Snapshot, Vec<CompileError>> {
     let mut errors = Vec::new();
-    let mut pools: HashMap<&str, Arc<Pool>> = HashMap::new();
-    for (name, service) in &dynamic.http.services {
-        let transport = service
-            .load_balancer
-            .as_ref()
-            .and_then(|lb| lb.servers_transport.as_ref())
-            .and_then(|t| dynamic.http.servers_transports.get(t))
-            .and_then(|t| t.forwarding_timeouts.as_ref())
-            .map_or_else(|| transport.clone(), |ft| ft.apply(transport));
-        match build_pool(name, service, &transport) {
-            Ok(pool) => {
-                pools.insert(name.as_str(), Arc::new(pool));
-            }
-            Err(e) => errors.push(e),
-        }
-    }
+    let (services, service_errors) = build_services(dynamic, transport);
+    errors.extend(service_errors);
     let mut plugins: HashMap<&str, Arc<dyn Plugin>> = HashMap::new();
     for (name, mw) in &dynamic.http.middlewares {
         match build_plugin(name, mw) {
@@ -91,7 +73,7 @@ pub fn compile(
             }
         };
         let service_name = router.service.as_deref().unwrap_or("");
-        let Some(pool) = pools.get(local_name(service_name)).cloned() else {
+        let Some(balancer) = services.by_name.get(local_name(service_name)).cloned() else {
             errors.push(err(
                 format!("{path}.service"),
                 format!("service `{service_name}` does not exist"),
@@ -116,7 +98,7 @@ pub fn compile(
             Arc::new(Route {
                 name: Arc::from(format!("{name}@file")),
                 service: Arc::from(format!("{}@file", local_name(service_name))),
-                pool: pool.clone(),
+                balancer: balancer.clone(),
                 chain: chain.into(),
             })
         };
@@ -162,39 +144,11 @@ pub fn compile(
             tls: Router::build(tls),
         })
         .collect();
-    let pools = pools.into_values().collect();
     Ok(Snapshot {
         version,
         tables,
-        pools,
+        pools: services.pools,
     })
-}
-
-fn build_pool(
-    name: &str,
-    service: &ServiceConfig,
-    transport: &Transport,
-) -> Result<Pool, CompileError> {
-    let path = format!("http.services.{name}");
-    let Some(lb) = &service.load_balancer else {
-        return Err(err(path, "only `loadBalancer` services are supported yet"));
-    };
-    let mut servers = Vec::with_capacity(lb.servers.len());
-    for (i, s) in lb.servers.iter().enumerate() {
-        let server = Server::parse(&s.url, s.weight.unwrap_or(1)).map_err(|e| {
-            err(
-                format!("{path}.loadBalancer.servers[{i}].url"),
-                e.to_string(),
-            )
-        })?;
-        servers.push(server);
-    }
-    let options = PoolOptions {
-        pass_host_header: lb.pass_host_header.unwrap_or(true),
-        transport: transport.clone(),
-        ..PoolOptions::default()
-    };
-    Ok(Pool::new(&format!("{name}@file"), servers, options))
 }
 
 fn build_plugin(name: &str, mw: &MiddlewareConfig) -> Result<Arc<dyn Plugin>, CompileError> {

@@ -1,7 +1,7 @@
 //! Snapshot: routers, services and plugin chains compiled from one config; Store swaps them.
 
 use crate::router::Router;
-use crate::upstream::Pool;
+use crate::upstream::{Balancer, Pool};
 use arc_swap::ArcSwap;
 use pylon_plugins::Plugin;
 use std::sync::Arc;
@@ -12,7 +12,8 @@ pub struct Route {
     pub name: Arc<str>,
     /// The service's name, as `name@provider`.
     pub service: Arc<str>,
-    pub pool: Arc<Pool>,
+    /// The service: a pool, or a weighted split down to pools.
+    pub balancer: Balancer,
     /// Middlewares in the order they run; built once per config.
     pub chain: Arc<[Arc<dyn Plugin>]>,
 }

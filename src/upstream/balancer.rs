@@ -86,7 +86,9 @@ impl Balancer {
                         Some(i) => i,
                         None => {
                             let i = w.pick()?;
-                            if let Some(cookie) = w.sticky.as_ref().and_then(|s| s.set_cookie(&w.tokens[i])) {
+                            if let Some(cookie) =
+                                w.sticky.as_ref().and_then(|s| s.set_cookie(&w.tokens[i]))
+                            {
                                 set.push(cookie);
                             }
                             i
@@ -114,13 +116,21 @@ mod tests {
     fn splits_by_weight() {
         let w = Weighted::new(
             "canary@file",
-            vec![("blue".into(), 3, pool("blue", 1)), ("green".into(), 1, pool("green", 2))],
+            vec![
+                ("blue".into(), 3, pool("blue", 1)),
+                ("green".into(), 1, pool("green", 2)),
+            ],
             None,
         );
         let b = Balancer::Weighted(Arc::new(w));
         let mut set = Vec::new();
         let names: Vec<String> = (0..8)
-            .map(|_| b.resolve(&HeaderMap::new(), &mut set).unwrap().name.to_string())
+            .map(|_| {
+                b.resolve(&HeaderMap::new(), &mut set)
+                    .unwrap()
+                    .name
+                    .to_string()
+            })
             .collect();
         assert_eq!(names.iter().filter(|n| *n == "blue").count(), 6);
         assert!(set.is_empty());
@@ -131,16 +141,28 @@ mod tests {
         let sticky = StickyCookie::defaults_for("canary@file");
         let w = Weighted::new(
             "canary@file",
-            vec![("blue".into(), 1, pool("blue", 1)), ("green".into(), 1, pool("green", 2))],
+            vec![
+                ("blue".into(), 1, pool("blue", 1)),
+                ("green".into(), 1, pool("green", 2)),
+            ],
             Some(sticky.clone()),
         );
         let b = Balancer::Weighted(Arc::new(w));
         let mut set = Vec::new();
         let first = b.resolve(&HeaderMap::new(), &mut set).unwrap();
         assert_eq!(set.len(), 1);
-        let cookie = set[0].to_str().unwrap().split(';').next().unwrap().to_string();
+        let cookie = set[0]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
+        headers.insert(
+            http::header::COOKIE,
+            HeaderValue::from_str(&cookie).unwrap(),
+        );
         for _ in 0..5 {
             let mut again = Vec::new();
             let p = b.resolve(&headers, &mut again).unwrap();
@@ -155,7 +177,14 @@ mod tests {
         if let Balancer::Pool(p) = &blue {
             p.set_health(0, false, "test");
         }
-        let w = Weighted::new("c@file", vec![("blue".into(), 9, blue), ("green".into(), 1, pool("green", 2))], None);
+        let w = Weighted::new(
+            "c@file",
+            vec![
+                ("blue".into(), 9, blue),
+                ("green".into(), 1, pool("green", 2)),
+            ],
+            None,
+        );
         let b = Balancer::Weighted(Arc::new(w));
         let mut set = Vec::new();
         assert!((0..5).all(|_| &*b.resolve(&HeaderMap::new(), &mut set).unwrap().name == "green"));

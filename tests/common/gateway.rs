@@ -26,7 +26,10 @@ impl TestGateway {
         let child = Command::new(env!("CARGO_BIN_EXE_pylon"))
             .arg("--config")
             .arg(&path)
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("PYLON_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log handle"))
             .stderr(log)

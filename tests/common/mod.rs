@@ -1,11 +1,11 @@
 //! Shared test harness: real upstream servers, a real pylon process, polling with deadlines.
-#![allow(dead_code)]
+// Each test binary uses a different part of the harness.
+#![allow(dead_code, unused_imports)]
 
 pub mod gateway;
 pub mod upstream;
 
 pub use gateway::TestGateway;
-#[allow(unused_imports)]
 pub use upstream::{TestUpstream, UpstreamOptions};
 
 use std::time::{Duration, Instant};

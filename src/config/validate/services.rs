@@ -7,7 +7,7 @@ use crate::config::dynamic::{
 use crate::upstream::Server;
 
 /// Service kinds pylon implements today.
-const SUPPORTED_SERVICES: [&str; 1] = ["loadBalancer"];
+const SUPPORTED_SERVICES: [&str; 2] = ["loadBalancer", "weighted"];
 
 /// Middleware types pylon implements today.
 const SUPPORTED_MIDDLEWARES: [&str; 1] = ["stripPrefix"];
@@ -68,7 +68,7 @@ pub(super) fn validate_service(
         [kind] if !SUPPORTED_SERVICES.contains(kind) => c.push(
             format!("{base}.{kind}"),
             format!("service type `{kind}` is not supported yet by pylon"),
-            Some("use a loadBalancer service".into()),
+            Some("use a loadBalancer or weighted service".into()),
         ),
         [_] => {}
         many => c.push(

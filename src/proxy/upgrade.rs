@@ -1,0 +1,154 @@
+//! HTTP/1 upgrades (WebSocket) tunnelled by pylon itself, both ways, until either side closes.
+//!
+//! Pingora 0.9.1 can tear an upgraded connection down right after the `101` when the upstream
+//! answers before the proxy has consumed the upgrade request's empty body (cloudflare/pingora
+//! issue 946, fix pending upstream): the client gets the `101`, then EOF. On loopback and fast
+//! networks that is a coin toss per connection, so pylon relays upgrades here instead: it dials
+//! the chosen server with Pingora's connector (TLS when the server is `https`), sends the
+//! prepared request head, relays the response head through the response filters, then copies
+//! bytes in both directions.
+
+use bytes::Bytes;
+use pingora::connectors::TransportConnector;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::prelude::HttpPeer;
+use pingora::protocols::Stream;
+use pingora::{Error, ErrorType, OrErr, Result};
+use pingora_proxy::Session;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Largest upstream response head accepted.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Opens the upstream connection for an upgrade and sends the request head.
+pub async fn connect(
+    connector: &TransportConnector,
+    peer: &HttpPeer,
+    request: &RequestHeader,
+) -> Result<Stream> {
+    let mut stream = connector.new_stream(peer).await?;
+    let head = serialize_request(request);
+    stream.write_all(&head).await.or_err(
+        ErrorType::WriteError,
+        "sending the upgrade request upstream",
+    )?;
+    stream
+        .flush()
+        .await
+        .or_err(ErrorType::WriteError, "flushing the upgrade request")?;
+    Ok(stream)
+}
+
+/// Reads the upstream's response head; returns it and any bytes that followed it.
+pub async fn read_response(stream: &mut Stream) -> Result<(ResponseHeader, Bytes)> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .or_err(ErrorType::ReadError, "reading the upgrade response")?;
+        if n == 0 {
+            return Error::e_explain(
+                ErrorType::ConnectionClosed,
+                "upstream closed before answering the upgrade",
+            );
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut parsed = httparse::Response::new(&mut headers);
+        match parsed.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let code = parsed.code.unwrap_or(502);
+                let mut resp = ResponseHeader::build(code, Some(parsed.headers.len()))?;
+                for h in parsed.headers.iter() {
+                    resp.append_header(h.name.to_string(), h.value)?;
+                }
+                return Ok((resp, Bytes::copy_from_slice(&buf[len..])));
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => continue,
+            Ok(httparse::Status::Partial) => {
+                return Error::e_explain(
+                    ErrorType::InvalidHTTPHeader,
+                    "upgrade response head too large",
+                )
+            }
+            Err(e) => {
+                return Error::e_explain(
+                    ErrorType::InvalidHTTPHeader,
+                    format!("bad upgrade response: {e}"),
+                )
+            }
+        }
+    }
+}
+
+/// After the response head went to the client: relays `early` bytes, then copies both ways
+/// until one side closes.
+pub async fn relay(session: &mut Session, upstream: &mut Stream, early: Bytes) -> Result<()> {
+    if !early.is_empty() {
+        session.write_response_body(Some(early), false).await?;
+    }
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut client_open = true;
+    loop {
+        tokio::select! {
+            from_client = session.read_request_body(), if client_open => {
+                match from_client? {
+                    Some(data) => upstream
+                        .write_all(&data)
+                        .await
+                        .or_err(ErrorType::WriteError, "relaying to the upstream")?,
+                    None => {
+                        client_open = false;
+                        upstream.shutdown().await.ok();
+                    }
+                }
+            }
+            from_upstream = upstream.read(&mut buf) => {
+                let n = from_upstream.or_err(ErrorType::ReadError, "relaying from the upstream")?;
+                if n == 0 {
+                    break;
+                }
+                session
+                    .write_response_body(Some(Bytes::copy_from_slice(&buf[..n])), false)
+                    .await?;
+            }
+        }
+    }
+    session.write_response_body(None, true).await
+}
+
+fn serialize_request(req: &RequestHeader) -> Vec<u8> {
+    let target = req.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let mut out = Vec::with_capacity(256 + req.headers.len() * 32);
+    out.extend_from_slice(req.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in req.headers.iter() {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_the_request_head() {
+        let mut r = RequestHeader::build("GET", b"/ws?x=1", None).unwrap();
+        r.insert_header("Host", "a").unwrap();
+        r.insert_header("Upgrade", "websocket").unwrap();
+        let s = String::from_utf8(serialize_request(&r)).unwrap();
+        assert_eq!(
+            s,
+            "GET /ws?x=1 HTTP/1.1\r\nhost: a\r\nupgrade: websocket\r\n\r\n"
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! Compiles `http.services` into Balancers: pools (with health checks and sticky cookies) and
+//! weighted splits, resolving references between services and refusing cycles.
+
+use super::compile::CompileError;
+use crate::config::dynamic::{
+    HealthCheckConfig, LoadBalancerConfig, ServiceConfig, StickyConfig, WeightedConfig,
+};
+use crate::config::DynamicConfig;
+use crate::upstream::checks::{ActiveCheck, PassiveCheck};
+use crate::upstream::sticky::StickyCookie;
+use crate::upstream::{Balancer, Pool, PoolOptions, Server, Transport, Weighted};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+fn err(key_path: impl Into<String>, message: impl Into<String>) -> CompileError {
+    CompileError {
+        key_path: key_path.into(),
+        message: message.into(),
+    }
+}
+
+/// The part of a service reference before `@file`.
+pub fn local_name(name: &str) -> &str {
+    name.split_once('@').map_or(name, |(n, _)| n)
+}
+
+/// Every service of the config, compiled, and the pools among them (for the health checker).
+pub struct Services {
+    pub by_name: HashMap<String, Balancer>,
+    pub pools: Vec<Arc<Pool>>,
+}
+
+/// Builds all services; errors name the key path.
+pub fn build_services(
+    dynamic: &DynamicConfig,
+    base_transport: &Transport,
+) -> (Services, Vec<CompileError>) {
+    let mut b = Builder {
+        dynamic,
+        base_transport,
+        done: HashMap::new(),
+        visiting: Vec::new(),
+        pools: Vec::new(),
+        errors: Vec::new(),
+    };
+    for name in dynamic.http.services.keys() {
+        b.build(name);
+    }
+    let services = Services {
+        by_name: b
+            .done
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect(),
+        pools: b.pools,
+    };
+    (services, b.errors)
+}
+
+struct Builder<'a> {
+    dynamic: &'a DynamicConfig,
+    base_transport: &'a Transport,
+    /// `None`: failed (its error is already recorded).
+    done: HashMap<String, Option<Balancer>>,
+    visiting: Vec<String>,
+    pools: Vec<Arc<Pool>>,
+    errors: Vec<CompileError>,
+}
+
+impl Builder<'_> {
+    fn build(&mut self, name: &str) -> Option<Balancer> {
+        if let Some(done) = self.done.get(name) {
+            return done.clone();
+        }
+        let path = format!("http.services.{name}");
+        if self.visiting.iter().any(|v| v == name) {
+            let cycle = self.visiting.join(" -> ");
+            self.errors.push(err(
+                path,
+                format!("weighted services form a cycle: {cycle} -> {name}"),
+            ));
+            return None;
+        }
+        let Some(config) = self.dynamic.http.services.get(name) else {
+            self.errors.push(err(path, "service does not exist"));
+            return None;
+        };
+        self.visiting.push(name.to_string());
+        let built = self.build_kind(name, config, &path);
+        self.visiting.pop();
+        self.done.insert(name.to_string(), built.clone());
+        built
+    }
+
+    fn build_kind(&mut self, name: &str, config: &ServiceConfig, path: &str) -> Option<Balancer> {
+        if let Some(lb) = &config.load_balancer {
+            match self.pool(name, lb, path) {
+                Ok(pool) => {
+                    let pool = Arc::new(pool);
+                    self.pools.push(pool.clone());
+                    return Some(Balancer::Pool(pool));
+                }
+                Err(e) => {
+                    self.errors.push(e);
+                    return None;
+                }
+            }
+        }
+        if let Some(w) = &config.weighted {
+            return self.weighted(name, w, path);
+        }
+        self.errors.push(err(
+            path,
+            "only `loadBalancer` and `weighted` services are supported yet",
+        ));
+        None
+    }
+
+    fn weighted(&mut self, name: &str, w: &WeightedConfig, path: &str) -> Option<Balancer> {
+        let mut children = Vec::with_capacity(w.services.len());
+        for (i, child) in w.services.iter().enumerate() {
+            let weight = child.weight.unwrap_or(1);
+            let weight = match u32::try_from(weight) {
+                Ok(w) => w,
+                Err(_) => {
+                    self.errors.push(err(
+                        format!("{path}.weighted.services[{i}].weight"),
+                        "must be 0 or more",
+                    ));
+                    return None;
+                }
+            };
+            let balancer = self.build(local_name(&child.name))?;
+            children.push((child.name.clone(), weight, balancer));
+        }
+        let full = format!("{name}@file");
+        let sticky = sticky_cookie(w.sticky.as_ref(), &full);
+        Some(Balancer::Weighted(Arc::new(Weighted::new(
+            &full, children, sticky,
+        ))))
+    }
+
+    fn pool(&self, name: &str, lb: &LoadBalancerConfig, path: &str) -> Result<Pool, CompileError> {
+        let transport = lb
+            .servers_transport
+            .as_ref()
+            .and_then(|t| self.dynamic.http.servers_transports.get(t))
+            .and_then(|t| t.forwarding_timeouts.as_ref())
+            .map_or_else(
+                || self.base_transport.clone(),
+                |ft| ft.apply(self.base_transport),
+            );
+        let mut servers = Vec::with_capacity(lb.servers.len());
+        for (i, s) in lb.servers.iter().enumerate() {
+            let server = Server::parse(&s.url, s.weight.unwrap_or(1)).map_err(|e| {
+                err(
+                    format!("{path}.loadBalancer.servers[{i}].url"),
+                    e.to_string(),
+                )
+            })?;
+            servers.push(server);
+        }
+        let full = format!("{name}@file");
+        let passive = lb.passive_health_check.as_ref().map(|p| PassiveCheck {
+            failure_window: p
+                .failure_window
+                .map_or(PassiveCheck::default().failure_window, |d| d.get()),
+            max_failed_attempts: p.max_failed_attempts.unwrap_or(1).max(1),
+            count_5xx: true,
+        });
+        let options = PoolOptions {
+            pass_host_header: lb.pass_host_header.unwrap_or(true),
+            transport,
+            active: lb.health_check.as_ref().map(active_check),
+            passive,
+            sticky: sticky_cookie(lb.sticky.as_ref(), &full),
+        };
+        Ok(Pool::new(&full, servers, options))
+    }
+}
+
+/// `healthCheck` with Traefik's defaults.
+fn active_check(h: &HealthCheckConfig) -> ActiveCheck {
+    let d = ActiveCheck::default();
+    let interval = h.interval.map_or(d.interval, |i| i.get());
+    ActiveCheck {
+        path: h.path.clone().unwrap_or(d.path),
+        scheme: h.scheme.clone(),
+        hostname: h.hostname.clone(),
+        port: h.port,
+        method: h
+            .method
+            .clone()
+            .map_or(d.method, |m| m.to_ascii_uppercase()),
+        status: h.status,
+        headers: h
+            .headers
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        interval,
+        unhealthy_interval: h.unhealthy_interval.map_or(interval, |i| i.get()),
+        timeout: h.timeout.map_or(d.timeout, |t| t.get()),
+        follow_redirects: h.follow_redirects.unwrap_or(true),
+    }
+}
+
+/// `sticky.cookie` (`true` or a table) with Traefik's defaults; `None` when not enabled.
+fn sticky_cookie(sticky: Option<&StickyConfig>, service: &str) -> Option<StickyCookie> {
+    let toggle = sticky?.cookie.as_ref()?;
+    if !toggle.enabled() {
+        return None;
+    }
+    let mut c = StickyCookie::defaults_for(service);
+    if let Some(o) = toggle.options() {
+        if let Some(n) = o.name.as_ref().filter(|n| !n.is_empty()) {
+            c.name = n.clone();
+        }
+        c.secure = o.secure.unwrap_or(false);
+        c.http_only = o.http_only.unwrap_or(false);
+        c.same_site = o.same_site.clone().filter(|s| !s.is_empty());
+        c.max_age = o.max_age.filter(|a| *a != 0);
+        if let Some(p) = o.path.as_ref().filter(|p| !p.is_empty()) {
+            c.path = p.clone();
+        }
+        c.domain = o.domain.clone().filter(|d| !d.is_empty());
+    }
+    Some(c)
+}
