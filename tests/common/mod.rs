@@ -10,10 +10,25 @@ pub use upstream::{TestUpstream, UpstreamOptions};
 
 use std::time::{Duration, Instant};
 
-/// A free TCP port on 127.0.0.1 (bound then released; the OS will not hand it out again at once).
+/// A free TCP port on 127.0.0.1 for pylon to listen on.
+///
+/// Taken below Linux's ephemeral range (32768+), where the test upstreams' `bind(0)` ports
+/// come from, so an upstream can never grab a port handed out here before pylon binds it.
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().expect("local addr").port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let seed = std::process::id().wrapping_mul(7919)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+    for _ in 0..1000 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20000 + (seed.wrapping_add(n.wrapping_mul(104_729)) % 12000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port found in 20000-31999");
 }
 
 /// Polls `check` until it returns `Some` or `timeout` passes.
