@@ -76,13 +76,22 @@ impl TestUpstream {
             accepted.clone(),
             health.clone(),
         );
+        // Connections live in a JoinSet owned by the accept task: stopping the upstream
+        // closes its open (keep-alive) connections too, as a dead process would.
         let task = tokio::spawn(async move {
-            while let Ok((sock, _)) = listener.accept().await {
-                a.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let (n, s, o, h) = (n.clone(), s.clone(), opts.clone(), h.clone());
-                tokio::spawn(async move {
-                    let _ = serve(sock, &n, &s, &o, &h).await;
-                });
+            let mut conns = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        let Ok((sock, _)) = accepted else { break };
+                        a.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let (n, s, o, h) = (n.clone(), s.clone(), opts.clone(), h.clone());
+                        conns.spawn(async move {
+                            let _ = serve(sock, &n, &s, &o, &h).await;
+                        });
+                    }
+                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                }
             }
         });
         TestUpstream {
