@@ -5,6 +5,7 @@ pub mod duration;
 pub mod dynamic;
 pub mod error;
 pub mod load;
+pub mod middlewares;
 pub mod observability;
 pub mod static_config;
 pub mod tree;

@@ -2,8 +2,9 @@
 
 pub mod compile;
 pub mod entrypoint;
+pub mod middlewares;
 pub mod services;
 pub mod snapshot;
 
 pub use entrypoint::{EntryPoint, Redirect, TrustedNets};
-pub use snapshot::{Route, RouteTable, Snapshot, Store};
+pub use snapshot::{RetryPolicy, Route, RouteTable, Snapshot, Store};

@@ -208,6 +208,7 @@ async fn no_route_is_404_refused_upstream_is_502_slow_upstream_is_504() {
         "slow",
         UpstreamOptions {
             delay: Some(Duration::from_secs(3)),
+            ..UpstreamOptions::default()
         },
     )
     .await;

@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod in_flight;
+pub mod source;
 pub mod strip_prefix;
 
 use async_trait::async_trait;
@@ -16,6 +18,8 @@ use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::Session;
 use std::net::IpAddr;
 
+pub use in_flight::InFlightReq;
+pub use source::SourceCriterion;
 pub use strip_prefix::StripPrefix;
 
 /// What the proxy does after a plugin's `request_filter`.
@@ -50,7 +54,6 @@ impl Reply {
 }
 
 /// Per-request facts and scratch space shared by the plugins of one chain.
-#[derive(Debug, Clone)]
 pub struct PluginCtx {
     /// The client address pylon trusts (the peer, or the forwarded one from a trusted proxy).
     pub client_ip: IpAddr,
@@ -58,6 +61,19 @@ pub struct PluginCtx {
     pub tls: bool,
     /// The prefixes removed from the path so far, joined; sent as `X-Forwarded-Prefix`.
     pub stripped_prefix: Option<String>,
+    /// Things released when the request ends (e.g. an in-flight slot), by being dropped.
+    held: Vec<Box<dyn Send + Sync>>,
+}
+
+impl std::fmt::Debug for PluginCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginCtx")
+            .field("client_ip", &self.client_ip)
+            .field("tls", &self.tls)
+            .field("stripped_prefix", &self.stripped_prefix)
+            .field("held", &self.held.len())
+            .finish()
+    }
 }
 
 impl PluginCtx {
@@ -66,7 +82,13 @@ impl PluginCtx {
             client_ip,
             tls,
             stripped_prefix: None,
+            held: Vec::new(),
         }
+    }
+
+    /// Keeps `guard` alive until the request ends.
+    pub fn hold(&mut self, guard: Box<dyn Send + Sync>) {
+        self.held.push(guard);
     }
 }
 

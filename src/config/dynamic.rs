@@ -2,6 +2,7 @@
 //! the ONE model fed by TOML files and, through the same deserializer, by Docker labels.
 
 use super::duration::Duration;
+use super::middlewares::{InFlightReqConfig, RetryConfig};
 use super::static_config::ForwardingTimeouts;
 use super::tree::struct_fields;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -89,8 +90,8 @@ pub struct MiddlewareConfig {
     pub digest_auth: Option<toml::Value>,
     pub forward_auth: Option<toml::Value>,
     pub ip_allow_list: Option<toml::Value>,
-    pub in_flight_req: Option<toml::Value>,
-    pub retry: Option<toml::Value>,
+    pub in_flight_req: Option<InFlightReqConfig>,
+    pub retry: Option<RetryConfig>,
     pub chain: Option<toml::Value>,
     pub buffering: Option<toml::Value>,
     pub compress: Option<toml::Value>,

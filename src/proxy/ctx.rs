@@ -17,8 +17,10 @@ pub struct RequestCtx {
     /// Whether the peer is a trusted forwarder for this entry point.
     pub trusted: bool,
     pub plugins: PluginCtx,
-    /// Bit i set: server i of the pool was tried and failed to connect.
+    /// Bit i set: server i of the pool was tried and failed.
     pub tried: u64,
+    /// Failed attempts so far.
+    pub attempts: u32,
     /// The pool the request's service resolved to (weighted services resolve once).
     pub pool: Option<Arc<Pool>>,
     /// Index of the server the request was sent to.
@@ -37,6 +39,7 @@ impl RequestCtx {
             trusted: false,
             plugins: PluginCtx::new(unspecified, false),
             tried: 0,
+            attempts: 0,
             pool: None,
             server: None,
             set_cookies: Vec::new(),

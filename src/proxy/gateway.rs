@@ -304,6 +304,9 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
+        if let Some(wait) = selection::backoff(ctx) {
+            tokio::time::sleep(wait).await;
+        }
         let (pool, index) = match selection::choose(ctx, &session.req_header().headers) {
             Ok(chosen) => chosen,
             Err(NoServer::Unavailable) => {
@@ -347,10 +350,13 @@ impl ProxyHttp for Gateway {
         // (as Pingora does) only when the failed connection was a reused one.
         let idempotent = session.req_header().method.is_idempotent()
             && !session.as_ref().retry_buffer_truncated();
-        if another && idempotent {
-            e.retry.decide_reuse(client_reused);
-        } else {
+        if !(another && idempotent) {
             e.set_retry(false);
+        } else if selection::has_retry_policy(ctx) {
+            // the retry middleware retries any failure of an idempotent request
+            e.set_retry(true);
+        } else {
+            e.retry.decide_reuse(client_reused);
         }
         e
     }

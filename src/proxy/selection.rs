@@ -37,7 +37,17 @@ pub fn choose(ctx: &mut RequestCtx, headers: &HeaderMap) -> Result<(Arc<Pool>, u
     let index = match from_cookie {
         Some(i) => i,
         None => {
-            let i = pool.pick_other(ctx.tried).ok_or(NoServer::Unavailable)?;
+            // With a retry policy, a single-server pool is retried on the same server.
+            let repeat = || {
+                ctx.route
+                    .as_ref()
+                    .and_then(|r| r.retry.as_ref())
+                    .and_then(|_| pool.pick())
+            };
+            let i = pool
+                .pick_other(ctx.tried)
+                .or_else(repeat)
+                .ok_or(NoServer::Unavailable)?;
             if let Some(sticky) = &pool.sticky {
                 let prefix = format!("{}=", sticky.name);
                 ctx.set_cookies
@@ -54,8 +64,10 @@ pub fn choose(ctx: &mut RequestCtx, headers: &HeaderMap) -> Result<(Arc<Pool>, u
 }
 
 /// Records that the current attempt failed (`what` says how) and returns whether another
-/// server is left to try.
+/// attempt may be made: with a `retry` middleware, while attempts remain (on any available
+/// server); without, while a server not tried yet is available (failover).
 pub fn attempt_failed(ctx: &mut RequestCtx, what: &str) -> bool {
+    ctx.attempts += 1;
     let (Some(pool), Some(i)) = (ctx.pool.clone(), ctx.server) else {
         return false;
     };
@@ -63,6 +75,20 @@ pub fn attempt_failed(ctx: &mut RequestCtx, what: &str) -> bool {
         ctx.tried |= 1 << i;
     }
     pool.record_failure(i, what);
+    if let Some(policy) = ctx.route.as_ref().and_then(|r| r.retry.as_ref()) {
+        return ctx.attempts < policy.attempts && pool.has_available();
+    }
     let count = pool.servers().len().min(64);
     (0..count).any(|s| ctx.tried & (1 << s) == 0 && pool.is_up(s))
+}
+
+/// How long to wait before the next attempt (the retry policy's backoff; none without one).
+pub fn backoff(ctx: &RequestCtx) -> Option<std::time::Duration> {
+    let policy = ctx.route.as_ref()?.retry.as_ref()?;
+    (ctx.attempts > 0).then(|| policy.backoff(ctx.attempts))
+}
+
+/// Whether the route has a retry policy (then any idempotent failure may be retried).
+pub fn has_retry_policy(ctx: &RequestCtx) -> bool {
+    ctx.route.as_ref().is_some_and(|r| r.retry.is_some())
 }

@@ -3,13 +3,12 @@
 //! Services and middlewares are built once per config and shared (by `Arc`) by every router
 //! naming them, so a middleware's state (e.g. a rate-limit bucket) is per instance, not per router.
 
+use super::middlewares::{build_middlewares, resolve, Resolved};
 use super::services::{build_services, local_name};
 use super::{EntryPoint, Route, RouteTable, Snapshot};
-use crate::config::dynamic::{DynamicConfig, MiddlewareConfig};
+use crate::config::dynamic::DynamicConfig;
 use crate::router::{RouteSpec, Router};
 use crate::upstream::Transport;
-use pylon_plugins::{Plugin, StripPrefix};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Why a (validated) config could not be compiled; validation should have caught these.
@@ -50,15 +49,8 @@ pub fn compile(
     let mut errors = Vec::new();
     let (services, service_errors) = build_services(dynamic, transport);
     errors.extend(service_errors);
-    let mut plugins: HashMap<&str, Arc<dyn Plugin>> = HashMap::new();
-    for (name, mw) in &dynamic.http.middlewares {
-        match build_plugin(name, mw) {
-            Ok(p) => {
-                plugins.insert(name.as_str(), p);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
+    let (middlewares, middleware_errors) = build_middlewares(dynamic);
+    errors.extend(middleware_errors);
     let mut specs: Vec<(Specs, Specs)> = entrypoints
         .iter()
         .map(|_| (Vec::new(), Vec::new()))
@@ -80,26 +72,22 @@ pub fn compile(
             ));
             continue;
         };
-        let mut resolve = |names: &[String], key: String| -> Vec<Arc<dyn Plugin>> {
-            let mut chain = Vec::with_capacity(names.len());
-            for mw in names {
-                match plugins.get(local_name(mw)) {
-                    Some(p) => chain.push(p.clone()),
-                    None => errors.push(err(
-                        key.clone(),
-                        format!("middleware `{mw}` does not exist"),
-                    )),
-                }
-            }
-            chain
-        };
-        let own = resolve(&router.middlewares, format!("{path}.middlewares"));
-        let make_route = |chain: Vec<Arc<dyn Plugin>>| {
+        let mut own = Resolved::default();
+        let key = format!("{path}.middlewares");
+        resolve(
+            &middlewares,
+            &router.middlewares,
+            &key,
+            &mut own,
+            &mut errors,
+        );
+        let make_route = |resolved: Resolved| {
             Arc::new(Route {
                 name: Arc::from(format!("{name}@file")),
                 service: Arc::from(format!("{}@file", local_name(service_name))),
                 balancer: balancer.clone(),
-                chain: chain.into(),
+                chain: resolved.chain.into(),
+                retry: resolved.retry,
             })
         };
         let shared = make_route(own.clone());
@@ -115,9 +103,17 @@ pub fn compile(
                 shared.clone()
             } else {
                 let key = format!("entryPoints.{}.http.middlewares", ep.name);
-                let mut chain = resolve(&ep_routing.middlewares, key);
-                chain.extend(own.iter().cloned());
-                make_route(chain)
+                let mut resolved = Resolved::default();
+                resolve(
+                    &middlewares,
+                    &ep_routing.middlewares,
+                    &key,
+                    &mut resolved,
+                    &mut errors,
+                );
+                resolved.chain.extend(own.chain.iter().cloned());
+                resolved.retry = own.retry.clone().or(resolved.retry);
+                make_route(resolved)
             };
             let spec = RouteSpec {
                 name: name.clone(),
@@ -149,12 +145,4 @@ pub fn compile(
         tables,
         pools: services.pools,
     })
-}
-
-fn build_plugin(name: &str, mw: &MiddlewareConfig) -> Result<Arc<dyn Plugin>, CompileError> {
-    let path = format!("http.middlewares.{name}");
-    match &mw.strip_prefix {
-        Some(sp) => Ok(Arc::new(StripPrefix::new(sp.prefixes.clone()))),
-        None => Err(err(path, "this middleware type is not supported yet")),
-    }
 }

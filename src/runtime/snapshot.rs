@@ -16,6 +16,25 @@ pub struct Route {
     pub balancer: Balancer,
     /// Middlewares in the order they run; built once per config.
     pub chain: Arc<[Arc<dyn Plugin>]>,
+    /// From a `retry` middleware: how failed attempts are retried.
+    pub retry: Option<RetryPolicy>,
+}
+
+/// The `retry` middleware's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts, the first included.
+    pub attempts: u32,
+    /// Wait before the first retry; doubled for each further one.
+    pub initial_interval: std::time::Duration,
+}
+
+impl RetryPolicy {
+    /// The wait before attempt number `attempt` (1 = the first retry), capped at 10 s.
+    pub fn backoff(&self, attempt: u32) -> std::time::Duration {
+        let factor = 1u32 << attempt.saturating_sub(1).min(16);
+        (self.initial_interval * factor).min(std::time::Duration::from_secs(10))
+    }
 }
 
 impl std::fmt::Debug for Route {

@@ -20,6 +20,8 @@ pub const HEALTH_PATH: &str = "/health";
 pub struct UpstreamOptions {
     /// Wait this long before answering.
     pub delay: Option<Duration>,
+    /// Read the request, then close the connection without answering.
+    pub hang_up: bool,
 }
 
 /// One request as the upstream saw it.
@@ -194,6 +196,9 @@ async fn serve(
         });
         if let Some(d) = opts.delay {
             tokio::time::sleep(d).await;
+        }
+        if opts.hang_up {
+            return Ok(());
         }
         if upgrade {
             let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(

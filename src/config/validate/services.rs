@@ -10,7 +10,7 @@ use crate::upstream::Server;
 const SUPPORTED_SERVICES: [&str; 2] = ["loadBalancer", "weighted"];
 
 /// Middleware types pylon implements today.
-const SUPPORTED_MIDDLEWARES: [&str; 1] = ["stripPrefix"];
+const SUPPORTED_MIDDLEWARES: [&str; 3] = ["stripPrefix", "retry", "inFlightReq"];
 
 pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Collector<'_>) {
     let base = format!("http.middlewares.{name}");
@@ -31,6 +31,38 @@ pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Col
             format!("more than one middleware type is set: {}", many.join(", ")),
             Some("a middleware has exactly one type: define one middleware per type and list them all on the router".into()),
         ),
+    }
+    if let Some(r) = &mw.retry {
+        if r.attempts.is_some_and(|a| a < 1) {
+            c.push(
+                format!("{base}.retry.attempts"),
+                "must be 1 or more",
+                Some("e.g. attempts = 3".into()),
+            );
+        }
+    }
+    if let Some(f) = &mw.in_flight_req {
+        if f.amount.is_some_and(|a| a < 1) {
+            c.push(
+                format!("{base}.inFlightReq.amount"),
+                "must be 1 or more",
+                Some("e.g. amount = 10".into()),
+            );
+        }
+        if let Some(d) = f
+            .source_criterion
+            .as_ref()
+            .and_then(|s| s.ip_strategy.as_ref())
+            .and_then(|i| i.depth)
+        {
+            if d < 0 {
+                c.push(
+                    format!("{base}.inFlightReq.sourceCriterion.ipStrategy.depth"),
+                    "must be 0 or more",
+                    None,
+                );
+            }
+        }
     }
     if let Some(sp) = &mw.strip_prefix {
         if sp.prefixes.is_empty() {

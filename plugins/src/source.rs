@@ -1,0 +1,110 @@
+//! Which requests count as one source (Traefik's `sourceCriterion`): the key a limiter counts by.
+
+use pingora_http::RequestHeader;
+use std::net::IpAddr;
+
+/// How a request's source key is taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceCriterion {
+    /// The client IP pylon trusts (the default).
+    ClientIp,
+    /// The `depth`-th address from the right of `X-Forwarded-For` (1 = the rightmost),
+    /// skipping `excluded` addresses; falls back to the client IP.
+    ForwardedDepth { depth: usize, excluded: Vec<IpAddr> },
+    /// The value of a request header (missing: one shared empty key).
+    Header(http::HeaderName),
+    /// The requested host.
+    Host,
+}
+
+impl SourceCriterion {
+    /// The key of this request.
+    pub fn key(&self, req: &RequestHeader, client_ip: IpAddr) -> String {
+        match self {
+            SourceCriterion::ClientIp => canonical(client_ip).to_string(),
+            SourceCriterion::ForwardedDepth { depth, excluded } => req
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+                .map(canonical)
+                .filter(|ip| !excluded.contains(ip))
+                .collect::<Vec<_>>()
+                .iter()
+                .rev()
+                .nth(depth.saturating_sub(1))
+                .copied()
+                .unwrap_or_else(|| canonical(client_ip))
+                .to_string(),
+            SourceCriterion::Header(name) => req
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+            SourceCriterion::Host => req
+                .headers
+                .get(http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .or_else(|| req.uri.host())
+                .unwrap_or("")
+                .to_ascii_lowercase(),
+        }
+    }
+}
+
+/// `::ffff:a.b.c.d` counts as `a.b.c.d`.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(headers: &[(&str, &str)]) -> RequestHeader {
+        let mut r = RequestHeader::build("GET", b"/", None).unwrap();
+        for (k, v) in headers {
+            r.append_header(k.to_string(), *v).unwrap();
+        }
+        r
+    }
+
+    #[test]
+    fn client_ip_is_the_default_and_mapped_v4_is_v4() {
+        let r = req(&[("x-forwarded-for", "9.9.9.9")]);
+        let ip: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(SourceCriterion::ClientIp.key(&r, ip), "10.0.0.1");
+    }
+
+    #[test]
+    fn depth_counts_from_the_right_and_skips_excluded() {
+        let r = req(&[
+            ("x-forwarded-for", "1.1.1.1, 2.2.2.2"),
+            ("x-forwarded-for", "3.3.3.3"),
+        ]);
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let d = |depth, excluded: &[&str]| SourceCriterion::ForwardedDepth {
+            depth,
+            excluded: excluded.iter().map(|e| e.parse().unwrap()).collect(),
+        };
+        assert_eq!(d(1, &[]).key(&r, peer), "3.3.3.3");
+        assert_eq!(d(2, &[]).key(&r, peer), "2.2.2.2");
+        assert_eq!(d(1, &["3.3.3.3"]).key(&r, peer), "2.2.2.2");
+        assert_eq!(d(9, &[]).key(&r, peer), "127.0.0.1");
+    }
+
+    #[test]
+    fn header_and_host_keys() {
+        let r = req(&[("x-api-key", "k1"), ("host", "Example.COM")]);
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let h = SourceCriterion::Header(http::HeaderName::from_static("x-api-key"));
+        assert_eq!(h.key(&r, peer), "k1");
+        assert_eq!(SourceCriterion::Host.key(&r, peer), "example.com");
+    }
+}

@@ -1,0 +1,128 @@
+//! Compiles `http.middlewares` into plugin instances (one per middleware, shared by routers)
+//! and the per-route settings some middlewares are (the retry policy).
+
+use super::compile::CompileError;
+use super::services::local_name;
+use super::snapshot::RetryPolicy;
+use crate::config::dynamic::MiddlewareConfig;
+use crate::config::middlewares::{InFlightReqConfig, SourceCriterion as SourceConfig};
+use crate::config::DynamicConfig;
+use pylon_plugins::{InFlightReq, Plugin, SourceCriterion, StripPrefix};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A compiled middleware.
+#[derive(Clone)]
+pub enum Built {
+    /// Runs in the request's chain.
+    Plugin(Arc<dyn Plugin>),
+    /// Changes how the proxy retries failed attempts.
+    Retry(RetryPolicy),
+}
+
+/// A router's middlewares, resolved: the chain in order, and the retry policy if any.
+#[derive(Clone, Default)]
+pub struct Resolved {
+    pub chain: Vec<Arc<dyn Plugin>>,
+    pub retry: Option<RetryPolicy>,
+}
+
+/// Every middleware of the config, by name.
+pub fn build_middlewares(dynamic: &DynamicConfig) -> (HashMap<String, Built>, Vec<CompileError>) {
+    let mut built = HashMap::new();
+    let mut errors = Vec::new();
+    for (name, mw) in &dynamic.http.middlewares {
+        match build(name, mw) {
+            Ok(b) => {
+                built.insert(name.clone(), b);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    (built, errors)
+}
+
+/// Resolves middleware names (in order) into a chain; unknown names are reported at `key`.
+pub fn resolve(
+    built: &HashMap<String, Built>,
+    names: &[String],
+    key: &str,
+    into: &mut Resolved,
+    errors: &mut Vec<CompileError>,
+) {
+    for mw in names {
+        match built.get(local_name(mw)) {
+            Some(Built::Plugin(p)) => into.chain.push(p.clone()),
+            Some(Built::Retry(r)) => into.retry = Some(r.clone()),
+            None => errors.push(CompileError {
+                key_path: key.to_string(),
+                message: format!("middleware `{mw}` does not exist"),
+            }),
+        }
+    }
+}
+
+fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
+    if let Some(sp) = &mw.strip_prefix {
+        return Ok(Built::Plugin(Arc::new(StripPrefix::new(
+            sp.prefixes.clone(),
+        ))));
+    }
+    if let Some(r) = &mw.retry {
+        return Ok(Built::Retry(RetryPolicy {
+            attempts: r.attempts.unwrap_or(1).clamp(1, 64) as u32,
+            initial_interval: r
+                .initial_interval
+                .map_or(Duration::from_millis(100), |d| d.get()),
+        }));
+    }
+    if let Some(f) = &mw.in_flight_req {
+        return in_flight(name, f).map(|p| Built::Plugin(Arc::new(p)));
+    }
+    Err(CompileError {
+        key_path: format!("http.middlewares.{name}"),
+        message: "this middleware type is not supported yet".to_string(),
+    })
+}
+
+fn in_flight(name: &str, f: &InFlightReqConfig) -> Result<InFlightReq, CompileError> {
+    let amount = u32::try_from(f.amount.unwrap_or(1).max(1)).unwrap_or(u32::MAX);
+    let source = source_criterion(f.source_criterion.as_ref()).map_err(|message| CompileError {
+        key_path: format!("http.middlewares.{name}.inFlightReq.sourceCriterion"),
+        message,
+    })?;
+    Ok(InFlightReq::new(amount, source))
+}
+
+/// Traefik's precedence: `requestHeaderName`, then `requestHost`, then `ipStrategy`.
+pub fn source_criterion(c: Option<&SourceConfig>) -> Result<SourceCriterion, String> {
+    let Some(c) = c else {
+        return Ok(SourceCriterion::ClientIp);
+    };
+    if let Some(h) = c.request_header_name.as_ref().filter(|h| !h.is_empty()) {
+        let name = http::HeaderName::try_from(h.as_str())
+            .map_err(|_| format!("`{h}` is not a header name"))?;
+        return Ok(SourceCriterion::Header(name));
+    }
+    if c.request_host == Some(true) {
+        return Ok(SourceCriterion::Host);
+    }
+    match &c.ip_strategy {
+        Some(s) if s.depth.unwrap_or(0) > 0 || !s.excluded_ips.is_empty() => {
+            let excluded = s
+                .excluded_ips
+                .iter()
+                .map(|e| {
+                    e.parse()
+                        .map_err(|_| format!("`{e}` in ipStrategy.excludedIPs is not an IP"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(SourceCriterion::ForwardedDepth {
+                depth: s.depth.unwrap_or(1).max(1) as usize,
+                excluded,
+            })
+        }
+        _ => Ok(SourceCriterion::ClientIp),
+    }
+}
