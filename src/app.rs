@@ -33,6 +33,7 @@ impl Prepared {
     pub fn into_plan(self, upgrade: bool, daemon: bool) -> StartPlan {
         let grace = self.static_config.grace_timeout();
         let accept_grace = accept_grace_timeout(&self.static_config);
+        let keepalive_pool_size = keepalive_pool_size(&self.static_config, &self.store);
         StartPlan {
             listening: self.listening,
             store: self.store,
@@ -45,12 +46,27 @@ impl Prepared {
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             grace,
             accept_grace,
+            keepalive_pool_size,
             upgrade,
             daemon,
             upgrade_sock: "/tmp/pylon_upgrade.sock".to_string(),
             pid_file: "/tmp/pylon.pid".to_string(),
         }
     }
+}
+
+/// Idle upstream connections kept: `serversTransport.maxIdleConnsPerHost` (Traefik's default
+/// 200) per server of the configuration at start. Pingora keeps one LRU pool per entry point
+/// rather than one per host, so this bounds the total; the least recently used go first.
+fn keepalive_pool_size(static_config: &StaticConfig, store: &Store) -> usize {
+    let per_host = static_config
+        .servers_transport
+        .as_ref()
+        .and_then(|t| t.max_idle_conns_per_host)
+        .unwrap_or(200)
+        .max(0) as usize;
+    let servers: usize = store.load().pools.iter().map(|p| p.servers().len()).sum();
+    (per_host * servers.max(1)).clamp(1, 1 << 16)
 }
 
 /// The longest `lifeCycle.requestAcceptGraceTimeout` of the entry points (default 0, as Traefik).

@@ -29,6 +29,8 @@ pub struct StartPlan {
     pub grace: Duration,
     /// How long requests are still accepted after SIGTERM (while /ping answers 503).
     pub accept_grace: Duration,
+    /// Idle upstream connections kept per entry point.
+    pub keepalive_pool_size: usize,
     /// Take the listening sockets over from a running pylon (zero-downtime upgrade).
     pub upgrade: bool,
     pub daemon: bool,
@@ -49,6 +51,7 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         // runtimes get one more second to wind down.
         grace_period_seconds: Some(plan.grace.as_secs()),
         graceful_shutdown_timeout_seconds: Some(1),
+        upstream_keepalive_pool_size: plan.keepalive_pool_size,
         upgrade_sock: plan.upgrade_sock.clone(),
         pid_file: plan.pid_file.clone(),
         ..ServerConf::default()

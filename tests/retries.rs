@@ -266,3 +266,61 @@ servers = [{{ url = "{}" }}]
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn max_idle_conns_per_host_bounds_the_idle_upstream_connections() {
+    let slow = TestUpstream::start_with(
+        "slow",
+        UpstreamOptions {
+            delay: Some(Duration::from_millis(300)),
+            ..UpstreamOptions::default()
+        },
+    )
+    .await;
+    let port = free_port();
+    let static_and_dynamic = format!(
+        r#"
+[serversTransport]
+maxIdleConnsPerHost = 1
+
+[http.routers.r]
+rule = "PathPrefix(`/`)"
+service = "s"
+[http.services.s.loadBalancer]
+servers = [{{ url = "{}" }}]
+"#,
+        slow.url()
+    );
+    let _gw = TestGateway::start(&config(port, &static_and_dynamic), &[port]).await;
+    let c = client();
+    let burst: Vec<_> = (0..5)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.get(format!("http://127.0.0.1:{port}/"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    for b in burst {
+        assert_eq!(b.await.unwrap(), 200);
+    }
+    assert_eq!(
+        slow.connections(),
+        5,
+        "five concurrent requests need five connections"
+    );
+    let idle = common::eventually(Duration::from_secs(5), || {
+        let open = slow.open_connections();
+        async move { (open <= 1).then_some(open) }
+    })
+    .await;
+    assert!(
+        idle.is_some(),
+        "pylon keeps at most 1 idle connection; {} open",
+        slow.open_connections()
+    );
+}

@@ -54,6 +54,8 @@ pub struct TestUpstream {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     accepted: Arc<std::sync::atomic::AtomicUsize>,
+    /// Connections currently open.
+    open: Arc<std::sync::atomic::AtomicUsize>,
     /// Status answered on `HEALTH_PATH`.
     health: Arc<AtomicU16>,
     task: tokio::task::JoinHandle<()>,
@@ -71,6 +73,8 @@ impl TestUpstream {
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let op = open.clone();
         let health = Arc::new(AtomicU16::new(200));
         let (n, s, a, h) = (
             name.to_string(),
@@ -88,8 +92,11 @@ impl TestUpstream {
                         let Ok((sock, _)) = accepted else { break };
                         a.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let (n, s, o, h) = (n.clone(), s.clone(), opts.clone(), h.clone());
+                        let open = op.clone();
+                        open.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         conns.spawn(async move {
                             let _ = serve(sock, &n, &s, &o, &h).await;
+                            open.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                         });
                     }
                     Some(_) = conns.join_next(), if !conns.is_empty() => {}
@@ -101,6 +108,7 @@ impl TestUpstream {
             port,
             seen,
             accepted,
+            open,
             health,
             task,
         }
@@ -125,6 +133,11 @@ impl TestUpstream {
 
     pub fn requests(&self) -> Vec<Seen> {
         self.seen.lock().expect("lock").clone()
+    }
+
+    /// How many TCP connections are open right now.
+    pub fn open_connections(&self) -> usize {
+        self.open.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many TCP connections the upstream accepted.
