@@ -80,6 +80,7 @@ fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
     if let Some(f) = &mw.in_flight_req {
         return in_flight(name, f).map(|p| Built::Plugin(Arc::new(p)));
     }
+    // One `if let` per further middleware type, each calling its own module's `build`.
     Err(CompileError {
         key_path: format!("http.middlewares.{name}"),
         message: "this middleware type is not supported yet".to_string(),

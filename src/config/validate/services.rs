@@ -10,7 +10,12 @@ use crate::upstream::Server;
 const SUPPORTED_SERVICES: [&str; 2] = ["loadBalancer", "weighted"];
 
 /// Middleware types pylon implements today.
-const SUPPORTED_MIDDLEWARES: [&str; 3] = ["stripPrefix", "retry", "inFlightReq"];
+const SUPPORTED_MIDDLEWARES: &[&str] = &[
+    // one middleware type per line
+    "stripPrefix",
+    "retry",
+    "inFlightReq",
+];
 
 pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Collector<'_>) {
     let base = format!("http.middlewares.{name}");
