@@ -3,15 +3,19 @@
 use crate::config::{self, ConfigErrors, StaticConfig};
 use crate::runtime::compile::{compile, EntryPointRouting};
 use crate::runtime::Store;
+use crate::runtime::{EntryPoint, Snapshot};
 use crate::server::{Listening, StartPlan};
 use crate::tls::{CertPair, CertStore};
+use crate::upstream::Transport;
 use arc_swap::ArcSwap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A loaded, validated and compiled configuration.
 pub struct Prepared {
     pub static_config: StaticConfig,
+    /// Compiles reloads with the same static parts.
+    pub compiler: Arc<Compiler>,
     pub listening: Vec<Listening>,
     pub store: Arc<Store>,
     pub certs: Arc<ArcSwap<CertStore>>,
@@ -35,6 +39,11 @@ impl Prepared {
         let accept_grace = accept_grace_timeout(&self.static_config);
         let keepalive_pool_size = keepalive_pool_size(&self.static_config, &self.store);
         StartPlan {
+            reload: Some(crate::reload::ReloadPlan::new(
+                self.compiler.clone(),
+                self.store.clone(),
+                self.certs.clone(),
+            )),
             listening: self.listening,
             store: self.store,
             certs: self.certs,
@@ -95,66 +104,125 @@ fn single(origin: &str, key_path: &str, message: String) -> ConfigErrors {
     }])
 }
 
+/// Turns the dynamic configuration into a Snapshot, at start and on every reload. Holds the
+/// parts fixed at start: the static config (entry points cannot change without a restart or a
+/// binary upgrade) and the generated default certificate.
+pub struct Compiler {
+    pub static_path: PathBuf,
+    pub static_config: StaticConfig,
+    pub entrypoints: Vec<Arc<EntryPoint>>,
+    routing: Vec<EntryPointRouting>,
+    transport: Transport,
+    default_cert: Arc<CertPair>,
+}
+
+/// The result of one successful compilation.
+pub struct Compiled {
+    pub snapshot: Snapshot,
+    pub certs: CertStore,
+    pub routers: usize,
+    pub services: usize,
+}
+
+impl Compiler {
+    /// Loads and checks the static file; returns the compiler and the listeners to open.
+    pub fn new(path: &Path) -> Result<(Compiler, Vec<Listening>), ConfigErrors> {
+        let origin = path.display().to_string();
+        let static_config = config::load_static(path)?;
+        let mut entrypoints = Vec::new();
+        let mut routing = Vec::new();
+        let mut listening = Vec::new();
+        for (index, (name, ep)) in static_config.entry_points.iter().enumerate() {
+            let entrypoint = Arc::new(static_config.runtime_entrypoint(name, ep, index));
+            routing.push(EntryPointRouting {
+                tls_by_default: ep.tls_by_default(),
+                middlewares: ep
+                    .http
+                    .as_ref()
+                    .map(|h| h.middlewares.clone())
+                    .unwrap_or_default(),
+            });
+            listening.push(Listening {
+                entrypoint: entrypoint.clone(),
+                binds: ep.bind_addrs(),
+            });
+            entrypoints.push(entrypoint);
+        }
+        let default_cert =
+            CertPair::self_signed_default().map_err(|e| single(&origin, "tls", e.to_string()))?;
+        let compiler = Compiler {
+            static_path: path.to_path_buf(),
+            transport: static_config.transport(),
+            static_config,
+            entrypoints,
+            routing,
+            default_cert: Arc::new(default_cert),
+        };
+        Ok((compiler, listening))
+    }
+
+    /// Loads the dynamic config (the static file's own `http`/`tls` and the file provider's),
+    /// validates it with every error collected, and compiles it, reusing from `previous` the
+    /// pools and middlewares whose config did not change.
+    pub fn compile(
+        &self,
+        version: u64,
+        previous: Option<&Snapshot>,
+    ) -> Result<Compiled, ConfigErrors> {
+        let origin = self.static_path.display().to_string();
+        // The static file is read again for its inline dynamic sections; its static keys
+        // stay as they were at start.
+        let current = config::load_static(&self.static_path)?;
+        let dynamic = config::load_dynamic_for(&current, &self.static_path)?;
+        config::validate(&self.static_config, &dynamic, &origin)?;
+        let snapshot = compile(
+            version,
+            &dynamic,
+            &self.entrypoints,
+            &self.routing,
+            &self.transport,
+            previous,
+        )
+        .map_err(|errs| {
+            ConfigErrors(
+                errs.into_iter()
+                    .map(|e| config::ConfigError {
+                        origin: origin.clone(),
+                        key_path: e.key_path,
+                        message: e.message,
+                        hint: None,
+                    })
+                    .collect(),
+            )
+        })?;
+        let mut pairs = Vec::new();
+        for (i, c) in dynamic.tls.certificates.iter().enumerate() {
+            let pair = CertPair::from_files(Path::new(&c.cert_file), Path::new(&c.key_file))
+                .map_err(|e| single(&origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
+            pairs.push(pair);
+        }
+        Ok(Compiled {
+            snapshot,
+            certs: CertStore::new(pairs, self.default_cert.clone()),
+            routers: dynamic.http.routers.len(),
+            services: dynamic.http.services.len(),
+        })
+    }
+}
+
 /// Loads the static file and the file provider's dynamic config, validates both (every error
 /// collected), then compiles routers, pools, plugins and certificates.
 pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
-    let origin = path.display().to_string();
-    let static_config = config::load_static(path)?;
-    let dynamic = config::load_dynamic_for(&static_config, path)?;
-    config::validate(&static_config, &dynamic, &origin)?;
-
-    let mut entrypoints = Vec::new();
-    let mut routing = Vec::new();
-    let mut listening = Vec::new();
-    for (index, (name, ep)) in static_config.entry_points.iter().enumerate() {
-        let entrypoint = Arc::new(static_config.runtime_entrypoint(name, ep, index));
-        routing.push(EntryPointRouting {
-            tls_by_default: ep.tls_by_default(),
-            middlewares: ep
-                .http
-                .as_ref()
-                .map(|h| h.middlewares.clone())
-                .unwrap_or_default(),
-        });
-        listening.push(Listening {
-            entrypoint: entrypoint.clone(),
-            binds: ep.bind_addrs(),
-        });
-        entrypoints.push(entrypoint);
-    }
-    let transport = static_config.transport();
-    let snapshot = compile(1, &dynamic, &entrypoints, &routing, &transport).map_err(|errs| {
-        ConfigErrors(
-            errs.into_iter()
-                .map(|e| config::ConfigError {
-                    origin: origin.clone(),
-                    key_path: e.key_path,
-                    message: e.message,
-                    hint: None,
-                })
-                .collect(),
-        )
-    })?;
-
-    let mut pairs = Vec::new();
-    for (i, c) in dynamic.tls.certificates.iter().enumerate() {
-        let pair = CertPair::from_files(Path::new(&c.cert_file), Path::new(&c.key_file))
-            .map_err(|e| single(&origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
-        pairs.push(pair);
-    }
-    let default =
-        CertPair::self_signed_default().map_err(|e| single(&origin, "tls", e.to_string()))?;
-    let certs = Arc::new(ArcSwap::from_pointee(CertStore::new(
-        pairs,
-        Arc::new(default),
-    )));
+    let (compiler, listening) = Compiler::new(path)?;
+    let compiled = compiler.compile(1, None)?;
     Ok(Prepared {
-        routers: dynamic.http.routers.len(),
-        services: dynamic.http.services.len(),
-        static_config,
+        routers: compiled.routers,
+        services: compiled.services,
+        static_config: compiler.static_config.clone(),
         listening,
-        store: Arc::new(Store::new(snapshot)),
-        certs,
+        store: Arc::new(Store::new(compiled.snapshot)),
+        certs: Arc::new(ArcSwap::from_pointee(compiled.certs)),
+        compiler: Arc::new(compiler),
     })
 }
 

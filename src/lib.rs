@@ -7,6 +7,7 @@ pub mod config;
 pub mod lifecycle;
 pub mod listener;
 pub mod proxy;
+pub mod reload;
 pub mod router;
 pub mod rule;
 pub mod runtime;

@@ -21,6 +21,8 @@ pub struct Listening {
 /// Everything needed to start serving, compiled and validated before any socket is opened.
 pub struct StartPlan {
     pub listening: Vec<Listening>,
+    /// Hot reload (file watch, SIGHUP); `None` for a fixed config.
+    pub reload: Option<crate::reload::ReloadPlan>,
     pub store: Arc<Store>,
     pub certs: Arc<ArcSwap<CertStore>>,
     /// Worker threads per entry point service.
@@ -78,6 +80,13 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         "health checks",
         crate::upstream::checker::HealthChecker::new(plan.store.clone()),
     ));
+    if let Some(reload) = plan.reload {
+        let service = crate::reload::watch::ReloadService::for_plan(Arc::new(reload));
+        server.add_service(pingora::services::background::background_service(
+            "config reload",
+            service,
+        ));
+    }
     server.run(RunArgs {
         shutdown_signal: Box::new(Signals {
             lifecycle,

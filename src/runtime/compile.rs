@@ -3,12 +3,14 @@
 //! Services and middlewares are built once per config and shared (by `Arc`) by every router
 //! naming them, so a middleware's state (e.g. a rate-limit bucket) is per instance, not per router.
 
+use super::fingerprint::fingerprint;
 use super::middlewares::{build_middlewares, resolve, Resolved};
 use super::services::{build_services, local_name};
 use super::{EntryPoint, Route, RouteTable, Snapshot};
 use crate::config::dynamic::DynamicConfig;
 use crate::router::{RouteSpec, Router};
 use crate::upstream::Transport;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Why a (validated) config could not be compiled; validation should have caught these.
@@ -45,12 +47,26 @@ pub fn compile(
     entrypoints: &[Arc<EntryPoint>],
     routing: &[EntryPointRouting],
     transport: &Transport,
+    previous: Option<&Snapshot>,
 ) -> Result<Snapshot, Vec<CompileError>> {
     let mut errors = Vec::new();
-    let (services, service_errors) = build_services(dynamic, transport);
+    let previous_pools = previous.map_or(&[][..], |p| &p.pools[..]);
+    let (services, service_errors) = build_services(dynamic, transport, previous_pools);
     errors.extend(service_errors);
-    let (middlewares, middleware_errors) = build_middlewares(dynamic);
+    let (mut middlewares, middleware_errors) = build_middlewares(dynamic);
     errors.extend(middleware_errors);
+    // A middleware whose config is unchanged keeps its instance (and so its state, e.g.
+    // rate-limit buckets and in-flight counters) across reloads.
+    let mut prints = HashMap::new();
+    for (name, mw) in &dynamic.http.middlewares {
+        let print = fingerprint(mw);
+        if let Some((old_print, old)) = previous.and_then(|p| p.middlewares.get(name)) {
+            if *old_print == print && middlewares.contains_key(name) {
+                middlewares.insert(name.clone(), old.clone());
+            }
+        }
+        prints.insert(name.clone(), print);
+    }
     let mut specs: Vec<(Specs, Specs)> = entrypoints
         .iter()
         .map(|_| (Vec::new(), Vec::new()))
@@ -140,9 +156,14 @@ pub fn compile(
             tls: Router::build(tls),
         })
         .collect();
+    let middlewares = middlewares
+        .into_iter()
+        .filter_map(|(name, built)| Some((name.clone(), (*prints.get(&name)?, built))))
+        .collect();
     Ok(Snapshot {
         version,
         tables,
         pools: services.pools,
+        middlewares,
     })
 }

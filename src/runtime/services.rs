@@ -2,8 +2,10 @@
 //! weighted splits, resolving references between services and refusing cycles.
 
 use super::compile::CompileError;
+use super::fingerprint::fingerprint;
 use crate::config::dynamic::{
-    HealthCheckConfig, LoadBalancerConfig, ServiceConfig, StickyConfig, WeightedConfig,
+    HealthCheckConfig, LoadBalancerConfig, ServersTransportConfig, ServiceConfig, StickyConfig,
+    WeightedConfig,
 };
 use crate::config::DynamicConfig;
 use crate::upstream::checks::{ActiveCheck, PassiveCheck};
@@ -34,10 +36,15 @@ pub struct Services {
 pub fn build_services(
     dynamic: &DynamicConfig,
     base_transport: &Transport,
+    previous: &[Arc<Pool>],
 ) -> (Services, Vec<CompileError>) {
     let mut b = Builder {
         dynamic,
         base_transport,
+        previous: previous
+            .iter()
+            .map(|p| (p.name.to_string(), p.clone()))
+            .collect(),
         done: HashMap::new(),
         visiting: Vec::new(),
         pools: Vec::new(),
@@ -60,6 +67,8 @@ pub fn build_services(
 struct Builder<'a> {
     dynamic: &'a DynamicConfig,
     base_transport: &'a Transport,
+    /// The running config's pools by name, reused when their config is unchanged.
+    previous: HashMap<String, Arc<Pool>>,
     /// `None`: failed (its error is already recorded).
     done: HashMap<String, Option<Balancer>>,
     visiting: Vec<String>,
@@ -94,9 +103,16 @@ impl Builder<'_> {
 
     fn build_kind(&mut self, name: &str, config: &ServiceConfig, path: &str) -> Option<Balancer> {
         if let Some(lb) = &config.load_balancer {
+            let print = fingerprint(&(lb, self.base_transport, self.transport_config(lb)));
+            if let Some(old) = self.previous.get(&format!("{name}@file")) {
+                if old.fingerprint == print {
+                    self.pools.push(old.clone());
+                    return Some(Balancer::Pool(old.clone()));
+                }
+            }
             match self.pool(name, lb, path) {
                 Ok(pool) => {
-                    let pool = Arc::new(pool);
+                    let pool = Arc::new(pool.with_fingerprint(print));
                     self.pools.push(pool.clone());
                     return Some(Balancer::Pool(pool));
                 }
@@ -138,6 +154,13 @@ impl Builder<'_> {
         Some(Balancer::Weighted(Arc::new(Weighted::new(
             &full, children, sticky,
         ))))
+    }
+
+    /// The servers transport a load balancer names, if any.
+    fn transport_config(&self, lb: &LoadBalancerConfig) -> Option<&ServersTransportConfig> {
+        lb.servers_transport
+            .as_ref()
+            .and_then(|t| self.dynamic.http.servers_transports.get(t))
     }
 
     fn pool(&self, name: &str, lb: &LoadBalancerConfig, path: &str) -> Result<Pool, CompileError> {

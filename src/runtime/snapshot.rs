@@ -1,9 +1,11 @@
 //! Snapshot: routers, services and plugin chains compiled from one config; Store swaps them.
 
+use super::middlewares::Built;
 use crate::router::Router;
 use crate::upstream::{Balancer, Pool};
 use arc_swap::ArcSwap;
 use pylon_plugins::Plugin;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Where a matched request goes and what runs on its way.
@@ -65,6 +67,8 @@ pub struct Snapshot {
     pub tables: Box<[RouteTable]>,
     /// Every load-balancer pool of this config, once each (walked by the health checker).
     pub pools: Vec<Arc<Pool>>,
+    /// Every middleware by name, with the fingerprint of its config (reused on reload).
+    pub middlewares: HashMap<String, (u64, Built)>,
 }
 
 impl Snapshot {

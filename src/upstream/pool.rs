@@ -23,6 +23,9 @@ pub struct PoolOptions {
 pub struct Pool {
     /// The service's name as `name@provider`, for logs and the API.
     pub name: Arc<str>,
+    /// Fingerprint of the config it was built from: an unchanged pool is reused on reload,
+    /// keeping its health state, round-robin position and connections.
+    pub fingerprint: u64,
     servers: Box<[Server]>,
     /// Sticky-cookie value of each server (a hash of its URL).
     tokens: Box<[String]>,
@@ -51,6 +54,7 @@ impl Pool {
             .collect();
         Pool {
             name: Arc::from(name),
+            fingerprint: 0,
             servers: servers.into_boxed_slice(),
             tokens,
             health,
@@ -62,6 +66,12 @@ impl Pool {
             passive: options.passive,
             sticky: options.sticky,
         }
+    }
+
+    /// The same pool marked with the fingerprint of the config it came from.
+    pub fn with_fingerprint(mut self, fingerprint: u64) -> Pool {
+        self.fingerprint = fingerprint;
+        self
     }
 
     pub fn servers(&self) -> &[Server] {
