@@ -88,12 +88,7 @@ impl BackgroundService for ReloadService {
                 }
                 Some(()) = rx.recv() => {
                     // debounce: wait until the files have been quiet for a moment
-                    loop {
-                        match tokio::time::timeout(self.debounce, rx.recv()).await {
-                            Ok(Some(())) => continue,
-                            _ => break,
-                        }
-                    }
+                    while let Ok(Some(())) = tokio::time::timeout(self.debounce, rx.recv()).await {}
                     self.run("file change").await;
                 }
             }

@@ -74,6 +74,7 @@ fn snapshot(version: u64, pools: Vec<Arc<Pool>>) -> Snapshot {
         version,
         tables: Box::new([]),
         pools,
+        middlewares: Default::default(),
     }
 }
 
