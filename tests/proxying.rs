@@ -378,3 +378,30 @@ servers = [{{ url = "{}" }}]
         Some("/v1/api")
     );
 }
+
+#[tokio::test]
+async fn paths_are_normalized_before_routing_and_sent_normalized() {
+    let up = TestUpstream::start("u").await;
+    let port = free_port();
+    let _gw = gateway_with(
+        port,
+        &format!(
+            "[http.routers.r]\nrule = \"PathPrefix(`/`)\"\nservice = \"s\"\n[http.services.s.loadBalancer]\nservers = [{{ url = \"{}\" }}]\n",
+            up.url()
+        ),
+    )
+    .await;
+    let ok = raw_request(
+        port,
+        b"GET //a/./b/../%63?q=%2F HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert_eq!(up.last().unwrap().target, "/a/c?q=%2F");
+    for bad in ["/a/..%2fb", "/a%00b", "/a%5cb"] {
+        let req = format!("GET {bad} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let answer = raw_request(port, req.as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{bad}: {answer}");
+    }
+    assert_eq!(up.requests().len(), 1);
+}

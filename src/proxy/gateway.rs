@@ -7,6 +7,7 @@
 use super::checks::check_request;
 use super::ctx::RequestCtx;
 use super::forwarded::{self, Forwarding};
+use super::path::{self, BadPath};
 use super::respond;
 use super::selection::{self, NoServer};
 use super::upgrade;
@@ -23,6 +24,7 @@ use pingora::prelude::HttpPeer;
 use pingora::{Error, ErrorSource, ErrorType, Result};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 use pylon_plugins::Flow;
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -141,6 +143,22 @@ impl Gateway {
         upgrade::relay(session, &mut upstream, early).await
     }
 
+    /// Replaces the request path by its normalized form (see `path`), so routing, middlewares
+    /// and the upstream all see the same path. No allocation when the path is already normal.
+    fn normalize_path(&self, session: &mut Session) -> std::result::Result<(), BadPath> {
+        let req = session.req_header();
+        let rebuilt = match path::normalize(req.uri.path())? {
+            Cow::Borrowed(_) => return Ok(()),
+            Cow::Owned(clean) => match req.uri.query() {
+                Some(q) => format!("{clean}?{q}"),
+                None => clean,
+            },
+        };
+        let uri = http::Uri::try_from(rebuilt).map_err(|_| BadPath::BadEscape)?;
+        session.req_header_mut().set_uri(uri);
+        Ok(())
+    }
+
     /// Answers `/ping` (200 `OK`, 503 while shutting down). Returns whether it answered.
     async fn ping(&self, session: &mut Session) -> Result<bool> {
         let req = session.req_header();
@@ -251,6 +269,11 @@ impl ProxyHttp for Gateway {
                 session.set_keepalive(None);
             }
             respond::text(session, rejection.status, rejection.reason).await?;
+            return Ok(true);
+        }
+        if let Err(bad) = self.normalize_path(session) {
+            session.set_keepalive(None);
+            respond::text(session, StatusCode::BAD_REQUEST, bad.reason()).await?;
             return Ok(true);
         }
         if self.ping(session).await? {

@@ -1,0 +1,161 @@
+//! Request-path normalization: routing and middlewares decide on the path the upstream gets.
+//!
+//! Encoded traversal and separator tricks (`/admin/..%2f`, `%2e%2e`, `//admin`, `\`, `%00`) must
+//! not reach a protected route without its middlewares (the class of Traefik CVE-2025-32431,
+//! CVE-2025-47952, CVE-2025-66490). So, before routing: percent-encoded unreserved characters
+//! are decoded, `.`/`..` segments are resolved and `//` merged; encoded `/` and `\`, NUL and
+//! other control bytes are refused (400). The normalized path is the one sent upstream.
+
+use std::borrow::Cow;
+
+/// Why a path is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadPath {
+    /// `%2F` or `%5C`: a separator hidden from routing.
+    EncodedSeparator,
+    /// NUL, a control character, a backslash or `#`.
+    ForbiddenCharacter,
+    /// A `%` not followed by two hex digits.
+    BadEscape,
+    /// Not an absolute path.
+    NotAbsolute,
+}
+
+impl BadPath {
+    pub fn reason(self) -> &'static str {
+        match self {
+            BadPath::EncodedSeparator => "encoded '/' or '\\' in the path\n",
+            BadPath::ForbiddenCharacter => "forbidden character in the path\n",
+            BadPath::BadEscape => "malformed percent-encoding in the path\n",
+            BadPath::NotAbsolute => "the path must start with '/'\n",
+        }
+    }
+}
+
+/// The normalized form of `raw`; borrowed (no allocation) when it is already normal.
+pub fn normalize(raw: &str) -> Result<Cow<'_, str>, BadPath> {
+    let bytes = raw.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        // `*` (OPTIONS) and absolute-form targets are left to Pingora's parser
+        return if raw == "*" {
+            Ok(Cow::Borrowed(raw))
+        } else {
+            Err(BadPath::NotAbsolute)
+        };
+    }
+    let mut needs_work = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            0..=0x1f | 0x7f | b'\\' | b'#' => return Err(BadPath::ForbiddenCharacter),
+            b'%' => needs_work = true,
+            b'/' if matches!(bytes.get(i + 1), Some(b'/') | Some(b'.')) => needs_work = true,
+            _ => {}
+        }
+    }
+    if !needs_work {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let decoded = decode_unreserved(raw)?;
+    Ok(Cow::Owned(remove_dot_segments(&decoded)))
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Decodes `%XX` of unreserved characters; keeps other escapes (upper-cased); refuses
+/// encoded separators and control bytes.
+fn decode_unreserved(raw: &str) -> Result<String, BadPath> {
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'%' {
+            out.push(bytes[i] as char);
+            i += 1;
+            continue;
+        }
+        let (Some(h), Some(l)) = (
+            bytes.get(i + 1).and_then(|b| hex(*b)),
+            bytes.get(i + 2).and_then(|b| hex(*b)),
+        ) else {
+            return Err(BadPath::BadEscape);
+        };
+        let c = h * 16 + l;
+        match c {
+            b'/' | b'\\' => return Err(BadPath::EncodedSeparator),
+            0..=0x1f | 0x7f => return Err(BadPath::ForbiddenCharacter),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(c as char)
+            }
+            _ => {
+                out.push('%');
+                out.push_str(&format!("{c:02X}"));
+            }
+        }
+        i += 3;
+    }
+    Ok(out)
+}
+
+/// RFC 3986 dot-segment removal, also merging empty segments (`//`).
+fn remove_dot_segments(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in path.split('/').skip(1) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let trailing = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
+    let mut out = String::with_capacity(path.len());
+    for s in &segments {
+        out.push('/');
+        out.push_str(s);
+    }
+    if out.is_empty() || (trailing && !segments.is_empty()) {
+        out.push('/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(p: &str) -> Result<String, BadPath> {
+        normalize(p).map(|c| c.into_owned())
+    }
+
+    #[test]
+    fn normal_paths_are_borrowed() {
+        assert!(matches!(normalize("/api/users/1"), Ok(Cow::Borrowed(_))));
+        assert!(matches!(normalize("/a.b/c-d_e~f"), Ok(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn traversal_and_separator_tricks_are_resolved_or_refused() {
+        assert_eq!(n("//admin"), Ok("/admin".into()));
+        assert_eq!(n("/public/../admin"), Ok("/admin".into()));
+        assert_eq!(n("/public/%2e%2e/admin"), Ok("/admin".into()));
+        assert_eq!(n("/public/%2E%2E/admin/"), Ok("/admin/".into()));
+        assert_eq!(n("/./admin"), Ok("/admin".into()));
+        assert_eq!(n("/%61dmin"), Ok("/admin".into()));
+        assert_eq!(n("/.."), Ok("/".into()));
+        assert_eq!(n("/admin/..%2f"), Err(BadPath::EncodedSeparator));
+        assert_eq!(n("/admin%5c..%5cx"), Err(BadPath::EncodedSeparator));
+        assert_eq!(n("/admin%00.js"), Err(BadPath::ForbiddenCharacter));
+        assert_eq!(n("/admin\\x"), Err(BadPath::ForbiddenCharacter));
+        assert_eq!(n("/a#b"), Err(BadPath::ForbiddenCharacter));
+        assert_eq!(n("/a%zz"), Err(BadPath::BadEscape));
+    }
+
+    #[test]
+    fn other_escapes_are_kept_upper_cased() {
+        assert_eq!(n("/a%20b/%c3%a9"), Ok("/a%20b/%C3%A9".into()));
+        assert_eq!(n("/admin;x=1"), Ok("/admin;x=1".into()));
+    }
+}
