@@ -4,7 +4,7 @@ set -euo pipefail
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 wrk nginx-light; do
+for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 wrk nginx-light redis-server; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

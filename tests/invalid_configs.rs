@@ -15,7 +15,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("bad-rule", &["http.routers.r.rule: invalid rule: missing `)`", "Host(`a`) && PathPrefix(`/x`\n", "^"]),
     ("missing-service", &["http.routers.r.service: service `nowhere` does not exist"]),
     ("missing-middleware", &["http.routers.r.middlewares[0]: middleware `auth` does not exist"]),
-    ("unsupported-middleware", &["http.middlewares.limit.rateLimit: middleware type `rateLimit` is not supported yet"]),
+    ("unsupported-middleware", &["http.middlewares.limit.plugin: middleware type `plugin` is not supported yet"]),
     ("two-middleware-types", &["http.middlewares.m: more than one middleware type is set: stripPrefix, addPrefix"]),
     ("strip-prefix-without-slash", &["http.middlewares.m.stripPrefix.prefixes[0]: `api` does not start with `/`"]),
     ("bad-server-url", &["http.services.s.loadBalancer.servers[0].url: `127.0.0.1:8080` is not a valid URL"]),

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod in_flight;
+pub mod rate_limit;
 pub mod source;
 pub mod strip_prefix;
 

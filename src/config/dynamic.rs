@@ -85,7 +85,7 @@ pub struct MiddlewareConfig {
     pub redirect_scheme: Option<toml::Value>,
     pub redirect_regex: Option<toml::Value>,
     pub headers: Option<toml::Value>,
-    pub rate_limit: Option<toml::Value>,
+    pub rate_limit: Option<super::middlewares::rate_limit::RateLimitConfig>,
     pub basic_auth: Option<toml::Value>,
     pub digest_auth: Option<toml::Value>,
     pub forward_auth: Option<toml::Value>,

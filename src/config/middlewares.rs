@@ -1,5 +1,7 @@
 //! Typed settings of the middlewares pylon implements beyond stripPrefix.
 
+pub mod rate_limit;
+
 use super::duration::Duration;
 use serde::Deserialize;
 

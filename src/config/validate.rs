@@ -7,6 +7,7 @@ use super::static_config::{parse_address, parse_level, parse_net, StaticConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod rate_limit;
 mod services;
 use services::{validate_middleware, validate_service};
 

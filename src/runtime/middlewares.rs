@@ -1,6 +1,8 @@
 //! Compiles `http.middlewares` into plugin instances (one per middleware, shared by routers)
 //! and the per-route settings some middlewares are (the retry policy).
 
+mod rate_limit;
+
 use super::compile::CompileError;
 use super::services::local_name;
 use super::snapshot::RetryPolicy;
@@ -81,6 +83,9 @@ fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
         return in_flight(name, f).map(|p| Built::Plugin(Arc::new(p)));
     }
     // One `if let` per further middleware type, each calling its own module's `build`.
+    if let Some(r) = &mw.rate_limit {
+        return rate_limit::build(name, r);
+    }
     Err(CompileError {
         key_path: format!("http.middlewares.{name}"),
         message: "this middleware type is not supported yet".to_string(),

@@ -15,6 +15,7 @@ const SUPPORTED_MIDDLEWARES: &[&str] = &[
     "stripPrefix",
     "retry",
     "inFlightReq",
+    "rateLimit",
 ];
 
 pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Collector<'_>) {
@@ -69,6 +70,7 @@ pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Col
             }
         }
     }
+    super::rate_limit::validate_rate_limit(&base, mw, c);
     if let Some(sp) = &mw.strip_prefix {
         if sp.prefixes.is_empty() {
             c.push(
