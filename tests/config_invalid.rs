@@ -53,7 +53,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "unsupported-middleware.toml",
-        "http.middlewares.add-api.addPrefix: middleware type `addPrefix` is not supported yet by pylon",
+        "http.middlewares.ext.plugin: middleware type `plugin` is not supported yet by pylon",
     ),
     (
         "bad-server-url.toml",

@@ -6,10 +6,17 @@
 
 #![forbid(unsafe_code)]
 
+pub mod add_prefix;
 pub mod in_flight;
+pub mod ip_allow_list;
 pub mod rate_limit;
+pub mod redirect_regex;
+pub mod redirect_scheme;
+pub mod replace_path;
+pub mod replace_path_regex;
 pub mod source;
 pub mod strip_prefix;
+pub mod strip_prefix_regex;
 
 use async_trait::async_trait;
 use bytes::Bytes;

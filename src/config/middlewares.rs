@@ -1,6 +1,14 @@
 //! Typed settings of the middlewares pylon implements beyond stripPrefix.
 
+pub mod add_prefix;
+pub mod chain;
+pub mod ip_allow_list;
 pub mod rate_limit;
+pub mod redirect_regex;
+pub mod redirect_scheme;
+pub mod replace_path;
+pub mod replace_path_regex;
+pub mod strip_prefix_regex;
 
 use super::duration::Duration;
 use serde::Deserialize;

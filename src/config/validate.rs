@@ -7,8 +7,16 @@ use super::static_config::{parse_address, parse_level, parse_net, StaticConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod add_prefix;
+mod chain;
+mod ip_allow_list;
 mod rate_limit;
+mod redirect_regex;
+mod redirect_scheme;
+mod replace_path;
+mod replace_path_regex;
 mod services;
+mod strip_prefix_regex;
 use services::{validate_middleware, validate_service};
 
 /// Services every configuration has (Traefik's `@internal` services).
@@ -80,6 +88,7 @@ pub fn validate(
     for (name, mw) in &dynamic.http.middlewares {
         validate_middleware(name, mw, &mut c);
     }
+    chain::validate(dynamic, &mut c);
     for (name, svc) in &dynamic.http.services {
         validate_service(name, svc, dynamic, &mut c);
     }

@@ -1,7 +1,15 @@
 //! Compiles `http.middlewares` into plugin instances (one per middleware, shared by routers)
 //! and the per-route settings some middlewares are (the retry policy).
 
+mod add_prefix;
+mod chain;
+mod ip_allow_list;
 mod rate_limit;
+mod redirect_regex;
+mod redirect_scheme;
+mod replace_path;
+mod replace_path_regex;
+mod strip_prefix_regex;
 
 use super::compile::CompileError;
 use super::services::local_name;
@@ -21,6 +29,8 @@ pub enum Built {
     Plugin(Arc<dyn Plugin>),
     /// Changes how the proxy retries failed attempts.
     Retry(RetryPolicy),
+    /// A `chain`: its members' names, expanded in place by `resolve`.
+    Chain(Vec<String>),
 }
 
 /// A router's middlewares, resolved: the chain in order, and the retry policy if any.
@@ -57,6 +67,7 @@ pub fn resolve(
         match built.get(local_name(mw)) {
             Some(Built::Plugin(p)) => into.chain.push(p.clone()),
             Some(Built::Retry(r)) => into.retry = Some(r.clone()),
+            Some(Built::Chain(members)) => chain::expand(built, mw, members, key, into, errors),
             None => errors.push(CompileError {
                 key_path: key.to_string(),
                 message: format!("middleware `{mw}` does not exist"),
@@ -83,6 +94,30 @@ fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
         return in_flight(name, f).map(|p| Built::Plugin(Arc::new(p)));
     }
     // One `if let` per further middleware type, each calling its own module's `build`.
+    if let Some(c) = &mw.redirect_scheme {
+        return redirect_scheme::build(name, c);
+    }
+    if let Some(c) = &mw.redirect_regex {
+        return redirect_regex::build(name, c);
+    }
+    if let Some(c) = &mw.add_prefix {
+        return add_prefix::build(name, c);
+    }
+    if let Some(c) = &mw.replace_path {
+        return replace_path::build(name, c);
+    }
+    if let Some(c) = &mw.replace_path_regex {
+        return replace_path_regex::build(name, c);
+    }
+    if let Some(c) = &mw.strip_prefix_regex {
+        return strip_prefix_regex::build(name, c);
+    }
+    if let Some(c) = &mw.ip_allow_list {
+        return ip_allow_list::build(name, c);
+    }
+    if let Some(c) = &mw.chain {
+        return chain::build(name, c);
+    }
     if let Some(r) = &mw.rate_limit {
         return rate_limit::build(name, r);
     }

@@ -15,6 +15,14 @@ const SUPPORTED_MIDDLEWARES: &[&str] = &[
     "stripPrefix",
     "retry",
     "inFlightReq",
+    "redirectScheme",
+    "redirectRegex",
+    "addPrefix",
+    "replacePath",
+    "replacePathRegex",
+    "stripPrefixRegex",
+    "ipAllowList",
+    "chain",
     "rateLimit",
 ];
 
@@ -89,6 +97,13 @@ pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Col
             }
         }
     }
+    super::redirect_scheme::validate(&base, mw.redirect_scheme.as_ref(), c);
+    super::redirect_regex::validate(&base, mw.redirect_regex.as_ref(), c);
+    super::add_prefix::validate(&base, mw.add_prefix.as_ref(), c);
+    super::replace_path::validate(&base, mw.replace_path.as_ref(), c);
+    super::replace_path_regex::validate(&base, mw.replace_path_regex.as_ref(), c);
+    super::strip_prefix_regex::validate(&base, mw.strip_prefix_regex.as_ref(), c);
+    super::ip_allow_list::validate(&base, mw.ip_allow_list.as_ref(), c);
 }
 
 pub(super) fn validate_service(

@@ -1,0 +1,158 @@
+//! The `replacePath` middleware: sends every request upstream with one fixed path.
+//!
+//! Also home of the path helpers the other path-editing middlewares share.
+
+use crate::{Plugin, PluginCtx};
+use async_trait::async_trait;
+use http::HeaderName;
+use pingora_error::{Error, ErrorType, OrErr, Result};
+use pingora_http::RequestHeader;
+use pingora_proxy::Session;
+use std::borrow::Cow;
+
+/// The header where `replacePath` and `replacePathRegex` record the path they replaced.
+pub const X_REPLACED_PATH: HeaderName = HeaderName::from_static("x-replaced-path");
+
+/// Replaces the whole path, keeping the query; the original path goes in `X-Replaced-Path`.
+#[derive(Debug, Clone)]
+pub struct ReplacePath {
+    path: String,
+}
+
+impl ReplacePath {
+    pub fn new(path: String) -> Self {
+        ReplacePath { path }
+    }
+}
+
+#[async_trait]
+impl Plugin for ReplacePath {
+    fn kind(&self) -> &'static str {
+        "replacePath"
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        _session: &mut Session,
+        request: &mut RequestHeader,
+        _cx: &mut PluginCtx,
+    ) -> Result<()> {
+        let original = request.uri.path().to_string();
+        request.append_header(X_REPLACED_PATH, original)?;
+        set_path(request, &self.path)
+    }
+}
+
+/// Whether `b` may stand as is in a URI path (RFC 3986 `pchar`, `/`, and `%` of an escape).
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b)
+}
+
+/// `path` made a valid origin-form path: a leading `/`, other bytes (`?`, `#`, space, ...)
+/// percent-encoded, so a rewritten path can never turn into a query or a fragment.
+pub(crate) fn clean_path(path: &str) -> Cow<'_, str> {
+    if path.starts_with('/') && path.bytes().all(is_path_byte) {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len() + 8);
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    for b in path.bytes() {
+        if is_path_byte(b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The request target made of `path` (cleaned) and the original `query`.
+pub(crate) fn with_query(path: &str, query: Option<&str>) -> String {
+    let path = clean_path(path);
+    match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path.into_owned(),
+    }
+}
+
+/// Whether `path` has a `.` or `..` segment (also written `%2e`): the gateway routed on a
+/// normalized path, so a rewrite that makes one (e.g. stripping `/public` from
+/// `/public../admin`) would send the upstream somewhere routing never decided on.
+pub(crate) fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let dots = segment.to_ascii_lowercase().replace("%2e", ".");
+        dots == "." || dots == ".."
+    })
+}
+
+/// Sets the path of the upstream request, keeping its query string. A path with a dot
+/// segment is refused (400) rather than forwarded.
+pub(crate) fn set_path(request: &mut RequestHeader, path: &str) -> Result<()> {
+    if has_dot_segment(path) {
+        return Error::e_explain(
+            ErrorType::HTTPStatus(400),
+            "a rewritten path would contain a dot segment",
+        );
+    }
+    let target = with_query(path, request.uri.query());
+    let uri = http::Uri::try_from(target).or_err(
+        ErrorType::InternalError,
+        "rewritten path is not a valid URI",
+    )?;
+    request.set_uri(uri);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_query_string() {
+        assert_eq!(with_query("/new", Some("a=1&b=%20")), "/new?a=1&b=%20");
+        assert_eq!(with_query("/new", None), "/new");
+    }
+
+    #[test]
+    fn a_path_always_starts_with_a_slash() {
+        assert_eq!(with_query("", None), "/");
+        assert_eq!(with_query("api/x", None), "/api/x");
+    }
+
+    #[test]
+    fn characters_that_would_end_the_path_are_escaped() {
+        assert_eq!(clean_path("/a?b#c d"), "/a%3Fb%23c%20d");
+        assert_eq!(clean_path("/caf\u{e9}"), "/caf%C3%A9");
+        assert_eq!(clean_path("/a%2Fb;c=1"), "/a%2Fb;c=1");
+    }
+
+    #[test]
+    fn dot_segments_are_found_in_any_spelling() {
+        for p in [
+            "/../admin",
+            "/a/..",
+            "/a/./b",
+            "/%2e%2E/admin",
+            "/.%2e",
+            "/x/%2e",
+        ] {
+            assert!(has_dot_segment(p), "{p}");
+        }
+        for p in ["/a..b", "/..a/x", "/.well-known", "/a/b.", "/"] {
+            assert!(!has_dot_segment(p), "{p}");
+        }
+        let mut r = RequestHeader::build("GET", b"/x", None).unwrap();
+        let e = set_path(&mut r, "/../admin").unwrap_err();
+        assert_eq!(e.etype(), &ErrorType::HTTPStatus(400));
+        assert_eq!(r.uri.path(), "/x", "left unchanged");
+    }
+
+    #[test]
+    fn set_path_edits_the_request() {
+        let mut r = RequestHeader::build("GET", b"/old/x?q=1", None).unwrap();
+        set_path(&mut r, "/new").unwrap();
+        assert_eq!(r.uri.to_string(), "/new?q=1");
+    }
+}

@@ -1,0 +1,28 @@
+//! Checks `replacePathRegex`: the regex compiles and a replacement is set.
+
+use super::Collector;
+use crate::config::middlewares::replace_path_regex::ReplacePathRegexConfig;
+
+pub(super) fn validate(base: &str, cfg: Option<&ReplacePathRegexConfig>, c: &mut Collector<'_>) {
+    let Some(cfg) = cfg else { return };
+    let key = format!("{base}.replacePathRegex");
+    match cfg.regex.as_deref() {
+        None | Some("") => c.push(
+            format!("{key}.regex"),
+            "no regex is set",
+            Some("write e.g. regex = \"^/foo/(.*)\"".into()),
+        ),
+        Some(re) => {
+            if let Err(e) = regex::Regex::new(re) {
+                c.push(format!("{key}.regex"), format!("invalid regex: {e}"), None);
+            }
+        }
+    }
+    if cfg.replacement.as_deref().is_none_or(str::is_empty) {
+        c.push(
+            format!("{key}.replacement"),
+            "no replacement is set",
+            Some("write e.g. replacement = \"/bar/$1\"".into()),
+        );
+    }
+}
