@@ -2,6 +2,7 @@
 
 pub mod compile;
 pub mod entrypoint;
+pub mod fingerprint;
 pub mod middlewares;
 pub mod services;
 pub mod snapshot;

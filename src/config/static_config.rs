@@ -323,6 +323,7 @@ impl StaticConfig {
             name: name.to_string(),
             index,
             port: ep.port(),
+            port_header: http::HeaderValue::from(ep.port()),
             redirect,
             trusted,
             ping: self.ping.as_ref().is_some_and(|p| p.entry_point == name),

@@ -7,6 +7,7 @@
 use http::{header, HeaderName, HeaderValue};
 use pingora::http::RequestHeader;
 use pingora::Result;
+use std::io::Write;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
@@ -34,8 +35,8 @@ pub struct Forwarding<'a> {
     pub trusted: bool,
     pub tls: bool,
     pub websocket: bool,
-    /// The entry point's port, used when the Host header carries none.
-    pub entrypoint_port: u16,
+    /// The entry point's port (as a header value), used when the Host header carries none.
+    pub entrypoint_port: HeaderValue,
     /// The prefix removed by stripPrefix middlewares, if any.
     pub stripped_prefix: Option<&'a str>,
 }
@@ -58,26 +59,40 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
     let keep = |req: &RequestHeader, name: &HeaderName| f.trusted && req.headers.contains_key(name);
     if !f.trusted {
         for name in ALL {
-            req.remove_header(&name);
+            if req.headers.contains_key(&name) {
+                req.remove_header(&name);
+            }
         }
     }
-    let peer = f.peer_ip.to_string();
+    // The peer address, formatted once on the stack and shared by two headers.
+    let mut buf = [0u8; 48];
+    let len = {
+        let mut cursor = std::io::Cursor::new(&mut buf[..]);
+        // 48 bytes hold any IPv6 address
+        let _ = write!(cursor, "{}", f.peer_ip);
+        cursor.position() as usize
+    };
+    let peer = HeaderValue::from_bytes(&buf[..len])
+        .map_err(|_| pingora::Error::explain(pingora::ErrorType::InternalError, "peer address"))?;
 
     // X-Forwarded-For: append the peer to a trusted chain, else replace.
-    let xff = match req.headers.get(&X_FORWARDED_FOR).map(|v| v.as_bytes()) {
+    let chained = match req.headers.get(&X_FORWARDED_FOR).map(|v| v.as_bytes()) {
         Some(prev) if f.trusted && !prev.is_empty() => {
-            let mut v = Vec::with_capacity(prev.len() + 2 + peer.len());
+            let mut v = Vec::with_capacity(prev.len() + 2 + len);
             v.extend_from_slice(prev);
             v.extend_from_slice(b", ");
-            v.extend_from_slice(peer.as_bytes());
-            v
+            v.extend_from_slice(&buf[..len]);
+            Some(v)
         }
-        _ => peer.clone().into_bytes(),
+        _ => None,
     };
-    req.insert_header(X_FORWARDED_FOR, xff)?;
+    match chained {
+        Some(v) => req.insert_header(X_FORWARDED_FOR, v)?,
+        None => req.insert_header(X_FORWARDED_FOR, peer.clone())?,
+    }
 
     if !keep(req, &X_REAL_IP) {
-        req.insert_header(X_REAL_IP, peer.as_str())?;
+        req.insert_header(X_REAL_IP, peer)?;
     }
     if !keep(req, &X_FORWARDED_PROTO) {
         let proto = match (f.tls, f.websocket) {
@@ -99,11 +114,10 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
         }
     }
     if !keep(req, &X_FORWARDED_PORT) {
-        let port = host
-            .as_ref()
-            .and_then(|h| port_of(h.as_bytes()))
-            .unwrap_or(f.entrypoint_port);
-        req.insert_header(X_FORWARDED_PORT, port.to_string())?;
+        match host.as_ref().and_then(|h| port_slice(h.as_bytes())) {
+            Some(port) => req.insert_header(X_FORWARDED_PORT, port)?,
+            None => req.insert_header(X_FORWARDED_PORT, f.entrypoint_port.clone())?,
+        }
     }
     req.insert_header(X_FORWARDED_SERVER, server_name().clone())?;
     if let Some(prefix) = f.stripped_prefix {
@@ -113,11 +127,17 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
 }
 
 /// The port of a `host:port` / `[v6]:port` authority, if it has one.
-fn port_of(authority: &[u8]) -> Option<u16> {
-    let s = std::str::from_utf8(authority).ok()?;
-    let after_v6 = s.rfind(']').map_or(0, |i| i + 1);
-    let colon = s[after_v6..].rfind(':')? + after_v6;
-    s[colon + 1..].parse().ok()
+fn port_slice(authority: &[u8]) -> Option<HeaderValue> {
+    let after_v6 = authority
+        .iter()
+        .rposition(|b| *b == b']')
+        .map_or(0, |i| i + 1);
+    let colon = authority[after_v6..].iter().rposition(|b| *b == b':')? + after_v6;
+    let digits = &authority[colon + 1..];
+    let valid = !digits.is_empty() && digits.len() <= 5 && digits.iter().all(u8::is_ascii_digit);
+    valid
+        .then(|| HeaderValue::from_bytes(digits).ok())
+        .flatten()
 }
 
 #[cfg(test)]
@@ -138,7 +158,7 @@ mod tests {
             trusted,
             tls: true,
             websocket: false,
-            entrypoint_port: 8443,
+            entrypoint_port: HeaderValue::from_static("8443"),
             stripped_prefix: Some("/api"),
         }
     }
@@ -184,8 +204,9 @@ mod tests {
 
     #[test]
     fn port_parsing_handles_v6() {
-        assert_eq!(port_of(b"[::1]:81"), Some(81));
-        assert_eq!(port_of(b"[::1]"), None);
-        assert_eq!(port_of(b"a.b"), None);
+        assert_eq!(port_slice(b"[::1]:81").unwrap(), "81");
+        assert_eq!(port_slice(b"[::1]"), None);
+        assert_eq!(port_slice(b"a.b"), None);
+        assert_eq!(port_slice(b"a.b:x"), None);
     }
 }

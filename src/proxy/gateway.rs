@@ -67,7 +67,7 @@ impl Gateway {
             trusted: ctx.trusted,
             tls: ctx.plugins.tls,
             websocket: session.is_upgrade_req(),
-            entrypoint_port: self.entrypoint.port,
+            entrypoint_port: self.entrypoint.port_header.clone(),
             stripped_prefix: ctx.plugins.stripped_prefix.as_deref(),
         };
         forwarded::apply(upstream, &forwarding)?;

@@ -45,6 +45,8 @@ pub struct EntryPoint {
     /// Position in the Snapshot's tables.
     pub index: usize,
     pub port: u16,
+    /// `port` as a header value (X-Forwarded-Port), made once.
+    pub port_header: http::HeaderValue,
     pub redirect: Option<Redirect>,
     pub trusted: TrustedNets,
     /// `/ping` is answered here.
