@@ -251,8 +251,7 @@ async fn rewriting_middlewares_never_forward_a_traversal() {
 }
 
 #[tokio::test]
-#[ignore = "needs path normalization in the gateway"]
-async fn path_tricks_pylon_does_not_refuse_yet() {
+async fn path_parameter_and_double_encoding_tricks_are_refused() {
     let failures = check(NEEDS_WORK, REWRITING_ROUTERS).await;
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

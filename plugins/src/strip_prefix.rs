@@ -41,6 +41,12 @@ impl StripPrefix {
     }
 }
 
+/// Whether the first segment of `path` is `.` or `..` (the rest was normalized before routing).
+fn starts_with_dot_segment(path: &str) -> bool {
+    let first = path[1..].split(['/', '?', ';']).next().unwrap_or("");
+    first == "." || first == ".."
+}
+
 #[async_trait]
 impl Plugin for StripPrefix {
     fn kind(&self) -> &'static str {
@@ -56,6 +62,14 @@ impl Plugin for StripPrefix {
         let Some((new_path, prefix)) = self.strip(request.uri.path(), request.uri.query()) else {
             return Ok(());
         };
+        if starts_with_dot_segment(&new_path) {
+            // `/public../admin` minus `/public` would send `/../admin` upstream: routing
+            // decided on a normalized path, so a rewrite must not make a new dot segment.
+            return pingora_error::Error::e_explain(
+                ErrorType::HTTPStatus(400),
+                "stripping the prefix would leave a dot segment",
+            );
+        }
         let uri = http::Uri::try_from(new_path)
             .or_err(ErrorType::InternalError, "stripPrefix built an invalid URI")?;
         request.set_uri(uri);
@@ -112,6 +126,15 @@ mod tests {
             Some(("/c".into(), "/a/b".into()))
         );
         assert_eq!(strip(&["/x"], "/a/b", None), None);
+    }
+
+    #[test]
+    fn a_new_dot_segment_is_detected() {
+        assert!(starts_with_dot_segment("/../admin"));
+        assert!(starts_with_dot_segment("/..?x"));
+        assert!(starts_with_dot_segment("/.;x/a"));
+        assert!(!starts_with_dot_segment("/..a/b"));
+        assert!(!starts_with_dot_segment("/a/../b"));
     }
 
     #[test]

@@ -54,15 +54,20 @@ fn server_name() -> &'static HeaderValue {
     })
 }
 
+/// Removes every client-sent forwarded header (the peer is not a trusted forwarder).
+pub fn strip_untrusted(req: &mut RequestHeader) {
+    for name in ALL {
+        if req.headers.contains_key(&name) {
+            req.remove_header(&name);
+        }
+    }
+}
+
 /// Sets the forwarded headers on `req` (the request about to go upstream).
 pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
     let keep = |req: &RequestHeader, name: &HeaderName| f.trusted && req.headers.contains_key(name);
     if !f.trusted {
-        for name in ALL {
-            if req.headers.contains_key(&name) {
-                req.remove_header(&name);
-            }
-        }
+        strip_untrusted(req);
     }
     // The peer address, formatted once on the stack and shared by two headers.
     let mut buf = [0u8; 48];

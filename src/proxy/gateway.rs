@@ -57,6 +57,8 @@ impl Gateway {
         let Some(route) = ctx.route.clone() else {
             return Ok(());
         };
+        // a retry prepares the upstream request again from the client's request
+        ctx.plugins.stripped_prefix = None;
         for plugin in route.chain.iter() {
             plugin
                 .upstream_request_filter(session, upstream, &mut ctx.plugins)
@@ -286,6 +288,11 @@ impl ProxyHttp for Gateway {
         let snapshot = self.store.load();
         ctx.peer_ip = peer_ip(session);
         ctx.trusted = self.entrypoint.trusted.trusts(ctx.peer_ip);
+        if !ctx.trusted {
+            // Client-sent X-Forwarded-* from an untrusted peer never reach a middleware's
+            // source criterion, redirect decision or the upstream (as Traefik's entry points).
+            forwarded::strip_untrusted(session.req_header_mut());
+        }
         ctx.plugins.client_ip = ctx.peer_ip;
         ctx.plugins.tls = tls;
 

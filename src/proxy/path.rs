@@ -17,6 +17,10 @@ pub enum BadPath {
     ForbiddenCharacter,
     /// A `%` not followed by two hex digits.
     BadEscape,
+    /// `%3B`, `%25`, `%3F` or `%23`.
+    EncodedReserved,
+    /// A `.`/`..` segment carrying path parameters (`..;`), read as `..` by some servers.
+    DotSegmentParameters,
     /// Not an absolute path.
     NotAbsolute,
 }
@@ -27,6 +31,8 @@ impl BadPath {
             BadPath::EncodedSeparator => "encoded '/' or '\\' in the path\n",
             BadPath::ForbiddenCharacter => "forbidden character in the path\n",
             BadPath::BadEscape => "malformed percent-encoding in the path\n",
+            BadPath::EncodedReserved => "encoded ';', '%', '?' or '#' in the path\n",
+            BadPath::DotSegmentParameters => "path parameters on an empty or dot segment\n",
             BadPath::NotAbsolute => "the path must start with '/'\n",
         }
     }
@@ -48,6 +54,7 @@ pub fn normalize(raw: &str) -> Result<Cow<'_, str>, BadPath> {
         match b {
             0..=0x1f | 0x7f | b'\\' | b'#' => return Err(BadPath::ForbiddenCharacter),
             b'%' => needs_work = true,
+            b';' => needs_work = true,
             b'/' if matches!(bytes.get(i + 1), Some(b'/') | Some(b'.')) => needs_work = true,
             _ => {}
         }
@@ -56,6 +63,14 @@ pub fn normalize(raw: &str) -> Result<Cow<'_, str>, BadPath> {
         return Ok(Cow::Borrowed(raw));
     }
     let decoded = decode_unreserved(raw)?;
+    // `..;x`, `.;x` and `;x` segments: Tomcat/Jetty read them as `..`, `.` and an empty segment
+    for segment in decoded.split('/') {
+        if let Some((before, _)) = segment.split_once(';') {
+            if before.is_empty() || before == "." || before == ".." {
+                return Err(BadPath::DotSegmentParameters);
+            }
+        }
+    }
     Ok(Cow::Owned(remove_dot_segments(&decoded)))
 }
 
@@ -85,6 +100,9 @@ fn decode_unreserved(raw: &str) -> Result<String, BadPath> {
         match c {
             b'/' | b'\\' => return Err(BadPath::EncodedSeparator),
             0..=0x1f | 0x7f => return Err(BadPath::ForbiddenCharacter),
+            // `;` `%` `?` `#` encoded in a path only serve to hide structure from routing
+            // (path parameters, double encoding, query and fragment): refused, as Traefik does
+            b';' | b'%' | b'?' | b'#' => return Err(BadPath::EncodedReserved),
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
                 out.push(c as char)
             }
@@ -157,5 +175,20 @@ mod tests {
     fn other_escapes_are_kept_upper_cased() {
         assert_eq!(n("/a%20b/%c3%a9"), Ok("/a%20b/%C3%A9".into()));
         assert_eq!(n("/admin;x=1"), Ok("/admin;x=1".into()));
+    }
+
+    #[test]
+    fn path_parameter_and_double_encoding_tricks_are_refused() {
+        assert_eq!(n("/public/..;/admin"), Err(BadPath::DotSegmentParameters));
+        assert_eq!(
+            n("/public/%2e%2e;/admin"),
+            Err(BadPath::DotSegmentParameters)
+        );
+        assert_eq!(n("/;/admin"), Err(BadPath::DotSegmentParameters));
+        assert_eq!(n("/;x=1/admin"), Err(BadPath::DotSegmentParameters));
+        assert_eq!(n("/public/..%3b/admin"), Err(BadPath::EncodedReserved));
+        assert_eq!(n("/public/%252e%252e/admin"), Err(BadPath::EncodedReserved));
+        assert_eq!(n("/%2561dmin"), Err(BadPath::EncodedReserved));
+        assert_eq!(n("/a%3Fb"), Err(BadPath::EncodedReserved));
     }
 }
