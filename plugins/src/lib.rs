@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod add_prefix;
+pub mod basic_auth;
+pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
 pub mod rate_limit;

@@ -1,7 +1,9 @@
 //! Typed settings of the middlewares pylon implements beyond stripPrefix.
 
 pub mod add_prefix;
+pub mod basic_auth;
 pub mod chain;
+pub mod headers;
 pub mod ip_allow_list;
 pub mod rate_limit;
 pub mod redirect_regex;

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod add_prefix;
+mod basic_auth;
 mod chain;
+mod headers;
 mod ip_allow_list;
 mod rate_limit;
 mod redirect_regex;

@@ -2,7 +2,9 @@
 //! and the per-route settings some middlewares are (the retry policy).
 
 mod add_prefix;
+mod basic_auth;
 mod chain;
+mod headers;
 mod ip_allow_list;
 mod rate_limit;
 mod redirect_regex;
@@ -120,6 +122,12 @@ fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
     }
     if let Some(r) = &mw.rate_limit {
         return rate_limit::build(name, r);
+    }
+    if let Some(c) = &mw.basic_auth {
+        return basic_auth::build(name, c);
+    }
+    if let Some(c) = &mw.headers {
+        return headers::build(name, c);
     }
     Err(CompileError {
         key_path: format!("http.middlewares.{name}"),

@@ -24,6 +24,8 @@ const SUPPORTED_MIDDLEWARES: &[&str] = &[
     "ipAllowList",
     "chain",
     "rateLimit",
+    "basicAuth",
+    "headers",
 ];
 
 pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Collector<'_>) {
@@ -104,6 +106,8 @@ pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Col
     super::replace_path_regex::validate(&base, mw.replace_path_regex.as_ref(), c);
     super::strip_prefix_regex::validate(&base, mw.strip_prefix_regex.as_ref(), c);
     super::ip_allow_list::validate(&base, mw.ip_allow_list.as_ref(), c);
+    super::basic_auth::validate(&base, mw.basic_auth.as_ref(), c);
+    super::headers::validate(&base, mw.headers.as_ref(), c);
 }
 
 pub(super) fn validate_service(
