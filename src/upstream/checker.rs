@@ -1,11 +1,16 @@
 //! The active health checker: one background task probing the servers of every pool, reloads included.
 //!
 //! Pingora's own health checks belong to a `LoadBalancer` known at start; pylon's pools come and
-//! go with reloads, so one task walks the *current* Snapshot's pools on every tick and starts a
-//! probe for each server that is due and not already being probed. A new pool's servers are due
-//! at once (`next_probe_ms = 0`); after a probe the next one is due `interval` later if the
-//! server is up, `unhealthy_interval` later if it is down. Probes run concurrently, at most
-//! [`MAX_CONCURRENT_PROBES`] at a time. A state change is logged once by `Pool::set_health`.
+//! go with reloads, so one task walks the *current* Snapshot's pools every [`TICK`] and starts a
+//! probe for each server that is due (within half a tick) and not already being probed. A new
+//! pool's servers are due at once (`next_probe_ms = 0`); after a probe the next one is due
+//! `interval` later if the server is up, `unhealthy_interval` later if it is down. Probes run
+//! concurrently, at most [`MAX_CONCURRENT_PROBES`] at a time. A state change is logged once by
+//! `Pool::set_health`.
+//!
+//! Starting probes in per-tick batches (rather than waking for each due time) keeps the
+//! checker's wake-ups at 10 per second whatever the number of servers; a probe runs at most
+//! half a tick early or late, so intervals below one tick behave as one tick.
 
 use super::checks::ActiveCheck;
 use super::health::now_ms;
@@ -20,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// The longest the checker sleeps between looks at the Snapshot.
+/// How often the checker looks at the Snapshot for due servers.
 pub const TICK: Duration = Duration::from_millis(100);
 /// Probes in flight at most, over all pools.
 pub const MAX_CONCURRENT_PROBES: usize = 256;
@@ -39,12 +44,12 @@ impl HealthChecker {
         }
     }
 
-    /// Starts a probe for every due server of the current Snapshot (in the current Tokio
-    /// runtime); returns how long until the next server is due, at most [`TICK`].
-    pub fn start_due(&self) -> Duration {
+    /// Starts a probe (in the current Tokio runtime) for every server of the current Snapshot
+    /// that is due within half a tick; returns how many were started.
+    pub fn start_due(&self) -> usize {
         let snapshot = self.store.load();
-        let now = now_ms();
-        let mut next_due = now + TICK.as_millis() as u64;
+        let horizon = now_ms() + TICK.as_millis() as u64 / 2;
+        let mut started = 0;
         for pool in &snapshot.pools {
             if pool.active.is_none() {
                 continue;
@@ -53,9 +58,7 @@ impl HealthChecker {
                 let Some(health) = pool.health(index) else {
                     continue;
                 };
-                let due = health.next_probe_ms.load(Ordering::Acquire);
-                if due > now {
-                    next_due = next_due.min(due);
+                if health.next_probe_ms.load(Ordering::Acquire) > horizon {
                     continue;
                 }
                 let claimed = health.probing.compare_exchange(
@@ -66,10 +69,11 @@ impl HealthChecker {
                 );
                 if claimed.is_ok() {
                     tokio::spawn(run_probe(pool.clone(), index, self.permits.clone()));
+                    started += 1;
                 }
             }
         }
-        Duration::from_millis(next_due.saturating_sub(now).max(1))
+        started
     }
 }
 
@@ -77,15 +81,18 @@ impl HealthChecker {
 impl BackgroundService for HealthChecker {
     async fn start(&self, mut shutdown: ShutdownWatch) {
         log::debug!("active health checker started");
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !*shutdown.borrow() {
-            let wait = self.start_due();
             tokio::select! {
                 changed = shutdown.changed() => {
                     if changed.is_err() {
                         break;
                     }
                 }
-                _ = tokio::time::sleep(wait) => {}
+                _ = tick.tick() => {
+                    self.start_due();
+                }
             }
         }
         log::debug!("active health checker stopped");
@@ -103,7 +110,10 @@ async fn run_probe(pool: Arc<Pool>, index: usize, permits: Arc<Semaphore>) {
         return;
     };
     let (up, reason) = verdict(check, probe(server, check).await);
-    pool.set_health(index, up, &reason);
+    // Only a change writes: the flag's cache line stays shared with the request threads.
+    if health.is_up() != up {
+        pool.set_health(index, up, &reason);
+    }
     let wait = if up {
         check.interval
     } else {

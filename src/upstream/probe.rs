@@ -171,7 +171,6 @@ async fn exchange(t: &Target, headers: &[(String, String)]) -> Result<Head, Prob
             std::io::ErrorKind::ConnectionRefused => ProbeError::Refused,
             _ => ProbeError::Connect(e.to_string()),
         })?;
-    let _ = tcp.set_nodelay(true);
     if t.tls {
         let sni = t.server_host.parse::<std::net::IpAddr>().is_err();
         let mut tls = tls_connect(tcp, sni.then_some(t.server_host.as_str())).await?;
