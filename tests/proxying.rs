@@ -102,14 +102,7 @@ servers = [{{ url = "{}", weight = 3 }}, {{ url = "{}", weight = 1 }}]
 async fn keepalive_connections_to_upstreams_are_reused() {
     let up = TestUpstream::start("u").await;
     let port = free_port();
-    let _gw = gateway_with(
-        port,
-        &format!(
-            "[http.routers.r]\nrule = \"PathPrefix(`/`)\"\nservice = \"s\"\n[http.services.s.loadBalancer]\nservers = [{{ url = \"{}\" }}]\n",
-            up.url()
-        ),
-    )
-    .await;
+    let _gw = gateway_with(port, &common::route_all_to(&up.url())).await;
     let c = client();
     for _ in 0..20 {
         assert_eq!(
@@ -133,14 +126,7 @@ async fn keepalive_connections_to_upstreams_are_reused() {
 async fn forwarded_headers_are_overwritten_for_untrusted_peers() {
     let up = TestUpstream::start("u").await;
     let port = free_port();
-    let _gw = gateway_with(
-        port,
-        &format!(
-            "[http.routers.r]\nrule = \"PathPrefix(`/`)\"\nservice = \"s\"\n[http.services.s.loadBalancer]\nservers = [{{ url = \"{}\" }}]\n",
-            up.url()
-        ),
-    )
-    .await;
+    let _gw = gateway_with(port, &common::route_all_to(&up.url())).await;
     let r = client()
         .get(format!("http://127.0.0.1:{port}/x"))
         .header("x-forwarded-for", "6.6.6.6")
@@ -383,14 +369,7 @@ servers = [{{ url = "{}" }}]
 async fn paths_are_normalized_before_routing_and_sent_normalized() {
     let up = TestUpstream::start("u").await;
     let port = free_port();
-    let _gw = gateway_with(
-        port,
-        &format!(
-            "[http.routers.r]\nrule = \"PathPrefix(`/`)\"\nservice = \"s\"\n[http.services.s.loadBalancer]\nservers = [{{ url = \"{}\" }}]\n",
-            up.url()
-        ),
-    )
-    .await;
+    let _gw = gateway_with(port, &common::route_all_to(&up.url())).await;
     let ok = raw_request(
         port,
         b"GET //a/./b/../%63?q=%2F HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",

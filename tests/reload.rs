@@ -15,9 +15,7 @@ fn static_config(port: u16, watch: bool) -> String {
 }
 
 fn route_to(url: &str) -> String {
-    format!(
-        "[http.routers.r]\nrule = \"PathPrefix(`/`)\"\nservice = \"s\"\n[http.services.s.loadBalancer]\nservers = [{{ url = \"{url}\" }}]\n"
-    )
+    common::route_all_to(url)
 }
 
 /// Writes the file the way editors do: a new file renamed over the old one.

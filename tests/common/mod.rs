@@ -31,6 +31,13 @@ pub fn free_port() -> u16 {
     panic!("no free port found in 20000-31999");
 }
 
+/// Dynamic config routing every request to one upstream: router `r`, service `s`.
+pub fn route_all_to(url: &str) -> String {
+    format!(
+        "[http.routers.r]\nrule = \"PathPrefix(`/`)\"\nservice = \"s\"\n[http.services.s.loadBalancer]\nservers = [{{ url = \"{url}\" }}]\n"
+    )
+}
+
 /// Polls `check` until it returns `Some` or `timeout` passes.
 pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
 where
