@@ -114,6 +114,10 @@ pub struct Compiler {
     routing: Vec<EntryPointRouting>,
     transport: Transport,
     default_cert: Arc<CertPair>,
+    /// The other providers' latest parts, merged in at each compile.
+    pub sources: Arc<crate::provider::Sources>,
+    /// `[providers.docker]`, checked; `None` when the provider is off.
+    pub docker: Option<crate::provider::docker::DockerSettings>,
 }
 
 /// The result of one successful compilation.
@@ -122,6 +126,10 @@ pub struct Compiled {
     pub certs: CertStore,
     pub routers: usize,
     pub services: usize,
+    /// Containers the Docker provider left out, each with why.
+    pub skipped: Vec<crate::config::labels::LabelError>,
+    /// File routers left out because another provider's object they use is gone.
+    pub disabled_routers: Vec<config::ConfigError>,
 }
 
 impl Compiler {
@@ -150,7 +158,22 @@ impl Compiler {
         }
         let default_cert =
             CertPair::self_signed_default().map_err(|e| single(&origin, "tls", e.to_string()))?;
+        let providers = &static_config.providers;
+        let docker = providers
+            .docker
+            .as_ref()
+            .map(|d| {
+                crate::provider::docker::DockerSettings::from_config(
+                    d,
+                    providers.providers_throttle_duration.map(|t| t.get()),
+                    &origin,
+                )
+            })
+            .transpose()
+            .map_err(|e| ConfigErrors(vec![e]))?;
         let compiler = Compiler {
+            sources: Arc::default(),
+            docker,
             static_path: path.to_path_buf(),
             transport: static_config.transport(),
             static_config,
@@ -162,8 +185,9 @@ impl Compiler {
     }
 
     /// Loads the dynamic config (the static file's own `http`/`tls` and the file provider's),
-    /// validates it with every error collected, and compiles it, reusing from `previous` the
-    /// pools and middlewares whose config did not change.
+    /// merges the other providers' latest parts (see [`crate::provider::merge`]), validates it
+    /// with every error collected, and compiles it, reusing from `previous` the pools and
+    /// middlewares whose config did not change.
     pub fn compile(
         &self,
         version: u64,
@@ -173,11 +197,39 @@ impl Compiler {
         // The static file is read again for its inline dynamic sections; its static keys
         // stay as they were at start.
         let current = config::load_static(&self.static_path)?;
-        let dynamic = config::load_dynamic_for(&current, &self.static_path)?;
-        config::validate(&self.static_config, &dynamic, &origin)?;
+        let file = config::load_dynamic_for(&current, &self.static_path)?;
+        let misnamed = crate::provider::namespace::check_file_names(&file, &origin);
+        if !misnamed.is_empty() {
+            return Err(ConfigErrors(misnamed));
+        }
+        let file = crate::provider::namespace::qualify(file, crate::provider::namespace::FILE);
+        let docker = self.sources.docker.load_full();
+        let merged = crate::provider::merge_and_check(&file, docker.as_deref(), |dynamic| {
+            self.check_and_compile(version, dynamic, previous, &origin)
+        })?;
+        let (snapshot, certs) = merged.value;
+        Ok(Compiled {
+            snapshot,
+            certs,
+            routers: merged.routers,
+            services: merged.services,
+            skipped: merged.skipped,
+            disabled_routers: merged.disabled_routers,
+        })
+    }
+
+    /// Validates one merged config and compiles it with its certificates.
+    fn check_and_compile(
+        &self,
+        version: u64,
+        dynamic: &config::DynamicConfig,
+        previous: Option<&Snapshot>,
+        origin: &str,
+    ) -> Result<(Snapshot, CertStore), ConfigErrors> {
+        config::validate(&self.static_config, dynamic, origin)?;
         let snapshot = compile(
             version,
-            &dynamic,
+            dynamic,
             &self.entrypoints,
             &self.routing,
             &self.transport,
@@ -187,7 +239,7 @@ impl Compiler {
             ConfigErrors(
                 errs.into_iter()
                     .map(|e| config::ConfigError {
-                        origin: origin.clone(),
+                        origin: origin.to_string(),
                         key_path: e.key_path,
                         message: e.message,
                         hint: None,
@@ -198,15 +250,10 @@ impl Compiler {
         let mut pairs = Vec::new();
         for (i, c) in dynamic.tls.certificates.iter().enumerate() {
             let pair = CertPair::from_files(Path::new(&c.cert_file), Path::new(&c.key_file))
-                .map_err(|e| single(&origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
+                .map_err(|e| single(origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
             pairs.push(pair);
         }
-        Ok(Compiled {
-            snapshot,
-            certs: CertStore::new(pairs, self.default_cert.clone()),
-            routers: dynamic.http.routers.len(),
-            services: dynamic.http.services.len(),
-        })
+        Ok((snapshot, CertStore::new(pairs, self.default_cert.clone())))
     }
 }
 

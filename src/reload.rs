@@ -53,6 +53,7 @@ impl ReloadPlan {
         match self.compiler.compile(version, Some(&previous)) {
             Ok(compiled) => {
                 let summary = describe_change(&previous, &compiled.snapshot);
+                report_left_out(&compiled);
                 self.certs.store(Arc::new(compiled.certs));
                 self.store.swap(compiled.snapshot);
                 log::info!(
@@ -73,6 +74,17 @@ impl ReloadPlan {
                 }
             }
         }
+    }
+}
+
+/// Logs what the update left out: containers with bad labels, file routers whose other-provider
+/// objects are gone.
+fn report_left_out(compiled: &crate::app::Compiled) {
+    for e in &compiled.skipped {
+        log::error!("docker provider: container left out: {e}");
+    }
+    for e in &compiled.disabled_routers {
+        log::warn!("{e}");
     }
 }
 

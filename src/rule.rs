@@ -8,7 +8,7 @@
 
 pub mod ast;
 pub mod error;
-mod lexer;
+pub(crate) mod lexer;
 pub mod matcher;
 pub mod parser;
 #[cfg(test)]

@@ -81,7 +81,17 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         crate::upstream::checker::HealthChecker::new(plan.store.clone()),
     ));
     if let Some(reload) = plan.reload {
-        let service = crate::reload::watch::ReloadService::for_plan(Arc::new(reload));
+        let reload = Arc::new(reload);
+        if let Some(settings) = reload.compiler.docker.clone() {
+            server.add_service(pingora::services::background::background_service(
+                "docker provider",
+                crate::provider::docker::watch::DockerWatcher {
+                    settings,
+                    plan: reload.clone(),
+                },
+            ));
+        }
+        let service = crate::reload::watch::ReloadService::for_plan(reload);
         server.add_service(pingora::services::background::background_service(
             "config reload",
             service,

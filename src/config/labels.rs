@@ -46,6 +46,9 @@ pub struct ContainerInfo {
     pub ip: Option<IpAddr>,
     /// Docker's health status: `starting`, `healthy`, `unhealthy`; `None` without a health check.
     pub health: Option<String>,
+    /// Container port → the host address it is published on; filled only under
+    /// `providers.docker.useBindPortIP`, and then used instead of `ip`.
+    pub port_bindings: BTreeMap<u16, std::net::SocketAddr>,
 }
 
 /// The Docker provider's settings that shape what labels produce.

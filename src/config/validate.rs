@@ -53,12 +53,13 @@ impl Collector<'_> {
     }
 }
 
-/// Whether `reference` (maybe `name@provider`) names an entry of `map`.
+/// Whether `reference` (maybe `name@provider`) names an entry of `map` (the merged config:
+/// the file provider's names are bare, other providers' carry their suffix).
 fn exists<V>(map: &BTreeMap<String, V>, reference: &str) -> bool {
     map.contains_key(reference)
         || reference
-            .split_once('@')
-            .is_some_and(|(name, provider)| provider != "internal" && map.contains_key(name))
+            .strip_suffix("@file")
+            .is_some_and(|name| map.contains_key(name))
 }
 
 fn names<'a>(it: impl Iterator<Item = &'a String>) -> String {

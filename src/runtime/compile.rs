@@ -8,6 +8,7 @@ use super::middlewares::{build_middlewares, resolve, Resolved};
 use super::services::{build_services, local_name};
 use super::{EntryPoint, Route, RouteTable, Snapshot};
 use crate::config::dynamic::DynamicConfig;
+use crate::provider::namespace::display_name;
 use crate::router::{RouteSpec, Router};
 use crate::upstream::Transport;
 use std::collections::HashMap;
@@ -99,8 +100,8 @@ pub fn compile(
         );
         let make_route = |resolved: Resolved| {
             Arc::new(Route {
-                name: Arc::from(format!("{name}@file")),
-                service: Arc::from(format!("{}@file", local_name(service_name))),
+                name: Arc::from(display_name(name)),
+                service: Arc::from(display_name(local_name(service_name))),
                 balancer: balancer.clone(),
                 chain: resolved.chain.into(),
                 retry: resolved.retry,

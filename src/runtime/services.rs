@@ -8,6 +8,7 @@ use crate::config::dynamic::{
     WeightedConfig,
 };
 use crate::config::DynamicConfig;
+use crate::provider::namespace::display_name;
 use crate::upstream::checks::{ActiveCheck, PassiveCheck};
 use crate::upstream::sticky::StickyCookie;
 use crate::upstream::{Balancer, Pool, PoolOptions, Server, Transport, Weighted};
@@ -21,9 +22,10 @@ fn err(key_path: impl Into<String>, message: impl Into<String>) -> CompileError 
     }
 }
 
-/// The part of a service reference before `@file`.
+/// A reference as the merged config names it: `x@file` is the file provider's `x`, kept bare;
+/// other providers' names keep their suffix (see [`crate::provider::namespace`]).
 pub fn local_name(name: &str) -> &str {
-    name.split_once('@').map_or(name, |(n, _)| n)
+    name.strip_suffix("@file").unwrap_or(name)
 }
 
 /// Every service of the config, compiled, and the pools among them (for the health checker).
@@ -104,7 +106,7 @@ impl Builder<'_> {
     fn build_kind(&mut self, name: &str, config: &ServiceConfig, path: &str) -> Option<Balancer> {
         if let Some(lb) = &config.load_balancer {
             let print = fingerprint(&(lb, self.base_transport, self.transport_config(lb)));
-            if let Some(old) = self.previous.get(&format!("{name}@file")) {
+            if let Some(old) = self.previous.get(&display_name(name)) {
                 if old.fingerprint == print {
                     self.pools.push(old.clone());
                     return Some(Balancer::Pool(old.clone()));
@@ -149,7 +151,7 @@ impl Builder<'_> {
             let balancer = self.build(local_name(&child.name))?;
             children.push((child.name.clone(), weight, balancer));
         }
-        let full = format!("{name}@file");
+        let full = display_name(name);
         let sticky = sticky_cookie(w.sticky.as_ref(), &full);
         Some(Balancer::Weighted(Arc::new(Weighted::new(
             &full, children, sticky,
@@ -183,7 +185,7 @@ impl Builder<'_> {
             })?;
             servers.push(server);
         }
-        let full = format!("{name}@file");
+        let full = display_name(name);
         let passive = lb.passive_health_check.as_ref().map(|p| PassiveCheck {
             failure_window: p
                 .failure_window

@@ -235,6 +235,11 @@ fn server_for(c: &ContainerInfo, name: &str, s: ServerConfig) -> Result<ServerCo
             ))
         }
     };
+    let scheme = s.scheme.as_deref().map(str::trim).unwrap_or("http");
+    let scheme = if scheme.is_empty() { "http" } else { scheme };
+    if let Some(bound) = c.port_bindings.get(&port) {
+        return Ok(done(format!("{scheme}://{bound}")));
+    }
     let ip = if c.host_network {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
     } else {
@@ -247,7 +252,5 @@ fn server_for(c: &ContainerInfo, name: &str, s: ServerConfig) -> Result<ServerCo
             )
         })?
     };
-    let scheme = s.scheme.as_deref().map(str::trim).unwrap_or("http");
-    let scheme = if scheme.is_empty() { "http" } else { scheme };
     Ok(done(format!("{scheme}://{}", SocketAddr::new(ip, port))))
 }

@@ -23,6 +23,18 @@ pub struct Model<'a> {
 const FUNCTIONS: &str =
     "normalize, index, lower, upper, trim, trimPrefix, trimSuffix, replace, default";
 
+/// Checks `template` once, over a sample container, so a typo is reported at start rather
+/// than for each container.
+pub fn check(template: &str) -> Result<(), String> {
+    let labels = BTreeMap::new();
+    let sample = Model {
+        name: "example",
+        container_name: "example",
+        labels: &labels,
+    };
+    render(template, &sample).map(|_| ())
+}
+
 /// Renders `template` over `model`.
 pub fn render(template: &str, model: &Model<'_>) -> Result<String, String> {
     let mut out = String::new();

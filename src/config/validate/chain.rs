@@ -33,7 +33,7 @@ pub(super) fn validate(d: &DynamicConfig, c: &mut Collector<'_>) {
 }
 
 fn local(name: &str) -> &str {
-    name.split_once('@').map_or(name, |(n, _)| n)
+    name.strip_suffix("@file").unwrap_or(name)
 }
 
 /// The members of chain `name` (empty if it is not a chain).

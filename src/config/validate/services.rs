@@ -287,7 +287,7 @@ fn check_sticky(key: &str, sticky: Option<&StickyConfig>, c: &mut Collector<'_>)
 /// A path of weighted services from `start` back to itself, if there is one.
 fn weighted_cycle(start: &str, d: &DynamicConfig) -> Option<Vec<String>> {
     let children = |name: &str| -> Vec<String> {
-        let local = name.split_once('@').map_or(name, |(n, _)| n);
+        let local = name.strip_suffix("@file").unwrap_or(name);
         let svc = d
             .http
             .services

@@ -1,0 +1,292 @@
+//! The file provider's config plus the Docker provider's containers → one checked config.
+//!
+//! The file provider's part must be valid on its own: any error in it refuses the whole update
+//! (the last good config stays). The Docker provider's part is the sum of its containers: an
+//! error traced to a container's router, service or middleware (a bad rule, a reference to a
+//! middleware that does not exist, ...) leaves that container out, is reported, and the others
+//! still apply. File routers that refer to an object of another provider that is not there
+//! (a `whoami@docker` service whose container stopped) are left out with a warning rather than
+//! refusing the update, so a container going away always takes effect.
+
+use super::namespace::{self, absorb, qualify};
+use crate::config::dynamic::DynamicConfig;
+use crate::config::labels::{merge_containers, LabelError};
+use crate::config::{ConfigError, ConfigErrors};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The Docker provider's latest view.
+#[derive(Debug, Clone, Default)]
+pub struct DockerPart {
+    /// Each exposed container's config (names as its labels wrote them), by container name.
+    pub containers: Vec<(String, DynamicConfig)>,
+    /// Containers left out by the provider itself (labels that do not parse).
+    pub errors: Vec<LabelError>,
+}
+
+/// What merging kept and left out.
+#[derive(Debug)]
+pub struct Merged<T> {
+    /// What `check` made of the merged config.
+    pub value: T,
+    /// How many routers and services the merged config has.
+    pub routers: usize,
+    pub services: usize,
+    /// Containers left out, each with why (label errors, conflicts, errors in the merged config).
+    pub skipped: Vec<LabelError>,
+    /// File routers left out because what they refer to is gone.
+    pub disabled_routers: Vec<ConfigError>,
+}
+
+/// Merges `file` and `docker`, then runs `check` (validate + compile) on the result; errors
+/// traced to containers leave those containers out and the merge is tried again.
+pub fn merge_and_check<T>(
+    file: &DynamicConfig,
+    docker: Option<&DockerPart>,
+    mut check: impl FnMut(&DynamicConfig) -> Result<T, ConfigErrors>,
+) -> Result<Merged<T>, ConfigErrors> {
+    let mut skipped: Vec<LabelError> = docker.map(|d| d.errors.clone()).unwrap_or_default();
+    let mut excluded: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let parts: Vec<(String, DynamicConfig)> = docker
+            .map(|d| {
+                d.containers
+                    .iter()
+                    .filter(|(name, _)| !excluded.contains(name))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let owners = owners(&parts);
+        let (docker_config, conflicts) = merge_containers(parts);
+        let mut combined = file.clone();
+        absorb(&mut combined, qualify(docker_config, "docker"));
+        let disabled_routers = disable_dangling_file_routers(&mut combined);
+        let errors = match check(&combined) {
+            Ok(value) => {
+                skipped.extend(conflicts);
+                return Ok(Merged {
+                    value,
+                    routers: combined.http.routers.len(),
+                    services: combined.http.services.len(),
+                    skipped,
+                    disabled_routers,
+                });
+            }
+            Err(errors) => errors,
+        };
+        let mut file_errors = Vec::new();
+        let before = excluded.len();
+        for e in errors.0 {
+            match owner_of(&e.key_path, &owners) {
+                Some(containers) => {
+                    for container in containers {
+                        excluded.insert(container.clone());
+                        skipped.push(
+                            LabelError::new(container, None, format!("{}: {}", e.key_path, e.message))
+                                .with_hint(e.hint.clone().unwrap_or_else(|| {
+                                    "fix the container's labels; the other containers are still served".into()
+                                })),
+                        );
+                    }
+                }
+                None => file_errors.push(e),
+            }
+        }
+        if !file_errors.is_empty() {
+            return Err(ConfigErrors(file_errors));
+        }
+        if excluded.len() == before {
+            // Errors were traced to containers already left out: cannot happen unless `check`
+            // reports stale paths; refuse rather than loop.
+            return Err(ConfigErrors(vec![ConfigError::new(
+                "docker",
+                "http",
+                "the Docker provider's configuration could not be made valid",
+            )]));
+        }
+    }
+}
+
+/// `(kind, merged name)` → the containers that define it.
+type Owners = BTreeMap<(&'static str, String), Vec<String>>;
+
+fn owners(parts: &[(String, DynamicConfig)]) -> Owners {
+    let mut owners: Owners = BTreeMap::new();
+    for (container, config) in parts {
+        let http = &config.http;
+        let mut own = |kind: &'static str, names: Vec<&String>| {
+            for name in names {
+                owners
+                    .entry((kind, format!("{name}@docker")))
+                    .or_default()
+                    .push(container.clone());
+            }
+        };
+        own("routers", http.routers.keys().collect());
+        own("middlewares", http.middlewares.keys().collect());
+        own("services", http.services.keys().collect());
+        own(
+            "serversTransports",
+            http.servers_transports.keys().collect(),
+        );
+    }
+    owners
+}
+
+/// The containers behind the object a key path (`http.routers.web@docker.rule`) is about.
+fn owner_of<'a>(key_path: &str, owners: &'a Owners) -> Option<&'a Vec<String>> {
+    let mut segments = key_path.splitn(4, '.');
+    if segments.next()? != "http" {
+        return None;
+    }
+    let kind = match segments.next()? {
+        "routers" => "routers",
+        "middlewares" => "middlewares",
+        "services" => "services",
+        "serversTransports" => "serversTransports",
+        _ => return None,
+    };
+    let name = segments.next()?;
+    let name = name.split('[').next().unwrap_or(name);
+    owners.get(&(kind, name.to_string()))
+}
+
+/// Removes file routers whose service or middlewares name another provider's object that is
+/// not in `combined`; returns a warning for each.
+fn disable_dangling_file_routers(combined: &mut DynamicConfig) -> Vec<ConfigError> {
+    let http = &combined.http;
+    let foreign_missing = |reference: &str, present: &dyn Fn(&str) -> bool| {
+        reference
+            .split_once('@')
+            .is_some_and(|(_, p)| p != namespace::FILE && p != "internal")
+            && !present(reference)
+    };
+    let mut disabled = Vec::new();
+    for (name, router) in &http.routers {
+        if name.contains('@') {
+            continue;
+        }
+        let service = router
+            .service
+            .as_deref()
+            .filter(|s| foreign_missing(s, &|r: &str| http.services.contains_key(r)));
+        let middleware = router
+            .middlewares
+            .iter()
+            .find(|m| foreign_missing(m, &|r: &str| http.middlewares.contains_key(r)));
+        let (what, missing) = match (service, middleware) {
+            (Some(s), _) => ("service", s.to_string()),
+            (None, Some(m)) => ("middleware", m.clone()),
+            (None, None) => continue,
+        };
+        disabled.push(
+            ConfigError::new(
+                "file",
+                format!("http.routers.{name}"),
+                format!("router left out: its {what} `{missing}` is not defined (now)"),
+            )
+            .with_hint("it comes back when its provider defines it again"),
+        );
+    }
+    for e in &disabled {
+        let name = e.key_path.trim_start_matches("http.routers.").to_string();
+        combined.http.routers.remove(&name);
+    }
+    disabled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load::from_tree;
+
+    fn config(text: &str) -> DynamicConfig {
+        from_tree(toml::from_str(text).expect("toml"), "test").expect("config")
+    }
+
+    fn container(name: &str, text: &str) -> (String, DynamicConfig) {
+        (name.to_string(), config(text))
+    }
+
+    /// A stand-in for validation: every router's service and middlewares must exist.
+    fn references_exist(c: &DynamicConfig) -> Result<Vec<String>, ConfigErrors> {
+        let mut errors = Vec::new();
+        for (name, r) in &c.http.routers {
+            let service = r.service.clone().unwrap_or_default();
+            if !c.http.services.contains_key(&service) {
+                errors.push(ConfigError::new(
+                    "t",
+                    format!("http.routers.{name}.service"),
+                    "missing",
+                ));
+            }
+            for m in &r.middlewares {
+                if !c.http.middlewares.contains_key(m) {
+                    errors.push(ConfigError::new(
+                        "t",
+                        format!("http.routers.{name}.middlewares"),
+                        "missing",
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(c.http.routers.keys().cloned().collect())
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    const GOOD: &str = "[http.routers.a]\nrule = \"Host(`a`)\"\nservice = \"a\"\n[http.services.a.loadBalancer]\nservers = [{ url = \"http://127.0.0.1:1\" }]\n";
+    const BROKEN: &str = "[http.routers.b]\nrule = \"Host(`b`)\"\nservice = \"b\"\nmiddlewares = [\"nope\"]\n[http.services.b.loadBalancer]\nservers = [{ url = \"http://127.0.0.1:2\" }]\n";
+
+    #[test]
+    fn a_broken_container_is_left_out_and_the_others_apply() {
+        let docker = DockerPart {
+            containers: vec![container("good", GOOD), container("broken", BROKEN)],
+            errors: vec![],
+        };
+        let merged = merge_and_check(&DynamicConfig::default(), Some(&docker), references_exist)
+            .expect("merged");
+        assert_eq!(merged.value, ["a@docker"]);
+        assert_eq!(merged.skipped.len(), 1);
+        assert_eq!(merged.skipped[0].container, "broken");
+        assert!(merged.skipped[0]
+            .message
+            .contains("http.routers.b@docker.middlewares"));
+    }
+
+    #[test]
+    fn an_error_in_the_file_part_refuses_the_update() {
+        let file = config("[http.routers.f]\nrule = \"Host(`f`)\"\nservice = \"missing\"\n");
+        let docker = DockerPart {
+            containers: vec![container("good", GOOD)],
+            errors: vec![],
+        };
+        let errors = merge_and_check(&file, Some(&docker), references_exist).expect_err("refused");
+        assert_eq!(errors.0[0].key_path, "http.routers.f.service");
+    }
+
+    #[test]
+    fn file_routers_to_a_missing_docker_service_are_left_out_not_refused() {
+        let file = config("[http.routers.f]\nrule = \"Host(`f`)\"\nservice = \"gone@docker\"\n");
+        let merged =
+            merge_and_check(&file, Some(&DockerPart::default()), references_exist).expect("merged");
+        assert!(merged.value.is_empty());
+        assert_eq!(merged.disabled_routers.len(), 1);
+        assert_eq!(merged.disabled_routers[0].key_path, "http.routers.f");
+    }
+
+    #[test]
+    fn file_routers_may_use_docker_services_and_docker_routers_file_middlewares() {
+        let file = config("[http.routers.f]\nrule = \"Host(`f`)\"\nservice = \"a@docker\"\n[http.middlewares.auth.stripPrefix]\nprefixes = [\"/x\"]\n");
+        let with_mw = "[http.routers.c]\nrule = \"Host(`c`)\"\nservice = \"c\"\nmiddlewares = [\"auth@file\"]\n[http.services.c.loadBalancer]\nservers = [{ url = \"http://127.0.0.1:3\" }]\n";
+        let docker = DockerPart {
+            containers: vec![container("good", GOOD), container("c", with_mw)],
+            errors: vec![],
+        };
+        let merged = merge_and_check(&file, Some(&docker), references_exist).expect("merged");
+        assert_eq!(merged.value, ["a@docker", "c@docker", "f"]);
+        assert!(merged.skipped.is_empty());
+    }
+}

@@ -1,0 +1,530 @@
+//! The Docker provider against a real engine (Debian's dockerd on a private socket): MusicShare's
+//! labels route as its README says; routes follow containers starting and stopping within 1 s;
+//! replicas are load-balanced; unhealthy containers wait; broken labels touch only their
+//! container; a daemon restart is survived.
+
+mod common;
+
+use common::docker::DockerEngine;
+use common::{client, eventually, free_port, TestGateway};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+/// pylon on `web`, watching `engine`, considering only the containers labelled with `scope`
+/// (tests share one engine; `constraints` keeps each test to its own containers).
+fn static_config(web: u16, engine: &DockerEngine, scope: &str) -> String {
+    format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{web}\"\n[providers.docker]\nendpoint = \"{}\"\nexposedByDefault = false\n{}",
+        engine.endpoint(),
+        constraint(scope)
+    )
+}
+
+fn constraint(scope: &str) -> String {
+    format!("constraints = \"Label(`test.scope`, `{scope}`)\"\n")
+}
+
+/// `pairs` as container labels, plus the test's scope label.
+fn scoped(scope: &str, pairs: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    let mut all = pairs.to_vec();
+    all.push(("test.scope", scope));
+    labels(&all)
+}
+
+/// Status and body of `GET http://127.0.0.1:port{path}` with `Host: host`.
+async fn get(port: u16, host: &str, path: &str) -> Option<(u16, String)> {
+    let r = client()
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .header("host", host)
+        .send()
+        .await
+        .ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.text().await.ok()?))
+}
+
+/// Waits until `GET` answers `status` (and, for 200, `body`); returns how long it took.
+async fn wait_for(
+    port: u16,
+    host: &str,
+    path: &str,
+    status: u16,
+    body: &str,
+    within: Duration,
+) -> Option<Duration> {
+    let start = Instant::now();
+    eventually(within, || async {
+        let (s, b) = get(port, host, path).await?;
+        (s == status && (status != 200 || b == body)).then_some(())
+    })
+    .await
+    .map(|_| start.elapsed())
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (&*Box::leak(k.to_string().into_boxed_str()), v.to_string()))
+        .collect()
+}
+
+/// A unique name per test run (containers of one engine share a namespace).
+fn unique(base: &str) -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    format!(
+        "{base}-{}",
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route_appears_within_a_second_of_start_and_goes_within_a_second_of_stop() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let web = free_port();
+    let gw = TestGateway::start(&static_config(web, engine, &scope), &[web]).await;
+    let name = unique("appear");
+    let host = format!("{name}.test");
+    engine.serve_file(&name, "index.html", &name);
+    let port = free_port();
+    let port_label = port.to_string();
+    let rule = format!("Host(`{host}`)");
+    let l = scoped(
+        &scope,
+        &[
+            ("traefik.enable", "true"),
+            ("traefik.http.routers.appear.rule", &rule),
+            (
+                "traefik.http.services.appear.loadbalancer.server.port",
+                &port_label,
+            ),
+        ],
+    );
+    assert_eq!(get(web, &host, "/").await.map(|r| r.0), Some(404));
+    engine.run_httpd(&name, port, &l, &[]);
+    let appeared = wait_for(web, &host, "/", 200, &name, Duration::from_secs(1)).await;
+    assert!(
+        appeared.is_some(),
+        "no route within 1 s of the start; pylon log:\n{}",
+        gw.log()
+    );
+    engine.docker(&["stop", "-t", "0", &name]).expect("stop");
+    let gone = wait_for(web, &host, "/", 404, "", Duration::from_secs(1)).await;
+    assert!(
+        gone.is_some(),
+        "route still there 1 s after the stop; pylon log:\n{}",
+        gw.log()
+    );
+    // Started again: back.
+    engine.docker(&["start", &name]).expect("start");
+    assert!(
+        wait_for(web, &host, "/", 200, &name, Duration::from_secs(1))
+            .await
+            .is_some()
+    );
+    engine.docker(&["rm", "-f", &name]).expect("rm");
+    assert!(wait_for(web, &host, "/", 404, "", Duration::from_secs(1))
+        .await
+        .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_from_one_to_three_replicas_spreads_traffic_over_all_three() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let web = free_port();
+    let _gw = TestGateway::start(&static_config(web, engine, &scope), &[web]).await;
+    let project = unique("scale");
+    let host = format!("{project}.test");
+    let rule = format!("Host(`{host}`)");
+    let replica = |i: u32| {
+        let name = format!("{project}-web-{i}");
+        engine.serve_file(&name, "index.html", &name);
+        let port = free_port().to_string();
+        let l = scoped(
+            &scope,
+            &[
+                ("com.docker.compose.project", &project),
+                ("com.docker.compose.service", "web"),
+                ("traefik.enable", "true"),
+                ("traefik.http.routers.web.rule", &rule),
+                ("traefik.http.services.web.loadbalancer.server.port", &port),
+            ],
+        );
+        engine.run_httpd(&name, port.parse().expect("port"), &l, &[]);
+        name
+    };
+    let first = replica(1);
+    assert!(
+        wait_for(web, &host, "/", 200, &first, Duration::from_secs(2))
+            .await
+            .is_some()
+    );
+    let all: BTreeSet<String> = [first, replica(2), replica(3)].into_iter().collect();
+    let seen = eventually(Duration::from_secs(3), || async {
+        let mut seen = BTreeSet::new();
+        for _ in 0..12 {
+            let (status, body) = get(web, &host, "/").await?;
+            if status == 200 {
+                seen.insert(body);
+            }
+        }
+        (seen == all).then_some(seen)
+    })
+    .await;
+    assert!(seen.is_some(), "traffic did not reach all of {all:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_with_broken_labels_does_not_disturb_the_others() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let web = free_port();
+    let gw = TestGateway::start(&static_config(web, engine, &scope), &[web]).await;
+    let good = unique("good");
+    let bad_rule = unique("badrule");
+    let bad_value = unique("badvalue");
+    for name in [&good, &bad_rule, &bad_value] {
+        engine.serve_file(name, "index.html", name);
+    }
+    let start = |name: &str, rule: String, extra: &[(String, &str)]| {
+        let port = free_port();
+        let port_label = port.to_string();
+        let mut pairs: Vec<(String, String)> = vec![
+            ("traefik.enable".into(), "true".into()),
+            (format!("traefik.http.routers.{name}.rule"), rule),
+            (
+                format!("traefik.http.services.{name}.loadbalancer.server.port"),
+                port_label,
+            ),
+        ];
+        pairs.extend(extra.iter().map(|(k, v)| (k.clone(), v.to_string())));
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        engine.run_httpd(name, port, &scoped(&scope, &pairs), &[]);
+    };
+    start(&good, format!("Host(`{good}.test`)"), &[]);
+    start(&bad_rule, format!("Host(`{bad_rule}.test`"), &[]);
+    start(
+        &bad_value,
+        format!("Host(`{bad_value}.test`)"),
+        &[(format!("traefik.http.routers.{bad_value}.priority"), "high")],
+    );
+    let routed = wait_for(
+        web,
+        &format!("{good}.test"),
+        "/",
+        200,
+        &good,
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(
+        routed.is_some(),
+        "the good container is not routed; log:\n{}",
+        gw.log()
+    );
+    assert_eq!(
+        get(web, &format!("{bad_value}.test"), "/")
+            .await
+            .map(|r| r.0),
+        Some(404)
+    );
+    let reported = eventually(Duration::from_secs(2), || async {
+        let log = gw.log();
+        (log.contains(&format!("container {bad_rule:?}"))
+            && log.contains(&format!("container {bad_value:?}")))
+        .then_some(log)
+    })
+    .await;
+    assert!(
+        reported.is_some(),
+        "both bad containers are reported:\n{}",
+        gw.log()
+    );
+    let log = gw.log();
+    assert!(
+        log.contains("priority"),
+        "the label at fault is named:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unhealthy_containers_wait_until_docker_says_healthy() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let web = free_port();
+    let _gw = TestGateway::start(&static_config(web, engine, &scope), &[web]).await;
+    let name = unique("health");
+    engine.serve_file(&name, "index.html", &name);
+    let port = free_port();
+    let port_label = port.to_string();
+    let rule = format!("Host(`{name}.test`)");
+    let l = scoped(
+        &scope,
+        &[
+            ("traefik.enable", "true"),
+            ("traefik.http.routers.h.rule", &rule),
+            (
+                "traefik.http.services.h.loadbalancer.server.port",
+                &port_label,
+            ),
+        ],
+    );
+    engine.run_httpd(
+        &name,
+        port,
+        &l,
+        &[
+            "--health-cmd",
+            "busybox test -f /www/ready",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+    );
+    let host = format!("{name}.test");
+    // Starting, then unhealthy: left out.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(get(web, &host, "/").await.map(|r| r.0), Some(404));
+    engine.serve_file(&name, "ready", "yes");
+    let routed = wait_for(web, &host, "/", 200, &name, Duration::from_secs(4)).await;
+    assert!(routed.is_some(), "not routed once healthy");
+}
+
+/// The MusicShare compose file's services: (name, replicas, labels).
+fn compose_services() -> Vec<(String, usize, Vec<String>)> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/compat/musicshare/docker-compose.yml"
+    ))
+    .expect("the MusicShare fixture is in ../shared/compat/musicshare");
+    let mut services: Vec<(String, usize, Vec<String>)> = Vec::new();
+    let mut in_services = false;
+    for line in text.lines() {
+        if line.starts_with("services:") {
+            in_services = true;
+            continue;
+        }
+        if !line.starts_with(' ') && !line.trim().is_empty() {
+            in_services = false;
+        }
+        if !in_services {
+            continue;
+        }
+        let trimmed = line.trim();
+        if line.starts_with("  ") && !line.starts_with("   ") && trimmed.ends_with(':') {
+            services.push((trimmed.trim_end_matches(':').to_string(), 1, Vec::new()));
+        } else if let Some(rest) = trimmed.strip_prefix("deploy: { replicas:") {
+            let n = rest.trim_end_matches('}').trim().parse().expect("replicas");
+            if let Some(s) = services.last_mut() {
+                s.1 = n;
+            }
+        } else if let Some(label) = trimmed
+            .strip_prefix("- \"")
+            .and_then(|l| l.strip_suffix('"'))
+        {
+            if let Some(s) = services.last_mut() {
+                s.2.push(label.to_string());
+            }
+        }
+    }
+    services
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn musicshare_labels_route_as_its_readme_says() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let services = compose_services();
+    assert_eq!(services.len(), 7, "{services:?}");
+    let project = unique("musicshare");
+    // (request path, compose service, path the upstream sees), from the fixture's README.
+    let table = [
+        ("/api/users/auth/token", "userservice", "/auth/token"),
+        ("/api/music/tracks", "music-service", "/tracks"),
+        ("/api/social/posts", "social-service", "/posts"),
+        (
+            "/swagger-ui/index.html",
+            "social-service",
+            "/swagger-ui/index.html",
+        ),
+        ("/api/notifications/send", "notificationservice", "/send"),
+        ("/ws", "notificationservice", "/ws"),
+        ("/upload", "nextjs", "/upload"),
+        ("/formulario-post/x", "formulario-post", "/x"),
+        ("/anything-else", "frontend", "/anything-else"),
+    ];
+    let mut replicas_of: Vec<(String, Vec<String>)> = Vec::new();
+    for (service, replicas, service_labels) in &services {
+        let mut names = Vec::new();
+        for i in 1..=*replicas {
+            let name = format!("{project}-{service}-{i}");
+            for (_, s, upstream_path) in table.iter().filter(|t| t.1 == service) {
+                engine.serve_file(&name, upstream_path, &format!("{s} {upstream_path}"));
+            }
+            engine.serve_file(&name, "health", "ok");
+            let port = free_port();
+            // Same labels, the port remapped to a free loopback port per replica.
+            let mut pairs: Vec<(String, String)> = service_labels
+                .iter()
+                .map(|l| {
+                    let (k, v) = l.split_once('=').expect("label is key=value");
+                    let v = if k.ends_with("loadbalancer.server.port") {
+                        port.to_string()
+                    } else {
+                        v.to_string()
+                    };
+                    (k.to_string(), v)
+                })
+                .collect();
+            pairs.push(("com.docker.compose.project".into(), project.clone()));
+            pairs.push(("com.docker.compose.service".into(), service.clone()));
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            engine.run_httpd(&name, port, &scoped(&scope, &pairs), &[]);
+            names.push(name);
+        }
+        replicas_of.push((service.clone(), names));
+    }
+    let original = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/compat/musicshare/traefik.toml"
+    ))
+    .expect("fixture");
+    let (web, websecure) = (free_port(), free_port());
+    let config = original
+        .replace(
+            "address = \":80\"",
+            &format!("address = \"127.0.0.1:{web}\""),
+        )
+        .replace(
+            "address = \":443\"",
+            &format!("address = \"127.0.0.1:{websecure}\""),
+        )
+        .replace("unix:///var/run/docker.sock", &engine.endpoint())
+        .replace(
+            "exposedByDefault = false",
+            &format!("exposedByDefault = false\n{}", constraint(&scope)),
+        );
+    let gw = TestGateway::start(&config, &[web, websecure]).await;
+    let c = client();
+    for (path, service, upstream_path) in table {
+        let expected = format!("{service} {upstream_path}");
+        let ok = eventually(Duration::from_secs(5), || async {
+            let r = c
+                .get(format!("https://127.0.0.1:{websecure}{path}"))
+                .send()
+                .await
+                .ok()?;
+            (r.status() == 200 && r.text().await.ok()? == expected).then_some(())
+        })
+        .await;
+        assert!(
+            ok.is_some(),
+            "{path} did not reach {service} as {upstream_path}; log:\n{}",
+            gw.log()
+        );
+    }
+    // web redirects to websecure; the replicas of userservice share one sticky service.
+    let r = c
+        .get(format!("http://127.0.0.1:{web}/api/music/tracks"))
+        .send()
+        .await
+        .expect("web");
+    assert_eq!(r.status(), 301);
+    let r = c
+        .get(format!(
+            "https://127.0.0.1:{websecure}/api/users/auth/token"
+        ))
+        .send()
+        .await
+        .expect("users");
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap_or_default().to_string());
+    assert!(
+        cookie
+            .as_deref()
+            .is_some_and(|c| c.starts_with("userservice_session=")),
+        "sticky cookie: {cookie:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_restart_is_survived() {
+    let engine = tokio::task::spawn_blocking(|| DockerEngine::start(true))
+        .await
+        .expect("engine");
+    let scope = unique("scope");
+    let web = free_port();
+    let gw = TestGateway::start(&static_config(web, &engine, &scope), &[web]).await;
+    let route = |name: &str| {
+        let port = free_port();
+        let rule = format!("Host(`{name}.test`)");
+        let port_label = port.to_string();
+        engine.serve_file(name, "index.html", name);
+        let l = scoped(
+            &scope,
+            &[
+                ("traefik.enable", "true"),
+                ("traefik.http.routers.r.rule", &rule),
+                (
+                    "traefik.http.services.s.loadbalancer.server.port",
+                    &port_label,
+                ),
+            ],
+        );
+        engine.run_httpd(name, port, &l, &[]);
+    };
+    route("before");
+    assert!(wait_for(
+        web,
+        "before.test",
+        "/",
+        200,
+        "before",
+        Duration::from_secs(2)
+    )
+    .await
+    .is_some());
+    engine.stop_daemon();
+    // The engine is gone: the last known containers are still served (live-restore keeps them).
+    for _ in 0..10 {
+        assert_eq!(
+            get(web, "before.test", "/").await,
+            Some((200, "before".to_string()))
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    engine.start_daemon();
+    engine.docker(&["rm", "-f", "before"]).expect("rm");
+    route("after");
+    let back = wait_for(
+        web,
+        "after.test",
+        "/",
+        200,
+        "after",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        back.is_some(),
+        "no route for a container started after the restart; log:\n{}",
+        gw.log()
+    );
+    assert!(
+        wait_for(web, "before.test", "/", 404, "", Duration::from_secs(2))
+            .await
+            .is_some()
+    );
+    let log = gw.log();
+    assert!(log.contains("keeping the last known containers"), "{log}");
+}
