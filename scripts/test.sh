@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# A private dockerd left behind by an interrupted run (tests/common/docker.rs) is stopped first.
+pkill -f 'dockerd --host unix:///tmp/pylon-dockerd-' 2>/dev/null || true
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"

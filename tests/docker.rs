@@ -528,3 +528,69 @@ async fn a_daemon_restart_is_survived() {
     let log = gw.log();
     assert!(log.contains("keeping the last known containers"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_cross_providers_with_at() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let web = free_port();
+    let name = unique("cross");
+    let dir = tempfile::tempdir().expect("dir");
+    // A file router using the container's service, and a file middleware the container uses.
+    let dynamic =
+        "[http.routers.from-file]\nrule = \"Host(`file.test`)\"\nservice = \"app@docker\"\n\
+                   [http.middlewares.strip.stripPrefix]\nprefixes = [\"/svc\"]\n";
+    std::fs::write(dir.path().join("dynamic.toml"), dynamic).expect("dynamic");
+    let config = format!(
+        "{}[providers.file]\nfilename = \"dynamic.toml\"\n",
+        static_config(web, engine, &scope)
+    );
+    let gw = TestGateway::start_in(dir, &config, &[web]).await;
+    // Before the container exists, the file router is left out (404), not the whole config.
+    assert_eq!(get(web, "file.test", "/").await.map(|r| r.0), Some(404));
+    engine.serve_file(&name, "index.html", &name);
+    engine.serve_file(&name, "page", "page");
+    let port = free_port();
+    let port_label = port.to_string();
+    let l = scoped(
+        &scope,
+        &[
+            ("traefik.enable", "true"),
+            ("traefik.http.routers.app.rule", "Host(`docker.test`)"),
+            ("traefik.http.routers.app.middlewares", "strip@file"),
+            (
+                "traefik.http.services.app.loadbalancer.server.port",
+                &port_label,
+            ),
+        ],
+    );
+    engine.run_httpd(&name, port, &l, &[]);
+    let via_docker = wait_for(
+        web,
+        "docker.test",
+        "/svc/page",
+        200,
+        "page",
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(
+        via_docker.is_some(),
+        "docker router with a file middleware; log:\n{}",
+        gw.log()
+    );
+    let via_file = wait_for(web, "file.test", "/", 200, &name, Duration::from_secs(2)).await;
+    assert!(
+        via_file.is_some(),
+        "file router to a docker service; log:\n{}",
+        gw.log()
+    );
+    engine.docker(&["rm", "-f", &name]).expect("rm");
+    // The container is gone: its service too, and the file router is left out again.
+    assert!(
+        wait_for(web, "file.test", "/", 404, "", Duration::from_secs(2))
+            .await
+            .is_some()
+    );
+    assert!(gw.log().contains("router left out"), "{}", gw.log());
+}
