@@ -54,6 +54,10 @@ impl ReloadPlan {
             Ok(compiled) => {
                 let summary = describe_change(&previous, &compiled.snapshot);
                 report_left_out(&compiled);
+                self.compiler
+                    .sources
+                    .left_out
+                    .store(Arc::new(compiled.skipped.clone()));
                 self.certs.store(Arc::new(compiled.certs));
                 self.store.swap(compiled.snapshot);
                 log::info!(
