@@ -236,7 +236,7 @@ fn apply_with_containers(count: usize, runs: usize) -> (Duration, Duration) {
     let (compiler, _) = Compiler::new(&path).expect("compiler");
     let settings = compiler.docker.clone().expect("docker settings");
     let mut known: BTreeMap<String, Inspected> = (0..count)
-        .map(|i| container(i))
+        .map(container)
         .map(|c| (c.id.clone(), c))
         .collect();
     let mut previous = None;
