@@ -594,3 +594,49 @@ async fn references_cross_providers_with_at() {
     );
     assert!(gw.log().contains("router left out"), "{}", gw.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_watch_the_containers_are_listed_once() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let route = |name: &str| {
+        engine.serve_file(name, "index.html", name);
+        let port = free_port();
+        let rule = format!("Host(`{name}.test`)");
+        let port_label = port.to_string();
+        let l = scoped(
+            &scope,
+            &[
+                ("traefik.enable", "true"),
+                (&*format!("traefik.http.routers.{name}.rule"), &rule),
+                (
+                    &*format!("traefik.http.services.{name}.loadbalancer.server.port"),
+                    &port_label,
+                ),
+            ],
+        );
+        engine.run_httpd(name, port, &l, &[]);
+    };
+    let early = unique("early");
+    route(&early);
+    let web = free_port();
+    let config = static_config(web, engine, &scope) + "watch = false\n";
+    let gw = TestGateway::start(&config, &[web]).await;
+    let listed = wait_for(
+        web,
+        &format!("{early}.test"),
+        "/",
+        200,
+        &early,
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(listed.is_some(), "listed at start; log:\n{}", gw.log());
+    let late = unique("late");
+    route(&late);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        get(web, &format!("{late}.test"), "/").await.map(|r| r.0),
+        Some(404)
+    );
+}
