@@ -221,6 +221,10 @@ async fn soak_under_reloads_churn_and_a_flapping_upstream() {
         // Connecting to the flapping upstream while its port is closed is the expected fault,
         // failed over to another server.
         .filter(|l| !l.contains(&format!("127.0.0.1:{flapper}")))
+        // Pingora's connection pool lost a race with its idle watcher for a pooled upstream
+        // connection (pingora-core connectors `reused_stream`); it opens a new one instead, no
+        // request is affected.
+        .filter(|l| !l.contains("failed to acquire reusable stream"))
         .collect();
     eprintln!(
         "soak {seconds}s: capacity {full:.0} rps, load at half; {ok} ok, {failed} failed; {i} reloads; \
