@@ -262,6 +262,7 @@ impl Compiler {
 pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
     let (compiler, listening) = Compiler::new(path)?;
     let compiled = compiler.compile(1, None)?;
+    set_up_metrics(&compiler.static_config, &path.display().to_string())?;
     Ok(Prepared {
         routers: compiled.routers,
         services: compiled.services,
@@ -271,6 +272,34 @@ pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
         certs: Arc::new(ArcSwap::from_pointee(compiled.certs)),
         compiler: Arc::new(compiler),
     })
+}
+
+/// Creates the process's metrics when `[metrics.prometheus]` is there (before the gateways,
+/// which take them at start). A missing `/metrics` entry point is reported, not fatal.
+fn set_up_metrics(static_config: &StaticConfig, origin: &str) -> Result<(), ConfigErrors> {
+    let Some(prometheus) = static_config
+        .metrics
+        .as_ref()
+        .and_then(|m| m.prometheus.as_ref())
+    else {
+        return Ok(());
+    };
+    let metrics = crate::metrics::Metrics::new(prometheus)
+        .map_err(|e| single(origin, "metrics.prometheus", e))?;
+    if !static_config
+        .entry_points
+        .contains_key(&metrics.entry_point)
+    {
+        log::warn!(
+            "metrics.prometheus: entry point `{}` is not defined, so /metrics is not served; add [entryPoints.{}] or set metrics.prometheus.entryPoint",
+            metrics.entry_point,
+            metrics.entry_point
+        );
+    }
+    // The configuration at start counts as the first successful load, as in Traefik.
+    metrics.reloaded(true);
+    crate::metrics::install(Arc::new(metrics));
+    Ok(())
 }
 
 /// `host:port` of the ping entry point, for `pylon healthcheck`.

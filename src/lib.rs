@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod lifecycle;
 pub mod listener;
+pub mod metrics;
 pub mod provider;
 pub mod proxy;
 pub mod reload;

@@ -21,13 +21,37 @@ const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 pub struct EntryPointApp {
     proxy: Arc<HttpProxy<Gateway>>,
     tls: Arc<TlsTerminator>,
+    /// `open_connections{entrypoint, protocol="TCP"}`, when metrics are on.
+    open_connections: Option<prometheus::IntGauge>,
+}
+
+/// One open connection in the gauge, for as long as it lives.
+struct OpenConnection<'a>(&'a prometheus::IntGauge);
+
+impl<'a> OpenConnection<'a> {
+    fn new(gauge: &'a prometheus::IntGauge) -> Self {
+        gauge.inc();
+        OpenConnection(gauge)
+    }
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl EntryPointApp {
-    pub fn new(proxy: HttpProxy<Gateway>, tls: Arc<TlsTerminator>) -> Self {
+    pub fn new(proxy: HttpProxy<Gateway>, tls: Arc<TlsTerminator>, entrypoint: &str) -> Self {
+        let open_connections = crate::metrics::global().and_then(|m| {
+            m.open_connections
+                .get_metric_with_label_values(&[entrypoint, "TCP"])
+                .ok()
+        });
         EntryPointApp {
             proxy: Arc::new(proxy),
             tls,
+            open_connections,
         }
     }
 }
@@ -39,6 +63,7 @@ impl ServerApp for EntryPointApp {
         mut stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
+        let _open = self.open_connections.as_ref().map(OpenConnection::new);
         let mut first = [0u8; 1];
         // Peeking an L4 stream reads into its rewind buffer: no extra syscall, nothing lost.
         match stream.try_peek(&mut first).await {

@@ -4,6 +4,7 @@ pub mod checks;
 pub mod ctx;
 pub mod forwarded;
 pub mod gateway;
+pub mod observe;
 pub mod path;
 pub mod respond;
 pub mod selection;

@@ -65,10 +65,16 @@ impl ReloadPlan {
                     compiled.routers,
                     compiled.services
                 );
+                if let Some(m) = crate::metrics::global() {
+                    m.reloaded(true);
+                }
                 Outcome::Applied { version }
             }
             Err(errors) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
+                if let Some(m) = crate::metrics::global() {
+                    m.reloaded(false);
+                }
                 log::error!(
                     "configuration reload ({why}) refused, version {} stays in force:\n{errors}",
                     previous.version

@@ -68,7 +68,7 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         let name = listening.entrypoint.name.clone();
         let gateway = Gateway::new(listening.entrypoint, plan.store.clone(), lifecycle.clone());
         let proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
-        let app = EntryPointApp::new(proxy, tls.clone());
+        let app = EntryPointApp::new(proxy, tls.clone(), &name);
         let mut service = Service::new(format!("entrypoint {name}"), app);
         for bind in &listening.binds {
             service.add_tcp(bind);

@@ -327,6 +327,11 @@ impl StaticConfig {
             redirect,
             trusted,
             ping: self.ping.as_ref().is_some_and(|p| p.entry_point == name),
+            metrics: self
+                .metrics
+                .as_ref()
+                .and_then(|m| m.prometheus.as_ref())
+                .is_some_and(|p| p.entry_point.as_deref().unwrap_or("traefik") == name),
             max_header_bytes: http.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES),
         }
     }

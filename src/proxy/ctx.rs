@@ -6,6 +6,7 @@ use http::HeaderValue;
 use pylon_plugins::PluginCtx;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What one request has learned so far; created empty by `Gateway::new_ctx`.
 pub struct RequestCtx {
@@ -27,6 +28,8 @@ pub struct RequestCtx {
     pub server: Option<usize>,
     /// Sticky cookies to set on the response.
     pub set_cookies: Vec<HeaderValue>,
+    /// When the request started (for the duration metrics).
+    pub started: Instant,
 }
 
 impl RequestCtx {
@@ -43,6 +46,7 @@ impl RequestCtx {
             pool: None,
             server: None,
             set_cookies: Vec::new(),
+            started: Instant::now(),
         }
     }
 }

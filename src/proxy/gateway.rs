@@ -35,6 +35,8 @@ pub struct Gateway {
     pub lifecycle: Arc<Lifecycle>,
     /// Dials upstreams for upgrade tunnels (regular requests use Pingora's pooled connector).
     connector: TransportConnector,
+    /// The process's metrics, when `[metrics.prometheus]` is on.
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl Gateway {
@@ -44,6 +46,7 @@ impl Gateway {
             store,
             lifecycle,
             connector: TransportConnector::new(None),
+            metrics: crate::metrics::global().cloned(),
         }
     }
 
@@ -281,6 +284,13 @@ impl ProxyHttp for Gateway {
         if self.ping(session).await? {
             return Ok(true);
         }
+        if self.entrypoint.metrics {
+            if let Some(metrics) = &self.metrics {
+                if super::observe::serve(metrics, &self.store, session).await? {
+                    return Ok(true);
+                }
+            }
+        }
         let tls = is_tls(session);
         if !tls && self.redirect(session).await? {
             return Ok(true);
@@ -460,6 +470,13 @@ impl ProxyHttp for Gateway {
         FailToProxy {
             error_code: status,
             can_reuse_downstream: false,
+        }
+    }
+
+    /// Counts the finished request in the metrics (when `[metrics.prometheus]` is on).
+    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
+        if let Some(metrics) = &self.metrics {
+            super::observe::record(metrics, session, ctx, &self.entrypoint.name);
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct EntryPoint {
     pub trusted: TrustedNets,
     /// `/ping` is answered here.
     pub ping: bool,
+    /// `/metrics` is served here (`[metrics.prometheus] entryPoint`).
+    pub metrics: bool,
     /// Requests whose header block is larger get 431.
     pub max_header_bytes: usize,
 }

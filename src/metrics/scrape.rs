@@ -1,0 +1,29 @@
+//! `/metrics`: the gauges read from the live config (server health) are refreshed, then every
+//! family is rendered in Prometheus' text format.
+
+use super::registry::Metrics;
+use crate::runtime::Snapshot;
+use prometheus::{Encoder, TextEncoder};
+
+impl Metrics {
+    /// The text exposition of every metric, with `service_server_up` taken from `snapshot`.
+    pub fn render(&self, snapshot: &Snapshot) -> Vec<u8> {
+        self.service_server_up.reset();
+        for pool in &snapshot.pools {
+            for (i, server) in pool.servers().iter().enumerate() {
+                let up = if pool.is_up(i) { 1.0 } else { 0.0 };
+                if let Ok(g) = self
+                    .service_server_up
+                    .get_metric_with_label_values(&[&pool.name, server.url.as_str()])
+                {
+                    g.set(up);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(16 * 1024);
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            log::error!("metrics: cannot render: {e}");
+        }
+        out
+    }
+}
