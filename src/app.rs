@@ -24,6 +24,14 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Sets up the metrics and opens the access log (`run` only: `check` has no side effects).
+    /// Call after logging is set up and before [`Prepared::into_plan`].
+    pub fn start_observability(&self) -> Result<(), ConfigErrors> {
+        let origin = self.compiler.static_path.display().to_string();
+        set_up_metrics(&self.static_config, &origin)?;
+        set_up_access_log(&self.static_config, &origin)
+    }
+
     /// One line for `pylon check`.
     pub fn summary(&self) -> String {
         format!(
@@ -262,7 +270,7 @@ impl Compiler {
 pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
     let (compiler, listening) = Compiler::new(path)?;
     let compiled = compiler.compile(1, None)?;
-    set_up_metrics(&compiler.static_config, &path.display().to_string())?;
+    check_metrics(&compiler.static_config, &path.display().to_string())?;
     Ok(Prepared {
         routers: compiled.routers,
         services: compiled.services,
@@ -272,6 +280,18 @@ pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
         certs: Arc::new(ArcSwap::from_pointee(compiled.certs)),
         compiler: Arc::new(compiler),
     })
+}
+
+/// Whether `[metrics.prometheus]` can be set up (e.g. the prefix is a valid metric name).
+fn check_metrics(static_config: &StaticConfig, origin: &str) -> Result<(), ConfigErrors> {
+    if let Some(p) = static_config
+        .metrics
+        .as_ref()
+        .and_then(|m| m.prometheus.as_ref())
+    {
+        crate::metrics::Metrics::new(p).map_err(|e| single(origin, "metrics.prometheus", e))?;
+    }
+    Ok(())
 }
 
 /// Creates the process's metrics when `[metrics.prometheus]` is there (before the gateways,
@@ -299,6 +319,16 @@ fn set_up_metrics(static_config: &StaticConfig, origin: &str) -> Result<(), Conf
     // The configuration at start counts as the first successful load, as in Traefik.
     metrics.reloaded(true);
     crate::metrics::install(Arc::new(metrics));
+    Ok(())
+}
+
+/// Opens the access log when `[accessLog]` is there (before the gateways take it).
+fn set_up_access_log(static_config: &StaticConfig, origin: &str) -> Result<(), ConfigErrors> {
+    let Some(c) = &static_config.access_log else {
+        return Ok(());
+    };
+    let log = crate::access_log::AccessLog::new(c).map_err(|e| single(origin, "accessLog", e))?;
+    crate::access_log::install(Arc::new(log));
     Ok(())
 }
 

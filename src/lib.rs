@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod app;
 pub mod config;
 pub mod lifecycle;

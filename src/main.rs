@@ -100,6 +100,11 @@ fn run(cli: &Cli) -> ExitCode {
         }
     };
     pylon::app::init_logging(&prepared.static_config);
+    if let Err(errors) = prepared.start_observability() {
+        eprintln!("{errors}");
+        eprintln!("pylon: not starting: cannot set up metrics or the access log");
+        return ExitCode::from(2);
+    }
     let plan = prepared.into_plan(cli.upgrade, cli.daemon);
     match pylon::server::run(plan) {
         Ok(never) => match never {},

@@ -76,6 +76,12 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         service.threads = Some(plan.threads);
         server.add_service(service);
     }
+    if let Some(log) = crate::access_log::global() {
+        server.add_service(pingora::services::background::background_service(
+            "access log reopen",
+            crate::access_log::reopen::ReopenOnSignal(log.clone()),
+        ));
+    }
     server.add_service(pingora::services::background::background_service(
         "health checks",
         crate::upstream::checker::HealthChecker::new(plan.store.clone()),

@@ -37,6 +37,8 @@ pub struct Gateway {
     connector: TransportConnector,
     /// The process's metrics, when `[metrics.prometheus]` is on.
     metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The access log, when `[accessLog]` is on.
+    access_log: Option<Arc<crate::access_log::AccessLog>>,
 }
 
 impl Gateway {
@@ -47,6 +49,7 @@ impl Gateway {
             lifecycle,
             connector: TransportConnector::new(None),
             metrics: crate::metrics::global().cloned(),
+            access_log: crate::access_log::global().cloned(),
         }
     }
 
@@ -477,6 +480,9 @@ impl ProxyHttp for Gateway {
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         if let Some(metrics) = &self.metrics {
             super::observe::record(metrics, session, ctx, &self.entrypoint.name);
+        }
+        if let Some(log) = &self.access_log {
+            super::observe::access_log(log, session, ctx, &self.entrypoint.name);
         }
     }
 }
