@@ -299,6 +299,21 @@ impl Parser<'_> {
         if host.is_empty() {
             return Err(self.error(arg.column, "empty host name in `Host`"));
         }
+        if let Some(i) = host.find(|c: char| c.is_ascii_control() || c == ' ') {
+            return Err(self.error(
+                arg.column + 1 + i,
+                "control character or space in `Host`: no request can carry it",
+            ));
+        }
+        if host.starts_with('.') || host.ends_with('.') || host.contains("..") {
+            return Err(self.error(
+                arg.column,
+                format!(
+                    "`{}` has an empty label (`..` or a dot at an end); write e.g. `example.com`",
+                    arg.value
+                ),
+            ));
+        }
         Ok(host.to_owned())
     }
 

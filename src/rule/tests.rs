@@ -275,3 +275,24 @@ fn error_invalid_values() {
         (8, "invalid header name `X A`".into())
     );
 }
+
+#[test]
+fn hosts_with_empty_labels_or_control_characters_are_refused() {
+    // Found by the `rule` fuzz target (fuzz/regressions/rule/host-trailing-dots): `example..`
+    // lost one dot per print/parse round trip.
+    for bad in [
+        "Host(`example..`)",
+        "Host(`.example.com`)",
+        "Host(`a..b`)",
+        "Host(`a\u{0}b`)",
+        "Host(`a b`)",
+    ] {
+        let e = parse(bad).expect_err(bad).to_string();
+        assert!(e.contains("Host"), "{bad}: {e}");
+    }
+    // One trailing dot is the fully qualified form: accepted and removed.
+    assert_eq!(
+        parse("Host(`example.com.`)").expect("fqdn").to_string(),
+        "Host(`example.com`)"
+    );
+}
