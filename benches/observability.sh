@@ -43,6 +43,8 @@ http { access_log off; client_body_temp_path $WORK/b; proxy_temp_path $WORK/p;
 NGINX
 taskset -c 1 nginx -p "$WORK" -c "$WORK/up.conf" -e "$WORK/up.log" >/dev/null 2>&1 &
 PIDS+=($!)
+for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$UP/" && break; sleep 0.1; done
+curl -fs -o /dev/null "http://127.0.0.1:$UP/" || { echo "the nginx upstream did not start" >&2; exit 1; }
 
 # The routes both variants share.
 routes() {
@@ -90,6 +92,11 @@ measure() {
   after=$(cpu "$pid")
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
+  if grep -q "Non-2xx\|Socket errors" "$WORK/wrk.txt"; then
+    echo "variant $1: errors during the run:" >&2
+    cat "$WORK/wrk.txt" >&2
+    exit 1
+  fi
   n=$(awk '/requests in/ { print $1; exit }' "$WORK/wrk.txt")
   rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$WORK/wrk.txt")
   awk -v t=$((after - before)) -v hz="$TICKS" -v n="$n" -v r="$rps" \
