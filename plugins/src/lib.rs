@@ -8,6 +8,7 @@
 
 pub mod add_prefix;
 pub mod basic_auth;
+pub mod buffering;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
@@ -71,6 +72,12 @@ pub struct PluginCtx {
     pub tls: bool,
     /// The prefixes removed from the path so far, joined; sent as `X-Forwarded-Prefix`.
     pub stripped_prefix: Option<String>,
+    /// Request body bytes seen so far (counted by body plugins).
+    pub request_body_bytes: u64,
+    /// Response body bytes seen so far (counted by body plugins).
+    pub response_body_bytes: u64,
+    /// Whether a plugin of this request's chain uses the body hooks (set by the proxy).
+    pub body_hooks: bool,
     /// Things released when the request ends (e.g. an in-flight slot), by being dropped.
     held: Vec<Box<dyn Send + Sync>>,
 }
@@ -92,6 +99,9 @@ impl PluginCtx {
             client_ip,
             tls,
             stripped_prefix: None,
+            request_body_bytes: 0,
+            response_body_bytes: 0,
+            body_hooks: false,
             held: Vec::new(),
         }
     }
@@ -128,6 +138,34 @@ pub trait Plugin: Send + Sync + 'static {
         &self,
         _session: &mut Session,
         _response: &mut ResponseHeader,
+        _cx: &mut PluginCtx,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether this plugin uses the body hooks below. The proxy calls them only for chains
+    /// where some plugin says so, so chains without body plugins pay nothing per chunk.
+    fn body_hooks(&self) -> bool {
+        false
+    }
+
+    /// Sees each request body chunk on its way upstream (`None`: no data in this call).
+    /// An `Err(HTTPStatus(413))` ends the request with that status.
+    fn request_body_filter(
+        &self,
+        _body: Option<&Bytes>,
+        _end_of_stream: bool,
+        _cx: &mut PluginCtx,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Sees, and may replace, each response body chunk on its way to the client. Runs in the
+    /// proxy's synchronous body phase: no blocking, no awaiting.
+    fn response_body_filter(
+        &self,
+        _body: &mut Option<Bytes>,
+        _end_of_stream: bool,
         _cx: &mut PluginCtx,
     ) -> Result<()> {
         Ok(())

@@ -93,7 +93,7 @@ pub struct MiddlewareConfig {
     pub in_flight_req: Option<InFlightReqConfig>,
     pub retry: Option<RetryConfig>,
     pub chain: Option<super::middlewares::chain::ChainConfig>,
-    pub buffering: Option<toml::Value>,
+    pub buffering: Option<super::middlewares::buffering::BufferingConfig>,
     pub compress: Option<toml::Value>,
     pub errors: Option<toml::Value>,
     pub circuit_breaker: Option<toml::Value>,

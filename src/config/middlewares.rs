@@ -2,6 +2,7 @@
 
 pub mod add_prefix;
 pub mod basic_auth;
+pub mod buffering;
 pub mod chain;
 pub mod headers;
 pub mod ip_allow_list;

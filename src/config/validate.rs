@@ -9,6 +9,7 @@ use std::path::Path;
 
 mod add_prefix;
 mod basic_auth;
+mod buffering;
 mod chain;
 mod headers;
 mod ip_allow_list;

@@ -3,6 +3,7 @@
 
 mod add_prefix;
 mod basic_auth;
+mod buffering;
 mod chain;
 mod headers;
 mod ip_allow_list;
@@ -128,6 +129,9 @@ fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
     }
     if let Some(c) = &mw.headers {
         return headers::build(name, c);
+    }
+    if let Some(c) = &mw.buffering {
+        return buffering::build(name, c);
     }
     Err(CompileError {
         key_path: format!("http.middlewares.{name}"),
