@@ -9,6 +9,7 @@
 pub mod add_prefix;
 pub mod basic_auth;
 pub mod buffering;
+pub mod compress;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
@@ -80,6 +81,8 @@ pub struct PluginCtx {
     pub body_hooks: bool,
     /// Things released when the request ends (e.g. an in-flight slot), by being dropped.
     held: Vec<Box<dyn Send + Sync>>,
+    /// Per-request state of body plugins, one value per type (see `put` / `get`).
+    state: Vec<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for PluginCtx {
@@ -103,7 +106,19 @@ impl PluginCtx {
             response_body_bytes: 0,
             body_hooks: false,
             held: Vec::new(),
+            state: Vec::new(),
         }
+    }
+
+    /// Stores a plugin's per-request state (replacing a previous value of the same type).
+    pub fn put<T: std::any::Any + Send + Sync>(&mut self, value: T) {
+        self.state.retain(|s| !s.is::<T>());
+        self.state.push(Box::new(value));
+    }
+
+    /// The per-request state of type `T`, if a plugin stored one.
+    pub fn get<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
+        self.state.iter().find_map(|s| s.downcast_ref::<T>())
     }
 
     /// Keeps `guard` alive until the request ends.

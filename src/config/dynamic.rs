@@ -94,7 +94,7 @@ pub struct MiddlewareConfig {
     pub retry: Option<RetryConfig>,
     pub chain: Option<super::middlewares::chain::ChainConfig>,
     pub buffering: Option<super::middlewares::buffering::BufferingConfig>,
-    pub compress: Option<toml::Value>,
+    pub compress: Option<Toggle<super::middlewares::compress::CompressConfig>>,
     pub errors: Option<toml::Value>,
     pub circuit_breaker: Option<toml::Value>,
     pub grpc_web: Option<toml::Value>,

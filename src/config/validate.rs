@@ -11,6 +11,7 @@ mod add_prefix;
 mod basic_auth;
 mod buffering;
 mod chain;
+mod compress;
 mod headers;
 mod ip_allow_list;
 mod rate_limit;

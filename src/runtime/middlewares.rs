@@ -5,6 +5,7 @@ mod add_prefix;
 mod basic_auth;
 mod buffering;
 mod chain;
+mod compress;
 mod headers;
 mod ip_allow_list;
 mod rate_limit;
@@ -132,6 +133,9 @@ fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
     }
     if let Some(c) = &mw.buffering {
         return buffering::build(name, c);
+    }
+    if let Some(c) = &mw.compress {
+        return compress::build(name, c);
     }
     Err(CompileError {
         key_path: format!("http.middlewares.{name}"),

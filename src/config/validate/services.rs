@@ -27,6 +27,7 @@ const SUPPORTED_MIDDLEWARES: &[&str] = &[
     "basicAuth",
     "headers",
     "buffering",
+    "compress",
 ];
 
 pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Collector<'_>) {
@@ -110,6 +111,7 @@ pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Col
     super::basic_auth::validate(&base, mw.basic_auth.as_ref(), c);
     super::headers::validate(&base, mw.headers.as_ref(), c);
     super::buffering::validate(&base, mw.buffering.as_ref(), c);
+    super::compress::validate(&base, mw.compress.as_ref(), c);
 }
 
 pub(super) fn validate_service(
