@@ -8,6 +8,8 @@
 
 pub mod add_prefix;
 pub mod basic_auth;
+pub mod buffering;
+pub mod compress;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
@@ -71,8 +73,16 @@ pub struct PluginCtx {
     pub tls: bool,
     /// The prefixes removed from the path so far, joined; sent as `X-Forwarded-Prefix`.
     pub stripped_prefix: Option<String>,
+    /// Request body bytes seen so far (counted by body plugins).
+    pub request_body_bytes: u64,
+    /// Response body bytes seen so far (counted by body plugins).
+    pub response_body_bytes: u64,
+    /// Whether a plugin of this request's chain uses the body hooks (set by the proxy).
+    pub body_hooks: bool,
     /// Things released when the request ends (e.g. an in-flight slot), by being dropped.
     held: Vec<Box<dyn Send + Sync>>,
+    /// Per-request state of body plugins, one value per type (see `put` / `get`).
+    state: Vec<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for PluginCtx {
@@ -92,8 +102,23 @@ impl PluginCtx {
             client_ip,
             tls,
             stripped_prefix: None,
+            request_body_bytes: 0,
+            response_body_bytes: 0,
+            body_hooks: false,
             held: Vec::new(),
+            state: Vec::new(),
         }
+    }
+
+    /// Stores a plugin's per-request state (replacing a previous value of the same type).
+    pub fn put<T: std::any::Any + Send + Sync>(&mut self, value: T) {
+        self.state.retain(|s| !s.is::<T>());
+        self.state.push(Box::new(value));
+    }
+
+    /// The per-request state of type `T`, if a plugin stored one.
+    pub fn get<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
+        self.state.iter().find_map(|s| s.downcast_ref::<T>())
     }
 
     /// Keeps `guard` alive until the request ends.
@@ -128,6 +153,34 @@ pub trait Plugin: Send + Sync + 'static {
         &self,
         _session: &mut Session,
         _response: &mut ResponseHeader,
+        _cx: &mut PluginCtx,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether this plugin uses the body hooks below. The proxy calls them only for chains
+    /// where some plugin says so, so chains without body plugins pay nothing per chunk.
+    fn body_hooks(&self) -> bool {
+        false
+    }
+
+    /// Sees each request body chunk on its way upstream (`None`: no data in this call).
+    /// An `Err(HTTPStatus(413))` ends the request with that status.
+    fn request_body_filter(
+        &self,
+        _body: Option<&Bytes>,
+        _end_of_stream: bool,
+        _cx: &mut PluginCtx,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Sees, and may replace, each response body chunk on its way to the client. Runs in the
+    /// proxy's synchronous body phase: no blocking, no awaiting.
+    fn response_body_filter(
+        &self,
+        _body: &mut Option<Bytes>,
+        _end_of_stream: bool,
         _cx: &mut PluginCtx,
     ) -> Result<()> {
         Ok(())

@@ -8,9 +8,16 @@ use std::net::IpAddr;
 pub enum SourceCriterion {
     /// The client IP pylon trusts (the default).
     ClientIp,
+    /// The client IP, IPv6 addresses reduced to their `/bits` subnet (`ipStrategy.ipv6Subnet`).
+    ClientIpSubnet { ipv6_subnet: u8 },
     /// The `depth`-th address from the right of `X-Forwarded-For` (1 = the rightmost),
-    /// skipping `excluded` addresses; falls back to the client IP.
-    ForwardedDepth { depth: usize, excluded: Vec<IpAddr> },
+    /// skipping `excluded` addresses; falls back to the client IP. IPv6 addresses are reduced
+    /// to their `/ipv6_subnet` subnet when set.
+    ForwardedDepth {
+        depth: usize,
+        excluded: Vec<IpAddr>,
+        ipv6_subnet: Option<u8>,
+    },
     /// The value of a request header (missing: one shared empty key).
     Header(http::HeaderName),
     /// The requested host.
@@ -22,7 +29,14 @@ impl SourceCriterion {
     pub fn key(&self, req: &RequestHeader, client_ip: IpAddr) -> String {
         match self {
             SourceCriterion::ClientIp => canonical(client_ip).to_string(),
-            SourceCriterion::ForwardedDepth { depth, excluded } => req
+            SourceCriterion::ClientIpSubnet { ipv6_subnet } => {
+                subnet(canonical(client_ip), Some(*ipv6_subnet)).to_string()
+            }
+            SourceCriterion::ForwardedDepth {
+                depth,
+                excluded,
+                ipv6_subnet,
+            } => req
                 .headers
                 .get_all("x-forwarded-for")
                 .iter()
@@ -36,7 +50,8 @@ impl SourceCriterion {
                 .rev()
                 .nth(depth.saturating_sub(1))
                 .copied()
-                .unwrap_or_else(|| canonical(client_ip))
+                .map(|ip| subnet(ip, *ipv6_subnet))
+                .unwrap_or_else(|| subnet(canonical(client_ip), *ipv6_subnet))
                 .to_string(),
             SourceCriterion::Header(name) => req
                 .headers
@@ -60,6 +75,18 @@ fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
+    }
+}
+
+/// An IPv6 address reduced to the first address of its `/bits` subnet; IPv4 unchanged.
+pub fn subnet(ip: IpAddr, bits: Option<u8>) -> IpAddr {
+    match (ip, bits) {
+        (IpAddr::V6(v6), Some(bits)) => {
+            let bits = u32::from(bits.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            IpAddr::V6((u128::from(v6) & mask).into())
+        }
+        _ => ip,
     }
 }
 
@@ -92,6 +119,7 @@ mod tests {
         let d = |depth, excluded: &[&str]| SourceCriterion::ForwardedDepth {
             depth,
             excluded: excluded.iter().map(|e| e.parse().unwrap()).collect(),
+            ipv6_subnet: None,
         };
         assert_eq!(d(1, &[]).key(&r, peer), "3.3.3.3");
         assert_eq!(d(2, &[]).key(&r, peer), "2.2.2.2");
@@ -106,5 +134,28 @@ mod tests {
         let h = SourceCriterion::Header(http::HeaderName::from_static("x-api-key"));
         assert_eq!(h.key(&r, peer), "k1");
         assert_eq!(SourceCriterion::Host.key(&r, peer), "example.com");
+    }
+
+    #[test]
+    fn ipv6_subnet_groups_addresses_of_one_prefix() {
+        let r = req(&[("x-forwarded-for", "2001:db8:1:2::9, 2001:db8:1:3::9")]);
+        let c = SourceCriterion::ClientIpSubnet { ipv6_subnet: 64 };
+        let a: IpAddr = "2001:db8:aa:bb:1::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:aa:bb:ffff::2".parse().unwrap();
+        let other: IpAddr = "2001:db8:aa:bc::1".parse().unwrap();
+        assert_eq!(c.key(&r, a), "2001:db8:aa:bb::");
+        assert_eq!(c.key(&r, a), c.key(&r, b));
+        assert_ne!(c.key(&r, a), c.key(&r, other));
+        let v4: IpAddr = "10.1.2.3".parse().unwrap();
+        assert_eq!(c.key(&r, v4), "10.1.2.3");
+        let d = |depth| SourceCriterion::ForwardedDepth {
+            depth,
+            excluded: vec![],
+            ipv6_subnet: Some(48),
+        };
+        assert_eq!(d(1).key(&r, v4), "2001:db8:1::");
+        assert_eq!(d(2).key(&r, v4), d(1).key(&r, v4));
+        assert_eq!(subnet(a, Some(0)), "::".parse::<IpAddr>().unwrap());
+        assert_eq!(subnet(a, Some(128)), a);
     }
 }

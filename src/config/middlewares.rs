@@ -2,7 +2,9 @@
 
 pub mod add_prefix;
 pub mod basic_auth;
+pub mod buffering;
 pub mod chain;
+pub mod compress;
 pub mod headers;
 pub mod ip_allow_list;
 pub mod rate_limit;

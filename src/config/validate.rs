@@ -9,7 +9,9 @@ use std::path::Path;
 
 mod add_prefix;
 mod basic_auth;
+mod buffering;
 mod chain;
+mod compress;
 mod headers;
 mod ip_allow_list;
 mod rate_limit;

@@ -334,6 +334,7 @@ impl ProxyHttp for Gateway {
                 return Ok(true);
             }
         }
+        ctx.plugins.body_hooks = route.chain.iter().any(|p| p.body_hooks());
         ctx.route = Some(route);
         if session.is_upgrade_req() && !session.is_http2() {
             self.tunnel(session, ctx).await?;
@@ -427,6 +428,36 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<()> {
         self.prepare_upstream(session, upstream, ctx).await
+    }
+
+    async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
+            for plugin in route.chain.iter() {
+                plugin.request_body_filter(body.as_ref(), end_of_stream, &mut ctx.plugins)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn response_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut RequestCtx,
+    ) -> Result<Option<std::time::Duration>> {
+        if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
+            for plugin in route.chain.iter() {
+                plugin.response_body_filter(body, end_of_stream, &mut ctx.plugins)?;
+            }
+        }
+        Ok(None)
     }
 
     async fn response_filter(

@@ -3,7 +3,9 @@
 
 mod add_prefix;
 mod basic_auth;
+mod buffering;
 mod chain;
+mod compress;
 mod headers;
 mod ip_allow_list;
 mod rate_limit;
@@ -129,6 +131,12 @@ fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
     if let Some(c) = &mw.headers {
         return headers::build(name, c);
     }
+    if let Some(c) = &mw.buffering {
+        return buffering::build(name, c);
+    }
+    if let Some(c) = &mw.compress {
+        return compress::build(name, c);
+    }
     Err(CompileError {
         key_path: format!("http.middlewares.{name}"),
         message: "this middleware type is not supported yet".to_string(),
@@ -170,8 +178,25 @@ pub fn source_criterion(c: Option<&SourceConfig>) -> Result<SourceCriterion, Str
             Ok(SourceCriterion::ForwardedDepth {
                 depth: s.depth.unwrap_or(1).max(1) as usize,
                 excluded,
+                ipv6_subnet: ipv6_subnet(s.ipv6_subnet)?,
             })
         }
-        _ => Ok(SourceCriterion::ClientIp),
+        Some(s) => Ok(match ipv6_subnet(s.ipv6_subnet)? {
+            Some(bits) => SourceCriterion::ClientIpSubnet { ipv6_subnet: bits },
+            None => SourceCriterion::ClientIp,
+        }),
+        None => Ok(SourceCriterion::ClientIp),
+    }
+}
+
+/// `ipStrategy.ipv6Subnet`: unset or 0 means whole addresses (Traefik ignores 0).
+fn ipv6_subnet(bits: Option<i64>) -> Result<Option<u8>, String> {
+    match bits {
+        None | Some(0) => Ok(None),
+        Some(b) => u8::try_from(b)
+            .ok()
+            .filter(|b| *b <= 128)
+            .map(Some)
+            .ok_or_else(|| format!("ipStrategy.ipv6Subnet {b} is not between 0 and 128")),
     }
 }

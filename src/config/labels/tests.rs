@@ -256,3 +256,29 @@ fn health_check_interval_is_a_duration() {
         Some(Duration::from_secs(90))
     );
 }
+
+#[test]
+fn body_middlewares_from_labels() {
+    let c = container(
+        "app",
+        &[
+            "traefik.http.routers.app.rule=Host(`a`)",
+            "traefik.http.services.app.loadBalancer.server.port=8080",
+            "traefik.http.middlewares.z.compress=true",
+            "traefik.http.middlewares.zz.compress.encodings=zstd,br",
+            "traefik.http.middlewares.zz.compress.minresponsebodybytes=10",
+            "traefik.http.middlewares.b.buffering.maxRequestBodyBytes=2000000",
+        ],
+    );
+    let d = config(&c);
+    assert!(matches!(
+        d.http.middlewares["z"].compress,
+        Some(Toggle::Flag(true))
+    ));
+    let zz = d.http.middlewares["zz"].compress.as_ref().unwrap();
+    let zz = zz.options().unwrap();
+    assert_eq!(zz.encodings.as_deref().unwrap(), ["zstd", "br"]);
+    assert_eq!(zz.min_response_body_bytes, Some(10));
+    let b = d.http.middlewares["b"].buffering.as_ref().unwrap();
+    assert_eq!(b.max_request_body_bytes, Some(2_000_000));
+}

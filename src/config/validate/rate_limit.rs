@@ -43,6 +43,19 @@ pub(super) fn validate_rate_limit(base: &str, mw: &MiddlewareConfig, c: &mut Col
             None,
         );
     }
+    if let Some(bits) = r
+        .source_criterion
+        .as_ref()
+        .and_then(|s| s.ip_strategy.as_ref())
+        .and_then(|i| i.ipv6_subnet)
+        .filter(|b| !(0..=128).contains(b))
+    {
+        c.push(
+            format!("{key}.sourceCriterion.ipStrategy.ipv6Subnet"),
+            format!("{bits} is not a prefix length: must be between 0 and 128"),
+            Some("e.g. ipv6Subnet = 64 to count a whole /64 as one client".into()),
+        );
+    }
     let Some(redis) = &r.redis else {
         return;
     };

@@ -26,6 +26,8 @@ const SUPPORTED_MIDDLEWARES: &[&str] = &[
     "rateLimit",
     "basicAuth",
     "headers",
+    "buffering",
+    "compress",
 ];
 
 pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Collector<'_>) {
@@ -108,6 +110,8 @@ pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Col
     super::ip_allow_list::validate(&base, mw.ip_allow_list.as_ref(), c);
     super::basic_auth::validate(&base, mw.basic_auth.as_ref(), c);
     super::headers::validate(&base, mw.headers.as_ref(), c);
+    super::buffering::validate(&base, mw.buffering.as_ref(), c);
+    super::compress::validate(&base, mw.compress.as_ref(), c);
 }
 
 pub(super) fn validate_service(

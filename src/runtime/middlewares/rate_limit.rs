@@ -126,4 +126,24 @@ failOpen = false
         assert_eq!(r.password.as_deref(), Some("s3cret"));
         assert_eq!(r.call_timeout, DEFAULT_CALL_TIMEOUT);
     }
+
+    #[test]
+    fn ipv6_subnet_becomes_the_source_key_grouping() {
+        use crate::runtime::middlewares::source_criterion;
+        use pylon_plugins::source::SourceCriterion;
+        let c = cfg("average = 1\n[sourceCriterion.ipStrategy]\nipv6Subnet = 64\n");
+        let s = source_criterion(c.source_criterion.as_ref()).unwrap();
+        assert_eq!(s, SourceCriterion::ClientIpSubnet { ipv6_subnet: 64 });
+        let c = cfg("average = 1\n[sourceCriterion.ipStrategy]\ndepth = 1\nipv6Subnet = 56\n");
+        let s = source_criterion(c.source_criterion.as_ref()).unwrap();
+        assert!(matches!(
+            s,
+            SourceCriterion::ForwardedDepth {
+                ipv6_subnet: Some(56),
+                ..
+            }
+        ));
+        let c = cfg("average = 1\n[sourceCriterion.ipStrategy]\nipv6Subnet = 129\n");
+        assert!(build("m", &c).is_err());
+    }
 }
