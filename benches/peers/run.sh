@@ -29,7 +29,7 @@
 # (scripts/setup.sh installs them). Environment: DURATION (s, default 10), ROUNDS (default 1),
 # WORKERS (proxy workers/threads, default 1), SCENARIOS (ids, default all), PROXIES (default
 # "pylon nginx haproxy caddy traefik"), PROXY_CORES / LOAD_CORES (taskset lists, default 0 / 1),
-# BENCH_PORT (default 18180), SKIP_BUILD=1, CARGO_TARGET_DIR.
+# BENCH_PORT (default 28180), SKIP_BUILD=1, CARGO_TARGET_DIR.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -43,7 +43,7 @@ ROUNDS=${ROUNDS:-1}
 WORKERS=${WORKERS:-1}
 WARMUP=1
 PROXIES=${PROXIES:-pylon nginx haproxy caddy traefik}
-BENCH_PORT=${BENCH_PORT:-18180}
+BENCH_PORT=${BENCH_PORT:-28180}
 UP_PORT1=$BENCH_PORT
 UP_PORT2=$((BENCH_PORT + 1))
 PROXY_PORT=$((BENCH_PORT + 2))
@@ -115,12 +115,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Stops one process started here (TERM, then KILL after 5 s) and forgets it.
+# Stops one process started here and everything under it (TERM, then KILL after 5 s: a KILLed
+# nginx master would otherwise leave its worker holding the port) and forgets it.
 stop() {
-  local pid=$1 keep=() p
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
+  local pid=$1 keep=() p all
+  all=$(tree "$pid")
+  kill -TERM $all 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 $all 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $all 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
   PIDS=("${keep[@]+"${keep[@]}"}")
@@ -238,6 +240,9 @@ start_proxy() {
   export TLS=$2
   local dir=$WORK/$name
   mkdir -p "$dir"
+  # The previous proxy's port must be free (its sockets closed), or a stale process would answer.
+  for _ in $(seq 1 100); do port_free "$PROXY_PORT" && break; sleep 0.1; done
+  port_free "$PROXY_PORT" || die "127.0.0.1:$PROXY_PORT still in use before starting $name"
   case $name in
     pylon)
       "$HERE/gen/pylon.sh" >"$dir/pylon.toml"
@@ -345,7 +350,8 @@ measure() {
   run_client "$DURATION" "$out" "$client" "$conns" "$url"
   after=$(cpu_ticks "$PROXY_PID")
   rss=$(peak_rss_kb "$PROXY_PID")
-  kill -0 "$PROXY_PID" 2>/dev/null || die "$name died during the run (log: $WORK/$name.log)"
+  kill -0 "$PROXY_PID" 2>/dev/null || die "$name died during the run:
+$(tail -n 20 "$WORK/$name.log" 2>/dev/null)"
   stop "$PROXY_PID"
   local req rps p50 p99 errs cpu
   read -r req rps p50 p99 errs <<<"$(parse_client "$client" "$out")"
