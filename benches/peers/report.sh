@@ -64,6 +64,8 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
 set key top left
+set xtics rotate by -12 font ",9"   # long scenario titles side by side
+set bmargin 4
 set logscale y   # the 1 MiB scenario is ~20x the others
 set yrange [1:*]
 set ylabel "CPU µs per request, log scale (lower is better)"
