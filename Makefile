@@ -1,5 +1,5 @@
 # pylon: the two commands are `make run` and `make test`.
-.PHONY: run test check bench bench-router
+.PHONY: run test check bench bench-router bench-peers
 
 run:            ## build (release) and start pylon with conf/pylon.toml and its demo upstream
 	scripts/run.sh
@@ -15,3 +15,6 @@ bench-router:   ## criterion: router lookup at 10 / 1,000 / 10,000 routers
 
 bench:          ## load benchmark: pylon vs bare Pingora vs nginx (wrk, one core each)
 	benches/load/run.sh
+
+bench-peers:    ## pylon vs nginx, HAProxy, Caddy (Traefik if installed): MusicShare routing, 6 scenarios
+	benches/peers/run.sh
