@@ -68,7 +68,10 @@ pub async fn connect(endpoint: &str, timeout: Duration) -> Result<Docker, String
 fn negotiated(engine_api: &str) -> Option<String> {
     let (major, minor) = engine_api.trim().split_once('.')?;
     let engine = (major.parse::<usize>().ok()?, minor.parse::<usize>().ok()?);
-    let ours = (API_DEFAULT_VERSION.major_version, API_DEFAULT_VERSION.minor_version);
+    let ours = (
+        API_DEFAULT_VERSION.major_version,
+        API_DEFAULT_VERSION.minor_version,
+    );
     let (major, minor) = engine.min(ours);
     Some(format!("{major}.{minor}"))
 }
