@@ -134,3 +134,122 @@ async fn well_formed_requests_on_one_connection_pass() {
     );
     assert!(seen.contains("5\r\nhello\r\n0\r\n\r\n"), "{seen:?}");
 }
+
+/// Upgrade answered `200` (not `101`) by the upstream, client bytes pipelined after the upgrade
+/// request (at once, and after the answer): none may reach the upstream (Pingora CVE-2026-2833).
+#[tokio::test]
+async fn upgrade_refused_by_upstream_passes_no_client_bytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = RawUpstream::start(RawMode::Ok).await;
+    let (_gw, port) = pylon(&up, "").await;
+    let upgrade = "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                   Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    // pipelined in the same write
+    let answer = raw_request(port, format!("{upgrade}{SMUGGLED}").as_bytes()).await;
+    assert!(!answer.contains("101"), "{answer:?}");
+    // sent once the upstream's 200 has come back
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(upgrade.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    let _ = s.write_all(SMUGGLED.as_bytes()).await;
+    let _ = s.write_all(b"raw tunnel bytes").await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), s.read(&mut buf)).await;
+    let seen = up.received_text();
+    assert_eq!(seen.matches("GET /ws").count(), 2, "{seen:?}");
+    assert!(
+        !seen.contains("/smuggled") && !seen.contains("raw tunnel"),
+        "{seen:?}"
+    );
+}
+
+/// pylon routes `/smuggled` to the raw upstream without the middleware, so a request body
+/// parsed as a request would show up there.
+async fn early_reply_case(middleware: &str, warmup: bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = RawUpstream::start(RawMode::Ok).await;
+    let port = free_port();
+    let cfg = format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n\
+         [http.routers.guarded]\nrule = \"PathPrefix(`/`)\"\nservice = \"s\"\nmiddlewares = [\"m\"]\n\
+         [http.routers.open]\nrule = \"Path(`/smuggled`)\"\npriority = 1000\nservice = \"s\"\n\
+         [http.middlewares.m]\n{middleware}\n\
+         [http.services.s.loadBalancer]\nservers = [{{ url = \"{}\" }}]\n",
+        up.url()
+    );
+    let _gw = TestGateway::start(&cfg, &[port]).await;
+    if warmup {
+        // use up the rate limit's single token
+        let _ = raw_request(
+            port,
+            b"GET /warm HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+    }
+    let head = format!(
+        "POST /guarded HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n",
+        SMUGGLED.len()
+    );
+    // body at once, then body after the early reply
+    let all = raw_request(port, format!("{head}{SMUGGLED}").as_bytes()).await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut first = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut first))
+        .await
+        .unwrap()
+        .unwrap();
+    first.truncate(n);
+    let _ = s.write_all(SMUGGLED.as_bytes()).await;
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), s.read_to_end(&mut rest)).await;
+    let late = format!(
+        "{}{}",
+        String::from_utf8_lossy(&first),
+        String::from_utf8_lossy(&rest)
+    );
+    for answer in [&all, &late] {
+        let code = answer.get(9..12).unwrap_or("");
+        assert!(code == "401" || code == "429", "{answer:?}");
+        assert_eq!(
+            answer.matches("HTTP/1.1 ").count(),
+            1,
+            "body answered as a request: {answer:?}"
+        );
+    }
+    let seen = up.received_text();
+    assert!(!seen.contains("/smuggled"), "{seen:?}");
+}
+
+/// An early `401` (basicAuth) to a request whose body is unread: the body is never parsed as a
+/// request (CVE-2025-4366 class).
+#[tokio::test]
+async fn early_401_never_parses_the_body_as_a_request() {
+    early_reply_case(
+        "basicAuth.users = [\"apr:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/\"]",
+        false,
+    )
+    .await;
+}
+
+/// The same with an early `429` (rateLimit).
+#[tokio::test]
+async fn early_429_never_parses_the_body_as_a_request() {
+    early_reply_case(
+        "rateLimit = { average = 1, period = \"1h\", burst = 1 }",
+        true,
+    )
+    .await;
+}

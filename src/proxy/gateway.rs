@@ -139,6 +139,9 @@ impl Gateway {
             }
         };
         self.filter_response(session, &mut response, ctx).await?;
+        if response.status != StatusCode::SWITCHING_PROTOCOLS {
+            return upgrade::forward_refusal(session, &mut upstream, response, early).await;
+        }
         session
             .write_response_header(Box::new(response), false)
             .await?;
