@@ -276,6 +276,7 @@ impl ProxyHttp for Gateway {
             respond::text(session, rejection.status, rejection.reason).await?;
             return Ok(true);
         }
+        super::connection::sanitize(session.req_header_mut());
         if let Err(bad) = self.normalize_path(session) {
             session.set_keepalive(None);
             respond::text(session, StatusCode::BAD_REQUEST, bad.reason()).await?;
