@@ -1,6 +1,7 @@
 //! The one `ProxyHttp` implementation and the helpers each of its phases uses.
 
 pub mod checks;
+pub mod connection;
 pub mod ctx;
 pub mod forwarded;
 pub mod gateway;

@@ -29,6 +29,11 @@ pub fn check_request(
     max_header_bytes: usize,
 ) -> Option<Rejection> {
     let headers = &req.headers;
+    if let Some(raw) = raw_head {
+        if let Some(rejection) = check_raw_head(raw) {
+            return Some(rejection);
+        }
+    }
     let te = headers.contains_key(header::TRANSFER_ENCODING);
     let cl_in_raw = || raw_head.is_some_and(|raw| has_header_line(raw, b"content-length"));
     if te && (headers.contains_key(header::CONTENT_LENGTH) || cl_in_raw()) {
@@ -38,23 +43,25 @@ pub fn check_request(
             true,
         );
     }
-    let mut first: Option<&[u8]> = None;
-    for value in headers.get_all(header::CONTENT_LENGTH) {
-        for part in value.as_bytes().split(|b| *b == b',') {
-            let part = part.trim_ascii();
-            if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
-                return reject(StatusCode::BAD_REQUEST, "invalid Content-Length\n", true);
-            }
-            match first {
-                Some(prev) if prev != part => {
-                    return reject(
-                        StatusCode::BAD_REQUEST,
-                        "conflicting Content-Length values\n",
-                        true,
-                    )
-                }
-                _ => first = Some(part),
-            }
+    if te {
+        if let Some(rejection) = check_transfer_encoding(req) {
+            return Some(rejection);
+        }
+    }
+    // One Content-Length of digits only: a list (`5, 5`) or a repeated line is refused even when
+    // the values agree, so no hop after pylon can read a different length.
+    let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter();
+    if let Some(value) = lengths.next() {
+        if lengths.next().is_some() {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                "more than one Content-Length\n",
+                true,
+            );
+        }
+        let v = value.as_bytes();
+        if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+            return reject(StatusCode::BAD_REQUEST, "invalid Content-Length\n", true);
         }
     }
     if req.version == Version::HTTP_11 {
@@ -77,6 +84,70 @@ pub fn check_request(
             "request header fields too large\n",
             true,
         );
+    }
+    None
+}
+
+/// Transfer-Encoding must be exactly one `chunked` (RFC 9112 6.1: a request's final coding must
+/// be chunked; pylon decodes no other coding, so anything else is 501, a repeated one 400).
+fn check_transfer_encoding(req: &RequestHeader) -> Option<Rejection> {
+    if req.version != Version::HTTP_11 {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            "Transfer-Encoding needs HTTP/1.1\n",
+            true,
+        );
+    }
+    let mut values = req.headers.get_all(header::TRANSFER_ENCODING).iter();
+    let single = match (values.next(), values.next()) {
+        (Some(v), None) => v.as_bytes().trim_ascii(),
+        _ => {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                "more than one Transfer-Encoding\n",
+                true,
+            )
+        }
+    };
+    if single.eq_ignore_ascii_case(b"chunked") {
+        return None;
+    }
+    let codings = single.split(|b| *b == b',').map(<[u8]>::trim_ascii);
+    if codings
+        .filter(|c| c.eq_ignore_ascii_case(b"chunked"))
+        .count()
+        > 1
+    {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            "chunked applied more than once\n",
+            true,
+        );
+    }
+    reject(
+        StatusCode::NOT_IMPLEMENTED,
+        "unsupported Transfer-Encoding\n",
+        true,
+    )
+}
+
+/// Line endings of the raw head: every LF must follow a CR (no bare LF), and no CR may stand
+/// alone; no NUL anywhere. Parsers that disagree on these are a classic smuggling vector.
+fn check_raw_head(raw: &[u8]) -> Option<Rejection> {
+    for (i, b) in raw.iter().enumerate() {
+        let bad = match b {
+            b'\n' => i == 0 || raw[i - 1] != b'\r',
+            b'\r' => raw.get(i + 1) != Some(&b'\n'),
+            0 => true,
+            _ => false,
+        };
+        if bad {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                "bad line ending or NUL in the request head\n",
+                true,
+            );
+        }
     }
     None
 }
@@ -162,11 +233,41 @@ mod tests {
                 "{cls:?}"
             );
         }
-        // identical repeated values are tolerated, as RFC 9110 allows
-        assert_eq!(
-            check_request_h(&req(&[("host", "a"), ("content-length", "5, 5")]), 32768),
-            None
-        );
+        // identical repeated values are refused too (RFC 9110 allows either)
+        for cls in [&["5, 5"][..], &["5", "5"]] {
+            let mut h = vec![("host", "a")];
+            h.extend(cls.iter().map(|v| ("content-length", *v)));
+            assert_eq!(check_request_h(&req(&h), 32768).unwrap().status, 400);
+        }
+    }
+
+    #[test]
+    fn transfer_encoding_must_be_one_chunked() {
+        let te = |v: &[&str]| {
+            let mut h = vec![("host", "a")];
+            h.extend(v.iter().map(|v| ("transfer-encoding", *v)));
+            check_request_h(&req(&h), 32768).map(|r| r.status.as_u16())
+        };
+        assert_eq!(te(&["chunked"]), None);
+        assert_eq!(te(&["Chunked "]), None);
+        assert_eq!(te(&["gzip"]), Some(501));
+        assert_eq!(te(&["chunked, gzip"]), Some(501));
+        assert_eq!(te(&["gzip, chunked"]), Some(501));
+        assert_eq!(te(&["chunked, chunked"]), Some(400));
+        assert_eq!(te(&["chunked", "chunked"]), Some(400));
+    }
+
+    #[test]
+    fn raw_head_line_endings() {
+        assert_eq!(check_raw_head(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), None);
+        for bad in [
+            &b"GET / HTTP/1.1\nHost: a\n\n"[..],
+            b"GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX: a\0b\r\n\r\n",
+        ] {
+            assert_eq!(check_raw_head(bad).unwrap().status, 400);
+        }
     }
 
     #[test]

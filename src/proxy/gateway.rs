@@ -145,6 +145,9 @@ impl Gateway {
             }
         };
         self.filter_response(session, &mut response, ctx).await?;
+        if response.status != StatusCode::SWITCHING_PROTOCOLS {
+            return upgrade::forward_refusal(session, &mut upstream, response, early).await;
+        }
         session
             .write_response_header(Box::new(response), false)
             .await?;
@@ -279,6 +282,7 @@ impl ProxyHttp for Gateway {
             respond::text(session, rejection.status, rejection.reason).await?;
             return Ok(true);
         }
+        super::connection::sanitize(session.req_header_mut());
         if let Err(bad) = self.normalize_path(session) {
             session.set_keepalive(None);
             respond::text(session, StatusCode::BAD_REQUEST, bad.reason()).await?;

@@ -119,6 +119,71 @@ pub async fn relay(session: &mut Session, upstream: &mut Stream, early: Bytes) -
     session.write_response_body(None, true).await
 }
 
+/// The upstream refused the upgrade (any status but `101`): its answer goes to the client and
+/// the client connection is closed after it. No client byte is relayed, so nothing the client
+/// pipelined behind the upgrade request can reach the upstream unparsed (the class of Pingora
+/// CVE-2026-2833). A body is relayed when it has a `Content-Length` or ends at close; a chunked
+/// refusal becomes a bodiless `502` (pylon would otherwise re-frame the chunks).
+pub async fn forward_refusal(
+    session: &mut Session,
+    upstream: &mut Stream,
+    mut response: ResponseHeader,
+    early: Bytes,
+) -> Result<()> {
+    session.set_keepalive(None);
+    if response
+        .headers
+        .contains_key(http::header::TRANSFER_ENCODING)
+    {
+        let bad = ResponseHeader::build(502, Some(1))?;
+        session.write_response_header(Box::new(bad), true).await?;
+        return Ok(());
+    }
+    let length = response
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if length.is_none() {
+        response.insert_header(http::header::CONNECTION, "close")?;
+    }
+    let mut left = length.unwrap_or(usize::MAX);
+    let head_only = left == 0 || session.req_header().method == http::Method::HEAD;
+    session
+        .write_response_header(Box::new(response), head_only)
+        .await?;
+    if head_only {
+        return Ok(());
+    }
+    let mut chunk = early;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if !chunk.is_empty() {
+            let take = chunk.len().min(left);
+            left -= take;
+            session
+                .write_response_body(Some(chunk.slice(..take)), false)
+                .await?;
+        }
+        if left == 0 {
+            break;
+        }
+        let read = tokio::time::timeout(REFUSAL_READ_TIMEOUT, upstream.read(&mut buf)).await;
+        match read {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => chunk = Bytes::copy_from_slice(&buf[..n]),
+            Ok(Err(e)) => return Err(e).or_err(ErrorType::ReadError, "reading a refused upgrade"),
+            Err(_) => {
+                return Error::e_explain(ErrorType::ReadTimedout, "refused upgrade body too slow")
+            }
+        }
+    }
+    session.write_response_body(None, true).await
+}
+
+/// How long a refused upgrade's body may pause between reads.
+const REFUSAL_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn serialize_request(req: &RequestHeader) -> Vec<u8> {
     let target = req.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let mut out = Vec::with_capacity(256 + req.headers.len() * 32);

@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod gateway;
+pub mod raw_upstream;
 pub mod upstream;
 
 pub use gateway::TestGateway;
