@@ -165,8 +165,25 @@ async fn the_seed_deployments_four_queries_work_on_pylons_metrics() {
             .status(),
         404
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let (text, after) = scrape(admin).await;
+    // Requests are counted in their logging phase, just after the response: wait for all 8.
+    let web_total = |s: &Samples| {
+        sum_by(
+            s,
+            "pylon_entrypoint_requests_total",
+            &["entrypoint=\"web\""],
+            None,
+        )
+        .get("")
+        .copied()
+        .unwrap_or(0.0)
+    };
+    let before_total = web_total(&before);
+    let (text, after) = common::eventually(Duration::from_secs(3), || async {
+        let (text, after) = scrape(admin).await;
+        (web_total(&after) - before_total >= 8.0).then_some((text, after))
+    })
+    .await
+    .expect("the 8 requests are counted");
     let elapsed = started.elapsed().as_secs_f64();
 
     // throughput: sum(rate(<prefix>_entrypoint_requests_total[1m]))
@@ -291,8 +308,17 @@ async fn prefix_traefik_gives_traefiks_names_and_the_web_entry_point_has_no_metr
         .send()
         .await
         .expect("ok");
-    let (text, samples) = scrape(admin).await;
-    assert!(samples.keys().any(|k| k.starts_with("traefik_entrypoint_requests_total{code=\"200\",entrypoint=\"web\",method=\"GET\",protocol=\"http\"}")), "{text}");
+    // The request is counted when its logging phase runs, just after the response is sent.
+    let wanted = "traefik_entrypoint_requests_total{code=\"200\",entrypoint=\"web\",method=\"GET\",protocol=\"http\"}";
+    let counted = common::eventually(Duration::from_secs(2), || async {
+        let (text, samples) = scrape(admin).await;
+        samples
+            .keys()
+            .any(|k| k.starts_with(wanted))
+            .then_some((text, samples))
+    })
+    .await;
+    let (text, samples) = counted.unwrap_or_else(|| panic!("{wanted} never showed"));
     assert!(
         samples
             .keys()
