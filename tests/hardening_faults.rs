@@ -20,8 +20,12 @@ async fn hit(port: u16, rounds: usize, bound: Duration) -> Vec<String> {
     let mut lines = Vec::new();
     for _ in 0..rounds {
         let start = Instant::now();
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        s.write_all(b"GET /f HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(b"GET /f HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
         let mut out = Vec::new();
         let read = tokio::time::timeout(bound, async {
             let mut buf = [0u8; 4096];
@@ -33,7 +37,11 @@ async fn hit(port: u16, rounds: usize, bound: Duration) -> Vec<String> {
             }
         })
         .await;
-        assert!(read.is_ok(), "request hung for more than {bound:?}: {:?}", String::from_utf8_lossy(&out));
+        assert!(
+            read.is_ok(),
+            "request hung for more than {bound:?}: {:?}",
+            String::from_utf8_lossy(&out)
+        );
         assert!(start.elapsed() <= bound);
         let text = String::from_utf8_lossy(&out).into_owned();
         lines.push(text.lines().next().unwrap_or("").to_string());
@@ -54,9 +62,11 @@ async fn fault_case(mode: RawMode, allowed: &[&str]) {
     let gw = TestGateway::start(&cfg, &[port]).await;
     // warm the process up (thread pools, lazy statics) before taking the baseline
     let _ = hit(port, 2, Duration::from_secs(5)).await;
-    let baseline = eventually(Duration::from_secs(5), || async { Some(open_fds(gw.pid())) })
-        .await
-        .unwrap_or(0);
+    let baseline = eventually(Duration::from_secs(5), || async {
+        Some(open_fds(gw.pid()))
+    })
+    .await
+    .unwrap_or(0);
     let lines = hit(port, 8, Duration::from_secs(5)).await;
     for line in &lines {
         assert!(
@@ -78,7 +88,11 @@ async fn fault_case(mode: RawMode, allowed: &[&str]) {
 #[tokio::test]
 async fn upstream_reset_mid_response() {
     // the head was already relayed: the client sees a 200 whose body never completes, then EOF
-    fault_case(RawMode::ResetMidResponse, &["HTTP/1.1 200", "HTTP/1.1 502", ""]).await;
+    fault_case(
+        RawMode::ResetMidResponse,
+        &["HTTP/1.1 200", "HTTP/1.1 502", ""],
+    )
+    .await;
 }
 
 #[tokio::test]

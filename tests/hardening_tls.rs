@@ -30,7 +30,11 @@ async fn handshake(
         cfg.set_use_server_name_indication(true);
         cfg.set_verify_hostname(false);
         cfg.connect(&sni, tcp)
-            .map(|s| s.ssl().current_cipher().map_or(String::new(), |c| c.name().to_string()))
+            .map(|s| {
+                s.ssl()
+                    .current_cipher()
+                    .map_or(String::new(), |c| c.name().to_string())
+            })
             .map_err(|e| format!("{e:?}"))
     })
     .await
@@ -57,7 +61,10 @@ async fn old_protocols_fail_modern_ones_succeed() {
             let r = handshake(port, sni, old, ALL).await;
             let err = r.expect_err("an old protocol was accepted");
             // the client could offer it: the refusal came from pylon
-            assert!(!err.contains("no protocols available"), "{sni} {old:?}: {err}");
+            assert!(
+                !err.contains("no protocols available"),
+                "{sni} {old:?}: {err}"
+            );
             assert!(err.contains("protocol version"), "{sni} {old:?}: {err}");
         }
         for good in [SslVersion::TLS1_2, SslVersion::TLS1_3] {

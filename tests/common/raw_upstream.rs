@@ -60,7 +60,7 @@ impl RawUpstream {
                                 RawMode::ResetMidResponse => {
                                     let r = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart";
                                     let _ = s.write_all(r).await;
-                                    let _ = s.set_linger(Some(std::time::Duration::ZERO));
+                                    let _ = s.set_zero_linger();
                                     return;
                                 }
                                 RawMode::Truncated => {
