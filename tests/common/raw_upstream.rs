@@ -60,10 +60,7 @@ impl RawUpstream {
                                 RawMode::ResetMidResponse => {
                                     let r = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart";
                                     let _ = s.write_all(r).await;
-                                    // A zero linger makes the close an immediate RST (the
-                                    // fault under test); with zero it never blocks on drop.
-                                    #[allow(deprecated)]
-                                    let _ = s.set_linger(Some(std::time::Duration::ZERO));
+                                    let _ = s.set_zero_linger();
                                     return;
                                 }
                                 RawMode::Truncated => {
