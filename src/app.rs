@@ -29,6 +29,18 @@ impl Prepared {
     pub fn start_observability(&self) -> Result<(), ConfigErrors> {
         let origin = self.compiler.static_path.display().to_string();
         set_up_metrics(&self.static_config, &origin)?;
+        let api = crate::api::Context {
+            static_config: self.static_config.clone(),
+            started: std::time::SystemTime::now(),
+            reloads: Default::default(),
+        };
+        api.reloads.record(
+            "start",
+            true,
+            self.store.load().version,
+            vec![self.summary()],
+        );
+        crate::api::install(std::sync::Arc::new(api));
         set_up_access_log(&self.static_config, &origin)
     }
 
@@ -144,7 +156,8 @@ impl Compiler {
     /// Loads and checks the static file; returns the compiler and the listeners to open.
     pub fn new(path: &Path) -> Result<(Compiler, Vec<Listening>), ConfigErrors> {
         let origin = path.display().to_string();
-        let static_config = config::load_static(path)?;
+        let mut static_config = config::load_static(path)?;
+        static_config.add_internal_entrypoint();
         let mut entrypoints = Vec::new();
         let mut routing = Vec::new();
         let mut listening = Vec::new();
@@ -215,7 +228,11 @@ impl Compiler {
         let merged = crate::provider::merge_and_check(&file, docker.as_deref(), |dynamic| {
             self.check_and_compile(version, dynamic, previous, &origin)
         })?;
-        let (snapshot, certs) = merged.value;
+        let (mut snapshot, certs) = merged.value;
+        snapshot.left_out = Arc::new(crate::runtime::LeftOut {
+            containers: merged.skipped.clone(),
+            routers: merged.disabled_routers.clone(),
+        });
         Ok(Compiled {
             snapshot,
             certs,
@@ -342,15 +359,4 @@ pub fn ping_address(path: &Path) -> Option<String> {
         bind.replace("0.0.0.0", "127.0.0.1")
             .replace("[::]", "[::1]"),
     )
-}
-
-/// Sets up `log` output at the configured level (`RUST_LOG` overrides).
-pub fn init_logging(static_config: &StaticConfig) {
-    let level = static_config.log_level_filter();
-    let mut builder = env_logger::Builder::new();
-    builder.filter_level(level);
-    if let Ok(spec) = std::env::var("RUST_LOG") {
-        builder.parse_filters(&spec);
-    }
-    let _ = builder.try_init();
 }

@@ -4,6 +4,7 @@ pub mod address;
 pub mod duration;
 pub mod dynamic;
 pub mod error;
+pub mod internal;
 pub mod labels;
 pub mod load;
 pub mod middlewares;

@@ -3,10 +3,12 @@
 #![forbid(unsafe_code)]
 
 pub mod access_log;
+pub mod api;
 pub mod app;
 pub mod config;
 pub mod lifecycle;
 pub mod listener;
+pub mod logging;
 pub mod metrics;
 pub mod provider;
 pub mod proxy;

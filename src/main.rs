@@ -99,7 +99,7 @@ fn run(cli: &Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    pylon::app::init_logging(&prepared.static_config);
+    pylon::logging::init(&prepared.static_config);
     if let Err(errors) = prepared.start_observability() {
         eprintln!("{errors}");
         eprintln!("pylon: not starting: cannot set up metrics or the access log");

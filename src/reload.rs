@@ -2,6 +2,7 @@
 //! again and swap the Snapshot atomically. A bad update is logged with every error and the
 //! last good config stays in force; unchanged pools and middlewares are reused.
 
+pub mod diff;
 pub mod watch;
 
 use crate::app::Compiler;
@@ -53,6 +54,9 @@ impl ReloadPlan {
         match self.compiler.compile(version, Some(&previous)) {
             Ok(compiled) => {
                 let summary = describe_change(&previous, &compiled.snapshot);
+                let changes =
+                    diff::ConfigDiff::between(&previous.dynamic, &compiled.snapshot.dynamic)
+                        .lines();
                 report_left_out(&compiled);
                 self.compiler
                     .sources
@@ -61,10 +65,14 @@ impl ReloadPlan {
                 self.certs.store(Arc::new(compiled.certs));
                 self.store.swap(compiled.snapshot);
                 log::info!(
-                    "configuration reloaded ({why}): version {version}, {} router(s), {} service(s); {summary}",
+                    "configuration reloaded ({why}): version {version}, {} router(s), {} service(s); {summary}; {}",
                     compiled.routers,
-                    compiled.services
+                    compiled.services,
+                    changes.join("; ")
                 );
+                if let Some(api) = crate::api::global() {
+                    api.reloads.record(why, true, version, changes);
+                }
                 if let Some(m) = crate::metrics::global() {
                     m.reloaded(true);
                 }
@@ -79,6 +87,10 @@ impl ReloadPlan {
                     "configuration reload ({why}) refused, version {} stays in force:\n{errors}",
                     previous.version
                 );
+                if let Some(api) = crate::api::global() {
+                    let details = errors.0.iter().map(|e| e.to_string()).collect();
+                    api.reloads.record(why, false, previous.version, details);
+                }
                 Outcome::Refused {
                     errors: errors.len(),
                 }

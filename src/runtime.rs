@@ -8,4 +8,4 @@ pub mod services;
 pub mod snapshot;
 
 pub use entrypoint::{EntryPoint, Redirect, TrustedNets};
-pub use snapshot::{RetryPolicy, Route, RouteTable, Snapshot, Store};
+pub use snapshot::{LeftOut, RetryPolicy, Route, RouteTable, Snapshot, Store};

@@ -6,7 +6,7 @@
 mod common;
 
 use common::docker::DockerEngine;
-use common::{client, eventually, free_port, TestGateway};
+use common::{client, eventually, free_port, get_json, TestGateway};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -179,8 +179,12 @@ async fn scaling_from_one_to_three_replicas_spreads_traffic_over_all_three() {
 async fn a_container_with_broken_labels_does_not_disturb_the_others() {
     let engine = DockerEngine::shared();
     let scope = unique("scope");
-    let web = free_port();
-    let gw = TestGateway::start(&static_config(web, engine, &scope), &[web]).await;
+    let (web, admin) = (free_port(), free_port());
+    let config = format!(
+        "{}[entryPoints.traefik]\naddress = \"127.0.0.1:{admin}\"\n[api]\ninsecure = true\n",
+        static_config(web, engine, &scope)
+    );
+    let gw = TestGateway::start(&config, &[web, admin]).await;
     let good = unique("good");
     let bad_rule = unique("badrule");
     let bad_value = unique("badvalue");
@@ -249,6 +253,37 @@ async fn a_container_with_broken_labels_does_not_disturb_the_others() {
         log.contains("priority"),
         "the label at fault is named:\n{log}"
     );
+    // ... and in the API, with the container, the label and the error.
+    let (_, left) = get_json(format!("http://127.0.0.1:{admin}/api/leftout")).await;
+    let entry = |name: &str| {
+        left.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["container"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} is not in /api/leftout: {left}"))
+    };
+    let bad = entry(&bad_value);
+    assert_eq!(bad["provider"], "docker");
+    assert!(
+        bad["label"].as_str().unwrap_or("").contains("priority"),
+        "{bad}"
+    );
+    assert!(!bad["error"].as_str().unwrap_or("").is_empty(), "{bad}");
+    assert!(entry(&bad_rule)["error"].is_string());
+    assert!(left
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["container"] != good.as_str()));
+    let (_, overview) = get_json(format!("http://127.0.0.1:{admin}/api/overview")).await;
+    assert_eq!(overview["leftOut"], left);
+    let (_, router) = get_json(format!(
+        "http://127.0.0.1:{admin}/api/http/routers/{good}@docker"
+    ))
+    .await;
+    assert_eq!(router["status"], "enabled", "{router}");
+    assert_eq!(router["provider"], "docker");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -397,8 +432,14 @@ async fn musicshare_labels_route_as_its_readme_says() {
         "/../shared/compat/musicshare/traefik.toml"
     ))
     .expect("fixture");
-    let (web, websecure) = (free_port(), free_port());
+    let (web, websecure, admin) = (free_port(), free_port(), free_port());
     let config = original
+        .replace(
+            "[entryPoints.web]\n",
+            &format!(
+                "[entryPoints.traefik]\naddress = \"127.0.0.1:{admin}\"\n\n[entryPoints.web]\n"
+            ),
+        )
         .replace(
             "address = \":80\"",
             &format!("address = \"127.0.0.1:{web}\""),
@@ -412,7 +453,7 @@ async fn musicshare_labels_route_as_its_readme_says() {
             "exposedByDefault = false",
             &format!("exposedByDefault = false\n{}", constraint(&scope)),
         );
-    let gw = TestGateway::start(&config, &[web, websecure]).await;
+    let gw = TestGateway::start(&config, &[web, websecure, admin]).await;
     let c = client();
     for (path, service, upstream_path) in table {
         let expected = format!("{service} {upstream_path}");

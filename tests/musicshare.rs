@@ -5,14 +5,21 @@ mod common;
 
 use common::{client, free_port, TestGateway, TestUpstream};
 
-fn static_config(web: u16, websecure: u16) -> String {
+fn static_config(web: u16, websecure: u16, admin: u16) -> String {
     let original = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/compat/musicshare/traefik.toml"
     ))
     .expect("the MusicShare fixture is in ../shared/compat/musicshare");
-    // Same keys, ports remapped to free loopback ports, file provider instead of Docker.
+    // Same keys, ports remapped to free loopback ports (`traefik`, which the insecure API
+    // implies, included), file provider instead of Docker.
     original
+        .replace(
+            "[entryPoints.web]\n",
+            &format!(
+                "[entryPoints.traefik]\naddress = \"127.0.0.1:{admin}\"\n\n[entryPoints.web]\n"
+            ),
+        )
         .replace(
             "address = \":80\"",
             &format!("address = \"127.0.0.1:{web}\""),
@@ -169,10 +176,11 @@ async fn musicshare_routes_as_its_readme_says() {
         .zip(&upstreams)
         .map(|(n, u)| (*n, u.port))
         .collect();
-    let (web, websecure) = (free_port(), free_port());
+    let (web, websecure, admin) = (free_port(), free_port(), free_port());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("dynamic.toml"), dynamic_config(&ports)).unwrap();
-    let _gw = TestGateway::start_in(dir, &static_config(web, websecure), &[web, websecure]).await;
+    let config = static_config(web, websecure, admin);
+    let _gw = TestGateway::start_in(dir, &config, &[web, websecure, admin]).await;
 
     let table = [
         ("/api/users/auth/token", "userservice", "/auth/token"),
@@ -217,4 +225,27 @@ async fn musicshare_routes_as_its_readme_says() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+
+    // As with Traefik, the insecure API, the dashboard and /metrics are on `traefik`.
+    let api = |p: &str| format!("http://127.0.0.1:{admin}{p}");
+    let (_, routers) = common::get_json(api("/api/http/routers?status=enabled")).await;
+    let user_routers = routers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["provider"] == "file")
+        .count();
+    assert_eq!(user_routers, 9, "{routers}");
+    let r = c.get(api("/dashboard/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c.get(api("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("pylon_entrypoint_requests_total"));
+    // user routers are not bound to `traefik`
+    let r = c.get(api("/anything-else")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
 }

@@ -17,6 +17,21 @@ impl Duration {
     }
 }
 
+/// Written as Traefik prints durations: whole milliseconds or seconds with their unit.
+impl serde::Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let text = if d.subsec_nanos() == 0 {
+            format!("{}s", d.as_secs())
+        } else if d.subsec_nanos() % 1_000_000 == 0 {
+            format!("{}ms", d.as_millis())
+        } else {
+            format!("{}ns", d.as_nanos())
+        };
+        s.serialize_str(&text)
+    }
+}
+
 /// Parses "1h2m3s", "500ms", "250us", "10ns", "1.5s" or plain seconds ("30").
 pub fn parse(text: &str) -> Result<StdDuration, String> {
     let t = text.trim();
@@ -117,7 +132,7 @@ mod tests {
 
     #[test]
     fn toml_integers_are_seconds() {
-        #[derive(serde::Deserialize)]
+        #[derive(serde::Deserialize, serde::Serialize)]
         struct T {
             d: Duration,
         }

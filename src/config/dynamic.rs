@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DynamicConfig {
     #[serde(default)]
@@ -19,7 +19,7 @@ pub struct DynamicConfig {
     pub tls: TlsConfig,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HttpConfig {
     #[serde(default)]
@@ -32,7 +32,7 @@ pub struct HttpConfig {
     pub servers_transports: BTreeMap<String, ServersTransportConfig>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RouterConfig {
     pub rule: String,
@@ -54,7 +54,7 @@ impl RouterConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RouterTls {
     pub options: Option<String>,
@@ -64,7 +64,7 @@ pub struct RouterTls {
 }
 
 /// A certificate domain requested for a router (`main` plus subject alternative names).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TlsDomain {
     pub main: Option<String>,
@@ -73,7 +73,7 @@ pub struct TlsDomain {
 }
 
 /// One middleware: exactly one of the types may be set (checked by validation).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MiddlewareConfig {
     pub strip_prefix: Option<StripPrefixConfig>,
@@ -137,7 +137,7 @@ impl MiddlewareConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StripPrefixConfig {
     #[serde(default)]
@@ -147,7 +147,7 @@ pub struct StripPrefixConfig {
 }
 
 /// One service: exactly one of the kinds may be set (checked by validation).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServiceConfig {
     pub load_balancer: Option<LoadBalancerConfig>,
@@ -171,7 +171,7 @@ impl ServiceConfig {
 }
 
 /// Weighted round robin over other services.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WeightedConfig {
     #[serde(default)]
@@ -181,7 +181,7 @@ pub struct WeightedConfig {
     pub health_check: Option<toml::Table>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WeightedService {
     pub name: String,
@@ -189,7 +189,7 @@ pub struct WeightedService {
     pub weight: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LoadBalancerConfig {
     #[serde(default)]
@@ -205,20 +205,20 @@ pub struct LoadBalancerConfig {
     pub strategy: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResponseForwarding {
     pub flush_interval: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PassiveHealthCheck {
     pub failure_window: Option<Duration>,
     pub max_failed_attempts: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServerConfig {
     #[serde(default)]
@@ -229,13 +229,13 @@ pub struct ServerConfig {
     pub preserve_path: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StickyConfig {
     pub cookie: Option<Toggle<StickyCookie>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StickyCookie {
     pub name: Option<String>,
@@ -247,7 +247,7 @@ pub struct StickyCookie {
     pub domain: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HealthCheckConfig {
     pub path: Option<String>,
@@ -264,7 +264,7 @@ pub struct HealthCheckConfig {
     pub mode: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServersTransportConfig {
     pub forwarding_timeouts: Option<ForwardingTimeouts>,
@@ -276,7 +276,7 @@ pub struct ServersTransportConfig {
     pub disable_http2: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TlsConfig {
     #[serde(default)]
@@ -288,7 +288,7 @@ pub struct TlsConfig {
 }
 
 /// `[tls.options.<name>]`: protocol versions and ciphers a router may require.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TlsOptions {
     /// `VersionTLS10` ... `VersionTLS13`.
@@ -308,21 +308,21 @@ pub struct TlsOptions {
 }
 
 /// `[tls.stores.<name>]`: the certificate served when no other matches.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TlsStore {
     pub default_certificate: Option<StoreCertificate>,
     pub default_generated_cert: Option<toml::Table>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StoreCertificate {
     pub cert_file: String,
     pub key_file: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CertificateConfig {
     pub cert_file: String,
@@ -347,6 +347,16 @@ impl<T> Toggle<T> {
         match self {
             Toggle::Options(t) => Some(t),
             Toggle::Flag(_) => None,
+        }
+    }
+}
+
+/// Written back as it was read: a flag, or the table of options (the API shows it).
+impl<T: serde::Serialize> serde::Serialize for Toggle<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Toggle::Flag(b) => s.serialize_bool(*b),
+            Toggle::Options(t) => t.serialize(s),
         }
     }
 }

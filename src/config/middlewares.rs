@@ -18,7 +18,7 @@ use super::duration::Duration;
 use serde::Deserialize;
 
 /// `retry`: send a failed request again (idempotent, or never reached the server).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RetryConfig {
     /// Total attempts, the first included (Traefik's meaning).
@@ -30,7 +30,7 @@ pub struct RetryConfig {
 }
 
 /// `inFlightReq`: at most `amount` simultaneous requests per source.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InFlightReqConfig {
     pub amount: Option<i64>,
@@ -38,7 +38,7 @@ pub struct InFlightReqConfig {
 }
 
 /// Which requests count as "the same source" (Traefik's `sourceCriterion`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SourceCriterion {
     pub ip_strategy: Option<IpStrategy>,
@@ -47,7 +47,7 @@ pub struct SourceCriterion {
 }
 
 /// How the client IP is taken from `X-Forwarded-For` (Traefik's `ipStrategy`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IpStrategy {
     pub depth: Option<i64>,

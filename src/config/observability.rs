@@ -5,7 +5,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Output format of logs and access logs (matched case-insensitively).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     #[default]
@@ -14,7 +14,7 @@ pub enum LogFormat {
 }
 
 /// `[log]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LogConfig {
     /// TRACE, DEBUG, INFO, WARN, ERROR, FATAL or PANIC, any case; Traefik's default ERROR.
@@ -37,7 +37,7 @@ pub fn parse_level(level: &str) -> Option<log::LevelFilter> {
 }
 
 /// `[accessLog]`: accepted now; written with the observability work.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AccessLogConfig {
     pub file_path: Option<String>,
@@ -49,7 +49,7 @@ pub struct AccessLogConfig {
 }
 
 /// `[accessLog.filters]`: which requests are logged.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AccessLogFilters {
     /// Codes or ranges: "200", "300-302".
@@ -60,7 +60,7 @@ pub struct AccessLogFilters {
 }
 
 /// What happens to one access-log field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldMode {
     Keep,
@@ -69,7 +69,7 @@ pub enum FieldMode {
 }
 
 /// `[accessLog.fields]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AccessLogFields {
     pub default_mode: Option<FieldMode>,
@@ -79,7 +79,7 @@ pub struct AccessLogFields {
 }
 
 /// `[accessLog.fields.headers]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AccessLogHeaders {
     pub default_mode: Option<FieldMode>,
@@ -101,7 +101,7 @@ pub fn is_status_filter(code: &str) -> bool {
 }
 
 /// `[metrics]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MetricsConfig {
     pub add_internals: Option<bool>,
@@ -109,7 +109,7 @@ pub struct MetricsConfig {
 }
 
 /// `[metrics.prometheus]`: accepted now; served with the observability work.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PrometheusConfig {
     pub buckets: Option<Vec<f64>>,

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The whole static file. `http` and `tls` may hold the dynamic tree for simple setups.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StaticConfig {
     #[serde(default)]
@@ -34,7 +34,7 @@ pub struct StaticConfig {
     pub tls: Option<TlsConfig>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EntryPointConfig {
     pub address: String,
@@ -43,7 +43,7 @@ pub struct EntryPointConfig {
     pub transport: Option<EntryPointTransport>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EntryPointHttp {
     pub redirections: Option<Redirections>,
@@ -54,13 +54,13 @@ pub struct EntryPointHttp {
     pub max_header_bytes: Option<usize>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Redirections {
     pub entry_point: Option<RedirectEntryPoint>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedirectEntryPoint {
     pub to: String,
@@ -70,14 +70,14 @@ pub struct RedirectEntryPoint {
     pub priority: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EntryPointTls {
     pub options: Option<String>,
     pub cert_resolver: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ForwardedHeaders {
     #[serde(default, rename = "trustedIPs")]
@@ -86,14 +86,14 @@ pub struct ForwardedHeaders {
     pub insecure: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EntryPointTransport {
     pub responding_timeouts: Option<RespondingTimeouts>,
     pub life_cycle: Option<LifeCycle>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RespondingTimeouts {
     pub read_timeout: Option<Duration>,
@@ -101,14 +101,14 @@ pub struct RespondingTimeouts {
     pub idle_timeout: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LifeCycle {
     pub grace_time_out: Option<Duration>,
     pub request_accept_grace_timeout: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProvidersConfig {
     pub providers_throttle_duration: Option<Duration>,
@@ -116,7 +116,7 @@ pub struct ProvidersConfig {
     pub docker: Option<DockerProviderConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FileProviderConfig {
     pub filename: Option<String>,
@@ -173,7 +173,7 @@ impl FileProviderConfig {
 }
 
 /// Accepted now; the Docker provider is implemented in its own issue.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DockerProviderConfig {
     pub endpoint: Option<String>,
@@ -188,7 +188,7 @@ pub struct DockerProviderConfig {
     pub http_client_timeout: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ApiConfig {
     /// Default `true`.
@@ -209,7 +209,7 @@ impl ApiConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PingConfig {
     #[serde(default = "default_ping_entrypoint")]
@@ -222,14 +222,14 @@ fn default_ping_entrypoint() -> String {
     "traefik".to_string()
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GlobalConfig {
     pub check_new_version: Option<bool>,
     pub send_anonymous_usage: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServersTransportStatic {
     pub insecure_skip_verify: Option<bool>,
@@ -237,7 +237,7 @@ pub struct ServersTransportStatic {
     pub forwarding_timeouts: Option<ForwardingTimeouts>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ForwardingTimeouts {
     pub dial_timeout: Option<Duration>,
@@ -332,6 +332,8 @@ impl StaticConfig {
                 .as_ref()
                 .and_then(|m| m.prometheus.as_ref())
                 .is_some_and(|p| p.entry_point.as_deref().unwrap_or("traefik") == name),
+            api: self.api_on_entrypoint() && name == super::internal::INTERNAL_ENTRYPOINT,
+            dashboard: self.dashboard_enabled(),
             max_header_bytes: http.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES),
         }
     }

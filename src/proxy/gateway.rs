@@ -11,6 +11,7 @@ use super::path::{self, BadPath};
 use super::respond;
 use super::selection::{self, NoServer};
 use super::upgrade;
+use crate::config::internal::InternalService;
 use crate::lifecycle::Lifecycle;
 use crate::rule::RequestFacts;
 use crate::runtime::entrypoint::canonical_ip;
@@ -192,6 +193,21 @@ impl Gateway {
         Ok(true)
     }
 
+    /// Answers with one of pylon's own services (API, dashboard, metrics, ping).
+    async fn serve_internal(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        service: InternalService,
+    ) -> Result<()> {
+        let draining = self.lifecycle.is_draining() || session.is_process_shutting_down();
+        let snapshot = match &ctx.snapshot {
+            Some(s) => s.clone(),
+            None => self.store.load(),
+        };
+        crate::api::serve::serve(session, service, &snapshot, draining).await
+    }
+
     /// Redirects a plain request when the entry point has `http.redirections`.
     async fn redirect(&self, session: &mut Session) -> Result<bool> {
         let Some(redirect) = &self.entrypoint.redirect else {
@@ -298,6 +314,13 @@ impl ProxyHttp for Gateway {
                 }
             }
         }
+        if self.entrypoint.api {
+            let path = session.req_header().uri.path();
+            if let Some(service) = InternalService::for_api_path(path, self.entrypoint.dashboard) {
+                self.serve_internal(session, ctx, service).await?;
+                return Ok(true);
+            }
+        }
         let tls = is_tls(session);
         if !tls && self.redirect(session).await? {
             return Ok(true);
@@ -339,7 +362,13 @@ impl ProxyHttp for Gateway {
             }
         }
         ctx.plugins.body_hooks = route.chain.iter().any(|p| p.body_hooks());
+        let internal = route.internal;
         ctx.route = Some(route);
+        if let Some(service) = internal {
+            // After the router's middlewares (e.g. basicAuth in front of api@internal).
+            self.serve_internal(session, ctx, service).await?;
+            return Ok(true);
+        }
         if session.is_upgrade_req() && !session.is_http2() {
             self.tunnel(session, ctx).await?;
             return Ok(true);

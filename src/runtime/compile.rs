@@ -8,8 +8,10 @@ use super::middlewares::{build_middlewares, resolve, Resolved};
 use super::services::{build_services, local_name};
 use super::{EntryPoint, Route, RouteTable, Snapshot};
 use crate::config::dynamic::DynamicConfig;
+use crate::config::internal::{InternalService, INTERNAL_ENTRYPOINT};
 use crate::provider::namespace::display_name;
 use crate::router::{RouteSpec, Router};
+use crate::upstream::Balancer;
 use crate::upstream::Transport;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -82,7 +84,12 @@ pub fn compile(
             }
         };
         let service_name = router.service.as_deref().unwrap_or("");
-        let Some(balancer) = services.by_name.get(local_name(service_name)).cloned() else {
+        let internal = InternalService::from_reference(service_name);
+        let found = match internal {
+            Some(service) => Some(Balancer::empty(service.name())),
+            None => services.by_name.get(local_name(service_name)).cloned(),
+        };
+        let Some(balancer) = found else {
             errors.push(err(
                 format!("{path}.service"),
                 format!("service `{service_name}` does not exist"),
@@ -101,16 +108,24 @@ pub fn compile(
         let make_route = |resolved: Resolved| {
             Arc::new(Route {
                 name: Arc::from(display_name(name)),
-                service: Arc::from(display_name(local_name(service_name))),
+                service: match internal {
+                    Some(service) => Arc::from(service.name()),
+                    None => Arc::from(display_name(local_name(service_name))),
+                },
                 balancer: balancer.clone(),
                 chain: resolved.chain.into(),
                 retry: resolved.retry,
+                internal,
             })
         };
         let shared = make_route(own.clone());
         for ep in entrypoints {
-            let bound =
-                router.entry_points.is_empty() || router.entry_points.iter().any(|e| e == &ep.name);
+            // As in Traefik, a router without entry points is not bound to `traefik`.
+            let bound = if router.entry_points.is_empty() {
+                ep.name != INTERNAL_ENTRYPOINT
+            } else {
+                router.entry_points.iter().any(|e| e == &ep.name)
+            };
             if !bound {
                 continue;
             }
@@ -166,5 +181,7 @@ pub fn compile(
         tables,
         pools: services.pools,
         middlewares,
+        dynamic: Arc::new(dynamic.clone()),
+        left_out: Arc::default(),
     })
 }

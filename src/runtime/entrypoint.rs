@@ -53,6 +53,10 @@ pub struct EntryPoint {
     pub ping: bool,
     /// `/metrics` is served here (`[metrics.prometheus] entryPoint`).
     pub metrics: bool,
+    /// The API (and the dashboard when on) is served here without a router (`api.insecure`).
+    pub api: bool,
+    /// `[api] dashboard` is on.
+    pub dashboard: bool,
     /// Requests whose header block is larger get 431.
     pub max_header_bytes: usize,
 }

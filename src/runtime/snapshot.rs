@@ -1,6 +1,9 @@
 //! Snapshot: routers, services and plugin chains compiled from one config; Store swaps them.
 
 use super::middlewares::Built;
+use crate::config::internal::InternalService;
+use crate::config::labels::LabelError;
+use crate::config::{ConfigError, DynamicConfig};
 use crate::router::Router;
 use crate::upstream::{Balancer, Pool};
 use arc_swap::ArcSwap;
@@ -20,6 +23,8 @@ pub struct Route {
     pub chain: Arc<[Arc<dyn Plugin>]>,
     /// From a `retry` middleware: how failed attempts are retried.
     pub retry: Option<RetryPolicy>,
+    /// The service is one pylon answers itself (`api@internal`, ...), after the middlewares.
+    pub internal: Option<InternalService>,
 }
 
 /// The `retry` middleware's settings.
@@ -69,6 +74,19 @@ pub struct Snapshot {
     pub pools: Vec<Arc<Pool>>,
     /// Every middleware by name, with the fingerprint of its config (reused on reload).
     pub middlewares: HashMap<String, (u64, Built)>,
+    /// The merged configuration this Snapshot was compiled from (the API shows it).
+    pub dynamic: Arc<DynamicConfig>,
+    /// What the providers' updates left out of it, and why (the API shows it).
+    pub left_out: Arc<LeftOut>,
+}
+
+/// The objects a configuration in force leaves out, each with why.
+#[derive(Debug, Default)]
+pub struct LeftOut {
+    /// Containers whose labels are broken or conflict (the rest of Docker still applies).
+    pub containers: Vec<LabelError>,
+    /// File routers whose object from another provider is gone (`key_path` names the router).
+    pub routers: Vec<ConfigError>,
 }
 
 impl Snapshot {

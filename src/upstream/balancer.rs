@@ -61,6 +61,11 @@ impl Weighted {
 }
 
 impl Balancer {
+    /// A service without servers, for the routes pylon answers itself (`api@internal`, ...).
+    pub fn empty(name: &str) -> Balancer {
+        Balancer::Weighted(Arc::new(Weighted::new(name, Vec::new(), None)))
+    }
+
     /// Whether any server below this service is in rotation.
     pub fn has_available(&self) -> bool {
         match self {

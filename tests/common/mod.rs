@@ -58,6 +58,16 @@ where
     }
 }
 
+/// Status and JSON body of `GET url` (a body that is not JSON comes back as a string).
+#[allow(dead_code)]
+pub async fn get_json(url: String) -> (u16, serde_json::Value) {
+    let r = client().get(&url).send().await.expect("GET request");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("response body");
+    let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, value)
+}
+
 /// An HTTP client that accepts pylon's test certificates and never follows redirects.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// Traefik's `addPrefix`: `prefix`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AddPrefixConfig {
     pub prefix: Option<String>,

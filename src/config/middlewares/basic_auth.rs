@@ -4,7 +4,7 @@ use serde::Deserialize;
 use std::hash::{Hash, Hasher};
 
 /// Traefik's `basicAuth`: `users`, `usersFile`, `realm`, `headerField`, `removeHeader`.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BasicAuthConfig {
     /// `user:hash` entries (bcrypt, `{SHA}` or `$apr1$`); labels write them comma-separated.

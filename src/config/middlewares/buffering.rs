@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 /// Traefik's `buffering`. pylon streams bodies and enforces the two `max*` limits; the `mem*`
 /// thresholds and `retryExpression` are accepted for compatibility and have no effect.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BufferingConfig {
     pub max_request_body_bytes: Option<i64>,

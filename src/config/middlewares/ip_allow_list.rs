@@ -4,7 +4,7 @@ use super::IpStrategy;
 use serde::Deserialize;
 
 /// Traefik's `ipAllowList`: `sourceRange`, `ipStrategy`, `rejectStatusCode` (default 403).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IpAllowListConfig {
     /// Allowed IPs and CIDR ranges.

@@ -5,7 +5,7 @@ use super::SourceCriterion;
 use serde::Deserialize;
 
 /// `rateLimit`: a token bucket per source; `average` tokens per `period`, at most `burst` saved.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RateLimitConfig {
     /// Requests allowed per `period` on average; 0 (the default) means no limit.
@@ -20,7 +20,7 @@ pub struct RateLimitConfig {
 }
 
 /// Where the shared buckets live (Traefik v3.4's `rateLimit.redis`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedisConfig {
     /// `host:port` of the Redis server; pylon uses one (a cluster seed list is refused).

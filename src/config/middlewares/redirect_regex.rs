@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// Traefik's `redirectRegex`: `regex`, `replacement` (with `$1` groups), `permanent`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedirectRegexConfig {
     /// Matched against the full request URL (`http://host:port/path?query`).

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// Traefik's `redirectScheme`: `scheme` (required), `port`, `permanent`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedirectSchemeConfig {
     /// The scheme of the new URL, e.g. `https`.

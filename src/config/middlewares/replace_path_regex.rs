@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// Traefik's `replacePathRegex`: `regex`, `replacement` (the original goes in `X-Replaced-Path`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReplacePathRegexConfig {
     pub regex: Option<String>,

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// Traefik's `stripPrefixRegex`: `regex` (a list; the first that matches a prefix wins).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StripPrefixRegexConfig {
     #[serde(default)]

@@ -75,6 +75,8 @@ fn snapshot(version: u64, pools: Vec<Arc<Pool>>) -> Snapshot {
         tables: Box::new([]),
         pools,
         middlewares: Default::default(),
+        dynamic: Default::default(),
+        left_out: Default::default(),
     }
 }
 
