@@ -6,6 +6,7 @@ pub mod docker;
 pub mod gateway;
 pub mod raw_upstream;
 pub mod upstream;
+pub mod webdriver;
 
 pub use gateway::TestGateway;
 pub use upstream::{TestUpstream, UpstreamOptions};
