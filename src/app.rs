@@ -272,12 +272,17 @@ impl Compiler {
                     .collect(),
             )
         })?;
+        let mut snapshot = snapshot;
         let mut pairs = Vec::new();
         for (i, c) in dynamic.tls.certificates.iter().enumerate() {
             let pair = CertPair::from_files(Path::new(&c.cert_file), Path::new(&c.key_file))
                 .map_err(|e| single(origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
             pairs.push(pair);
         }
+        snapshot.certificates = pairs
+            .iter()
+            .map(|p| crate::tls::cert_info(&p.cert))
+            .collect();
         Ok((snapshot, CertStore::new(pairs, self.default_cert.clone())))
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod acceptor;
 pub mod cert_store;
+pub mod info;
 pub mod self_signed;
 
 pub use acceptor::TlsTerminator;
 pub use cert_store::{CertPair, CertStore};
+pub use info::{cert_info, CertInfo};

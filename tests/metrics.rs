@@ -362,3 +362,40 @@ async fn reloads_are_counted_and_a_refused_one_shows() {
         .get("pylon_config_reloads_failure_total{}")
         .is_some_and(|v| *v >= 1.0));
 }
+
+#[tokio::test]
+async fn certificate_expiry_is_exported_per_configured_certificate() {
+    let up = TestUpstream::start("ok").await;
+    let (web, admin) = (free_port(), free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) =
+        pylon::tls::self_signed::generate("shop.test", &["shop.test", "www.shop.test"]).unwrap();
+    std::fs::write(dir.path().join("shop.crt"), cert.to_pem().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("shop.key"),
+        key.private_key_to_pem_pkcs8().unwrap(),
+    )
+    .unwrap();
+    let extra = format!(
+        "[[tls.certificates]]\ncertFile = \"{}\"\nkeyFile = \"{}\"\n",
+        dir.path().join("shop.crt").display(),
+        dir.path().join("shop.key").display()
+    );
+    let config = config(web, admin, &up.url(), &extra);
+    let _gw = TestGateway::start_in(dir, &config, &[web, admin]).await;
+    let (text, _) = scrape(admin).await;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("pylon_tls_certs_not_after{"))
+        .unwrap_or_else(|| panic!("no tls_certs_not_after:\n{text}"));
+    assert!(
+        line.contains("cn=\"shop.test\"") && line.contains("sans=\"shop.test,www.shop.test\""),
+        "{line}"
+    );
+    let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(value > now, "expiry {value} is in the future");
+}

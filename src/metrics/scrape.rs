@@ -20,6 +20,16 @@ impl Metrics {
                 }
             }
         }
+        self.tls_certs_not_after.reset();
+        for cert in &snapshot.certificates {
+            if let Ok(g) = self.tls_certs_not_after.get_metric_with_label_values(&[
+                &cert.cn,
+                &cert.serial,
+                &cert.sans,
+            ]) {
+                g.set(cert.not_after as f64);
+            }
+        }
         let mut out = Vec::with_capacity(16 * 1024);
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             log::error!("metrics: cannot render: {e}");

@@ -183,5 +183,6 @@ pub fn compile(
         middlewares,
         dynamic: Arc::new(dynamic.clone()),
         left_out: Arc::default(),
+        certificates: Vec::new(),
     })
 }

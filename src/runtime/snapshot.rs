@@ -78,6 +78,8 @@ pub struct Snapshot {
     pub dynamic: Arc<DynamicConfig>,
     /// What the providers' updates left out of it, and why (the API shows it).
     pub left_out: Arc<LeftOut>,
+    /// The configured certificates' names and expiry (`tls_certs_not_after`).
+    pub certificates: Vec<crate::tls::CertInfo>,
 }
 
 /// The objects a configuration in force leaves out, each with why.

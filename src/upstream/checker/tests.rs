@@ -77,6 +77,7 @@ fn snapshot(version: u64, pools: Vec<Arc<Pool>>) -> Snapshot {
         middlewares: Default::default(),
         dynamic: Default::default(),
         left_out: Default::default(),
+        certificates: Vec::new(),
     }
 }
 
