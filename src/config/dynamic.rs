@@ -95,7 +95,7 @@ pub struct MiddlewareConfig {
     pub chain: Option<super::middlewares::chain::ChainConfig>,
     pub buffering: Option<super::middlewares::buffering::BufferingConfig>,
     pub compress: Option<Toggle<super::middlewares::compress::CompressConfig>>,
-    pub errors: Option<toml::Value>,
+    pub errors: Option<super::middlewares::errors::ErrorsConfig>,
     pub circuit_breaker: Option<toml::Value>,
     pub grpc_web: Option<toml::Value>,
     pub content_type: Option<toml::Value>,

@@ -5,6 +5,7 @@ pub mod basic_auth;
 pub mod buffering;
 pub mod chain;
 pub mod compress;
+pub mod errors;
 pub mod headers;
 pub mod ip_allow_list;
 pub mod rate_limit;

@@ -12,6 +12,7 @@ mod basic_auth;
 mod buffering;
 mod chain;
 mod compress;
+mod errors;
 mod headers;
 mod ip_allow_list;
 mod rate_limit;
@@ -92,6 +93,12 @@ pub fn validate(
     validate_routers(static_cfg, dynamic, &mut c);
     for (name, mw) in &dynamic.http.middlewares {
         validate_middleware(name, mw, &mut c);
+        errors::validate(
+            &format!("http.middlewares.{name}"),
+            mw.errors.as_ref(),
+            dynamic,
+            &mut c,
+        );
     }
     chain::validate(dynamic, &mut c);
     for (name, svc) in &dynamic.http.services {

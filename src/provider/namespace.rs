@@ -66,6 +66,9 @@ pub fn qualify(part: DynamicConfig, provider: &str) -> DynamicConfig {
             if let Some(chain) = m.chain.as_mut() {
                 chain.middlewares = chain.middlewares.iter().map(|x| refer(x)).collect();
             }
+            if let Some(errors) = m.errors.as_mut() {
+                errors.service = errors.service.as_deref().map(refer);
+            }
             (own(name), m)
         })
         .collect();
@@ -175,6 +178,9 @@ mod tests {
             prefixes = ["/a"]
             [http.middlewares.both.chain]
             middlewares = ["strip", "auth@file"]
+            [http.middlewares.oops.errors]
+            status = ["500-599"]
+            service = "pages"
             [http.services.app.loadBalancer]
             servers = [{ url = "http://127.0.0.1:1" }]
             [http.services.split.weighted]
@@ -190,6 +196,11 @@ mod tests {
             .as_ref()
             .expect("chain");
         assert_eq!(chain.middlewares, ["strip@docker", "auth"]);
+        let errors = q.http.middlewares["oops@docker"].errors.as_ref();
+        assert_eq!(
+            errors.and_then(|e| e.service.as_deref()),
+            Some("pages@docker")
+        );
         let names: Vec<_> = q.http.services["split@docker"]
             .weighted
             .as_ref()

@@ -30,7 +30,14 @@ pub struct RequestCtx {
     pub set_cookies: Vec<HeaderValue>,
     /// When the request started (for the duration metrics).
     pub started: Instant,
+    /// An `errors` middleware replaced the response: the upstream body is dropped and this
+    /// page is sent at its end (taken when sent).
+    pub error_page: Option<ErrorPageBody>,
 }
+
+/// The body of an error page replacing the upstream's.
+#[derive(Debug)]
+pub struct ErrorPageBody(pub Option<bytes::Bytes>);
 
 impl RequestCtx {
     pub fn new() -> Self {
@@ -47,6 +54,7 @@ impl RequestCtx {
             server: None,
             set_cookies: Vec::new(),
             started: Instant::now(),
+            error_page: None,
         }
     }
 }

@@ -5,7 +5,8 @@
 //! errors) → forwarded headers, Host, middlewares' upstream edits → response middlewares.
 
 use super::checks::check_request;
-use super::ctx::RequestCtx;
+use super::ctx::{ErrorPageBody, RequestCtx};
+use super::error_pages;
 use super::forwarded::{self, Forwarding};
 use super::path::{self, BadPath};
 use super::respond;
@@ -36,6 +37,8 @@ pub struct Gateway {
     pub lifecycle: Arc<Lifecycle>,
     /// Dials upstreams for upgrade tunnels (regular requests use Pingora's pooled connector).
     connector: TransportConnector,
+    /// Fetches `errors` middleware pages (pooled connections to the pages' services).
+    pages: pingora::connectors::http::Connector,
     /// The process's metrics, when `[metrics.prometheus]` is on.
     metrics: Option<Arc<crate::metrics::Metrics>>,
     /// The access log, when `[accessLog]` is on.
@@ -49,6 +52,7 @@ impl Gateway {
             store,
             lifecycle,
             connector: TransportConnector::new(None),
+            pages: pingora::connectors::http::Connector::new(None),
             metrics: crate::metrics::global().cloned(),
             access_log: crate::access_log::global().cloned(),
         }
@@ -206,6 +210,72 @@ impl Gateway {
             None => self.store.load(),
         };
         crate::api::serve::serve(session, service, &snapshot, draining).await
+    }
+
+    /// Runs the route's `errors` middlewares on an upstream response: a matching status gets
+    /// the page from their service (the original response goes out if that fails).
+    async fn replace_with_error_page(
+        &self,
+        session: &Session,
+        response: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        let Some(route) = ctx.route.clone() else {
+            return Ok(());
+        };
+        if route.error_pages.is_empty() || session.is_upgrade_req() {
+            return Ok(());
+        }
+        let status = response.status.as_u16();
+        let Some(pages) = error_pages::matching(&route, status) else {
+            return Ok(());
+        };
+        match error_pages::fetch(&self.pages, pages, status, session.req_header()).await {
+            Ok(page) => {
+                error_pages::rewrite_header(response, &page)?;
+                ctx.error_page = Some(ErrorPageBody(Some(page.body)));
+            }
+            Err(why) => log::warn!(
+                "errors middleware {}: no page for status {status} ({why}); the original response is sent",
+                pages.name
+            ),
+        }
+        Ok(())
+    }
+
+    /// The `errors` page for a response pylon makes itself (502, 503, 504), if the route has
+    /// one; `true` when it was sent (or the client went away while it was).
+    async fn send_error_page(&self, session: &mut Session, ctx: &RequestCtx, status: u16) -> bool {
+        let Some(route) = ctx.route.clone() else {
+            return false;
+        };
+        let Some(pages) = error_pages::matching(&route, status) else {
+            return false;
+        };
+        let page = match error_pages::fetch(&self.pages, pages, status, session.req_header()).await
+        {
+            Ok(page) => page,
+            Err(why) => {
+                log::warn!(
+                    "errors middleware {}: no page for status {status} ({why}); pylon's own answer is sent",
+                    pages.name
+                );
+                return false;
+            }
+        };
+        let Ok(code) = StatusCode::from_u16(page.status) else {
+            return false;
+        };
+        let ct = page
+            .content_type
+            .unwrap_or_else(|| HeaderValue::from_static("text/html; charset=utf-8"));
+        match respond::typed(session, code, &[], page.body, ct).await {
+            Ok(()) => true,
+            Err(e) => {
+                log::debug!("could not send the error page: {e}");
+                true
+            }
+        }
     }
 
     /// Redirects a plain request when the entry point has `http.redirections`.
@@ -485,6 +555,10 @@ impl ProxyHttp for Gateway {
         end_of_stream: bool,
         ctx: &mut RequestCtx,
     ) -> Result<Option<std::time::Duration>> {
+        if let Some(page) = &mut ctx.error_page {
+            // The upstream's body is dropped; the page goes out in its place, at its end.
+            *body = if end_of_stream { page.0.take() } else { None };
+        }
         if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
             for plugin in route.chain.iter() {
                 plugin.response_body_filter(body, end_of_stream, &mut ctx.plugins)?;
@@ -499,6 +573,7 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        self.replace_with_error_page(session, response, ctx).await?;
         self.filter_response(session, response, ctx).await
     }
 
@@ -506,7 +581,7 @@ impl ProxyHttp for Gateway {
         &self,
         session: &mut Session,
         e: &Error,
-        _ctx: &mut RequestCtx,
+        ctx: &mut RequestCtx,
     ) -> FailToProxy {
         let (status, body): (u16, &'static str) = match e.etype() {
             ErrorType::HTTPStatus(503) => (503, "Service Unavailable"),
@@ -529,6 +604,12 @@ impl ProxyHttp for Gateway {
         };
         // The connection is not reused after a failed proxy attempt: say so in the response.
         session.set_keepalive(None);
+        if status >= 500 && self.send_error_page(session, ctx, status).await {
+            return FailToProxy {
+                error_code: status,
+                can_reuse_downstream: false,
+            };
+        }
         if let Ok(code) = StatusCode::from_u16(status) {
             if let Err(err) = respond::text(session, code, body).await {
                 log::debug!("could not send the {status} error response: {err}");

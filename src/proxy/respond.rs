@@ -26,6 +26,18 @@ pub async fn full(
     body: Bytes,
     content_type: &'static str,
 ) -> Result<()> {
+    let content_type = HeaderValue::from_static(content_type);
+    typed(session, status, headers, body, content_type).await
+}
+
+/// Sends a complete response whose content type is only known at run time.
+pub async fn typed(
+    session: &mut Session,
+    status: StatusCode,
+    headers: &[(HeaderName, HeaderValue)],
+    body: Bytes,
+    content_type: HeaderValue,
+) -> Result<()> {
     let mut resp = ResponseHeader::build(status, Some(headers.len() + 2))?;
     for (name, value) in headers {
         resp.insert_header(name.clone(), value.clone())?;

@@ -56,7 +56,7 @@ pub fn compile(
     let previous_pools = previous.map_or(&[][..], |p| &p.pools[..]);
     let (services, service_errors) = build_services(dynamic, transport, previous_pools);
     errors.extend(service_errors);
-    let (mut middlewares, middleware_errors) = build_middlewares(dynamic);
+    let (mut middlewares, middleware_errors) = build_middlewares(dynamic, &services.by_name);
     errors.extend(middleware_errors);
     // A middleware whose config is unchanged keeps its instance (and so its state, e.g.
     // rate-limit buckets and in-flight counters) across reloads.
@@ -64,7 +64,9 @@ pub fn compile(
     for (name, mw) in &dynamic.http.middlewares {
         let print = fingerprint(mw);
         if let Some((old_print, old)) = previous.and_then(|p| p.middlewares.get(name)) {
-            if *old_print == print && middlewares.contains_key(name) {
+            // An `errors` middleware holds its service, which may have changed: rebuilt.
+            let reusable = !matches!(old, super::middlewares::Built::Errors(_));
+            if *old_print == print && reusable && middlewares.contains_key(name) {
                 middlewares.insert(name.clone(), old.clone());
             }
         }
@@ -115,6 +117,7 @@ pub fn compile(
                 balancer: balancer.clone(),
                 chain: resolved.chain.into(),
                 retry: resolved.retry,
+                error_pages: resolved.error_pages.into(),
                 internal,
             })
         };
@@ -145,6 +148,7 @@ pub fn compile(
                 );
                 resolved.chain.extend(own.chain.iter().cloned());
                 resolved.retry = own.retry.clone().or(resolved.retry);
+                resolved.error_pages.extend(own.error_pages.iter().cloned());
                 make_route(resolved)
             };
             let spec = RouteSpec {

@@ -6,6 +6,7 @@ mod basic_auth;
 mod buffering;
 mod chain;
 mod compress;
+pub mod errors;
 mod headers;
 mod ip_allow_list;
 mod rate_limit;
@@ -21,6 +22,7 @@ use super::snapshot::RetryPolicy;
 use crate::config::dynamic::MiddlewareConfig;
 use crate::config::middlewares::{InFlightReqConfig, SourceCriterion as SourceConfig};
 use crate::config::DynamicConfig;
+use crate::upstream::Balancer;
 use pylon_plugins::{InFlightReq, Plugin, SourceCriterion, StripPrefix};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +37,8 @@ pub enum Built {
     Retry(RetryPolicy),
     /// A `chain`: its members' names, expanded in place by `resolve`.
     Chain(Vec<String>),
+    /// `errors`: custom error pages from a service.
+    Errors(Arc<errors::ErrorPages>),
 }
 
 /// A router's middlewares, resolved: the chain in order, and the retry policy if any.
@@ -42,14 +46,24 @@ pub enum Built {
 pub struct Resolved {
     pub chain: Vec<Arc<dyn Plugin>>,
     pub retry: Option<RetryPolicy>,
+    /// `errors` middlewares, in chain order.
+    pub error_pages: Vec<Arc<errors::ErrorPages>>,
 }
 
 /// Every middleware of the config, by name.
-pub fn build_middlewares(dynamic: &DynamicConfig) -> (HashMap<String, Built>, Vec<CompileError>) {
+/// `services` are the config's compiled services (the `errors` middleware uses one).
+pub fn build_middlewares(
+    dynamic: &DynamicConfig,
+    services: &HashMap<String, Balancer>,
+) -> (HashMap<String, Built>, Vec<CompileError>) {
     let mut built = HashMap::new();
     let mut errors = Vec::new();
     for (name, mw) in &dynamic.http.middlewares {
-        match build(name, mw) {
+        let made = match &mw.errors {
+            Some(cfg) => errors::build(name, cfg, services),
+            None => build(name, mw),
+        };
+        match made {
             Ok(b) => {
                 built.insert(name.clone(), b);
             }
@@ -71,6 +85,7 @@ pub fn resolve(
         match built.get(local_name(mw)) {
             Some(Built::Plugin(p)) => into.chain.push(p.clone()),
             Some(Built::Retry(r)) => into.retry = Some(r.clone()),
+            Some(Built::Errors(p)) => into.error_pages.push(p.clone()),
             Some(Built::Chain(members)) => chain::expand(built, mw, members, key, into, errors),
             None => errors.push(CompileError {
                 key_path: key.to_string(),

@@ -23,6 +23,8 @@ pub struct Route {
     pub chain: Arc<[Arc<dyn Plugin>]>,
     /// From a `retry` middleware: how failed attempts are retried.
     pub retry: Option<RetryPolicy>,
+    /// `errors` middlewares: pages from a service for matching statuses, in chain order.
+    pub error_pages: Arc<[Arc<super::middlewares::errors::ErrorPages>]>,
     /// The service is one pylon answers itself (`api@internal`, ...), after the middlewares.
     pub internal: Option<InternalService>,
 }

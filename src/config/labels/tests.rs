@@ -282,3 +282,24 @@ fn body_middlewares_from_labels() {
     let b = d.http.middlewares["b"].buffering.as_ref().unwrap();
     assert_eq!(b.max_request_body_bytes, Some(2_000_000));
 }
+
+#[test]
+fn errors_middleware_from_labels() {
+    let c = container(
+        "app",
+        &[
+            "traefik.http.routers.app.rule=Host(`a`)",
+            "traefik.http.services.app.loadBalancer.server.port=8080",
+            "traefik.http.middlewares.oops.errors.status=500-599,404",
+            "traefik.http.middlewares.oops.errors.service=pages@file",
+            "traefik.http.middlewares.oops.errors.query=/{status}.html",
+            "traefik.http.middlewares.oops.errors.statusrewrites.502-504=503",
+        ],
+    );
+    let d = config(&c);
+    let e = d.http.middlewares["oops"].errors.as_ref().unwrap();
+    assert_eq!(e.status, ["500-599", "404"]);
+    assert_eq!(e.service.as_deref(), Some("pages@file"));
+    assert_eq!(e.query.as_deref(), Some("/{status}.html"));
+    assert_eq!(e.status_rewrites["502-504"], 503);
+}

@@ -28,6 +28,7 @@ const SUPPORTED_MIDDLEWARES: &[&str] = &[
     "headers",
     "buffering",
     "compress",
+    "errors",
 ];
 
 pub(super) fn validate_middleware(name: &str, mw: &MiddlewareConfig, c: &mut Collector<'_>) {
