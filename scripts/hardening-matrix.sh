@@ -50,17 +50,17 @@ upstream_garbage|4 faults|upstream answers garbage: 502, fds back to baseline|0
 upstream_never_answers|4 faults|upstream never answers: 504 after responseHeaderTimeout|0
 old_protocols_fail_modern_ones_succeed|5 TLS|TLS 1.0/1.1 refused, 1.2/1.3 accepted, also with a trailing-dot SNI|0
 weak_cipher_suites_are_refused|5 TLS|weak suites refused, AEAD chosen, also with a trailing-dot SNI|0
+options_follow_the_server_name|5 TLS|`tls.options` per server name: minVersion TLS 1.3 refuses 1.2 (trailing dot and case too), maxVersion and one pinned cipher suite, `default` options with sniStrict refuse missing/unknown SNI|1
 '
 
 NOT_COVERED='
 3 slow clients|header read deadline (slowloris), slow body / slow read bounds, per-entrypoint connection limit, idle keep-alive timeout, requests-per-connection cap, load test with N slow connections
-5 TLS|`tls.options` (`minVersion`, `maxVersion`, `cipherSuites`, `sniStrict`) applied per router and `default` options; `minVersion = "VersionTLS13"` refusing 1.2
 1 smuggling|pipelined requests sent in one write after a request body: Pingora 0.9.1 drops the pipelined bytes (safe: never parsed nor forwarded), not answered
 '
 
 log=$(mktemp)
 cargo test --test hardening_smuggling --test hardening_forwarded --test hardening_faults \
-  --test hardening_tls -- --test-threads=2 >"$log" 2>&1
+  --test hardening_tls --test tls_options -- --test-threads=2 >"$log" 2>&1
 status=$?
 
 {

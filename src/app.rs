@@ -138,6 +138,8 @@ pub struct Compiler {
     pub sources: Arc<crate::provider::Sources>,
     /// `[providers.docker]`, checked; `None` when the provider is off.
     pub docker: Option<crate::provider::docker::DockerSettings>,
+    /// `entryPoints.<n>.http.tls.options`, by entry point name.
+    entrypoint_tls_options: std::collections::BTreeMap<String, String>,
 }
 
 /// The result of one successful compilation.
@@ -192,7 +194,16 @@ impl Compiler {
             })
             .transpose()
             .map_err(|e| ConfigErrors(vec![e]))?;
+        let entrypoint_tls_options = static_config
+            .entry_points
+            .iter()
+            .filter_map(|(name, ep)| {
+                let options = ep.http.as_ref()?.tls.as_ref()?.options.clone()?;
+                Some((name.clone(), options))
+            })
+            .collect();
         let compiler = Compiler {
+            entrypoint_tls_options,
             sources: Arc::default(),
             docker,
             static_path: path.to_path_buf(),
@@ -283,7 +294,13 @@ impl Compiler {
             .iter()
             .map(|p| crate::tls::cert_info(&p.cert))
             .collect();
-        Ok((snapshot, CertStore::new(pairs, self.default_cert.clone())))
+        let (policies, warnings) =
+            crate::runtime::tls_policies::build(dynamic, &self.entrypoint_tls_options);
+        for w in warnings {
+            log::warn!("{w}");
+        }
+        let store = CertStore::new(pairs, self.default_cert.clone()).with_policies(policies);
+        Ok((snapshot, store))
     }
 }
 

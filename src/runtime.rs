@@ -6,6 +6,7 @@ pub mod fingerprint;
 pub mod middlewares;
 pub mod services;
 pub mod snapshot;
+pub mod tls_policies;
 
 pub use entrypoint::{EntryPoint, Redirect, TrustedNets};
 pub use snapshot::{LeftOut, RetryPolicy, Route, RouteTable, Snapshot, Store};

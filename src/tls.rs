@@ -2,7 +2,10 @@
 
 pub mod acceptor;
 pub mod cert_store;
+#[allow(unsafe_code)]
+pub mod client_hello;
 pub mod info;
+pub mod policy;
 pub mod self_signed;
 
 pub use acceptor::TlsTerminator;

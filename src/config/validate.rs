@@ -373,5 +373,27 @@ fn validate_tls(d: &DynamicConfig, c: &mut Collector<'_>) {
                 );
             }
         }
+        for (i, cipher) in options.cipher_suites.iter().enumerate() {
+            if !crate::tls::policy::is_known_cipher(cipher) {
+                c.push(
+                    format!("tls.options.{name}.cipherSuites[{i}]"),
+                    format!("`{cipher}` is not a cipher suite pylon knows"),
+                    Some("use Go's names as Traefik does, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".to_string()),
+                );
+            }
+        }
+        if let (Some(min), Some(max)) = (
+            options.min_version.as_deref(),
+            options.max_version.as_deref(),
+        ) {
+            let rank = |v: &str| TLS_VERSIONS.iter().position(|x| *x == v);
+            if rank(min) > rank(max) {
+                c.push(
+                    format!("tls.options.{name}.maxVersion"),
+                    format!("{max} is below minVersion {min}: no version is left"),
+                    Some("raise maxVersion or lower minVersion".to_string()),
+                );
+            }
+        }
     }
 }

@@ -117,6 +117,24 @@ impl Matcher {
     }
 }
 
+impl Expr {
+    /// The host names the rule's `Host` matchers name, except under `!` (which TLS options
+    /// apply to which server names, as Traefik reads it).
+    pub fn hosts(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_hosts(&mut out);
+        out
+    }
+
+    fn collect_hosts(&self, out: &mut Vec<String>) {
+        match self {
+            Expr::Matcher(Matcher::Host(names)) => out.extend(names.iter().cloned()),
+            Expr::Matcher(_) | Expr::Not(_) => {}
+            Expr::And(all) | Expr::Or(all) => all.iter().for_each(|e| e.collect_hosts(out)),
+        }
+    }
+}
+
 impl PartialEq for Matcher {
     /// Regexes compare by their source text.
     fn eq(&self, other: &Self) -> bool {

@@ -296,3 +296,16 @@ fn hosts_with_empty_labels_or_control_characters_are_refused() {
         "Host(`example.com`)"
     );
 }
+
+#[test]
+fn hosts_lists_host_matchers_outside_negations() {
+    let e = crate::rule::parse(
+        "(Host(`A.test`) || Host(`b.test`, `c.test.`)) && !Host(`x.test`) && PathPrefix(`/`)",
+    )
+    .unwrap();
+    assert_eq!(e.hosts(), ["a.test", "b.test", "c.test"]);
+    assert!(crate::rule::parse("PathPrefix(`/`)")
+        .unwrap()
+        .hosts()
+        .is_empty());
+}

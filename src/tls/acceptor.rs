@@ -2,7 +2,11 @@
 
 use super::CertStore;
 use arc_swap::ArcSwap;
-use openssl::ssl::{AlpnError, NameType, SniError, SslAcceptor, SslMethod, SslRef, SslVersion};
+use openssl::error::ErrorStack;
+use openssl::ssl::{
+    AlpnError, ClientHelloResponse, NameType, SniError, SslAcceptor, SslAlert, SslMethod, SslRef,
+    SslVersion,
+};
 use pingora::protocols::l4::stream::Stream as L4Stream;
 use pingora::protocols::tls::server::handshake;
 use pingora::protocols::Stream;
@@ -42,6 +46,8 @@ impl TlsTerminator {
             builder.set_private_key(&default.key)?;
         }
         builder.set_alpn_select_callback(select_alpn);
+        let policies = certs.clone();
+        builder.set_client_hello_callback(move |ssl, alert| apply_policy(ssl, alert, &policies));
         builder.set_servername_callback(move |ssl, _alert| choose_certificate(ssl, &certs));
         Ok(TlsTerminator {
             acceptor: builder.build(),
@@ -61,6 +67,28 @@ impl TlsTerminator {
             Ok(Ok(tls)) => Ok(Box::new(tls)),
         }
     }
+}
+
+/// Before the version is chosen: the `tls.options` of the requested name set the versions and
+/// ciphers; `sniStrict` refuses a missing name or one no configured certificate covers.
+fn apply_policy(
+    ssl: &mut SslRef,
+    alert: &mut SslAlert,
+    certs: &ArcSwap<CertStore>,
+) -> Result<ClientHelloResponse, ErrorStack> {
+    let store = certs.load();
+    let name = super::client_hello::requested_server_name(ssl);
+    let policy = store.policies().for_name(name.as_deref());
+    if policy.sni_strict
+        && !name
+            .as_deref()
+            .is_some_and(|n| store.has_certificate_for(n))
+    {
+        *alert = SslAlert::UNRECOGNIZED_NAME;
+        return Err(ErrorStack::get());
+    }
+    policy.apply(ssl)?;
+    Ok(ClientHelloResponse::SUCCESS)
 }
 
 fn choose_certificate(ssl: &mut SslRef, certs: &ArcSwap<CertStore>) -> Result<(), SniError> {

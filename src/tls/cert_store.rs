@@ -128,6 +128,8 @@ pub struct CertStore {
     exact: HashMap<String, Arc<CertPair>>,
     wildcard: HashMap<String, Arc<CertPair>>,
     default: Arc<CertPair>,
+    /// `tls.options` in force, by server name.
+    policies: super::policy::TlsPolicies,
 }
 
 impl CertStore {
@@ -148,7 +150,23 @@ impl CertStore {
             exact,
             wildcard,
             default,
+            policies: Default::default(),
         }
+    }
+
+    /// The same certificates, with `policies` applied to handshakes.
+    pub fn with_policies(mut self, policies: super::policy::TlsPolicies) -> CertStore {
+        self.policies = policies;
+        self
+    }
+
+    pub fn policies(&self) -> &super::policy::TlsPolicies {
+        &self.policies
+    }
+
+    /// Whether a configured certificate covers `name` (lower case, no trailing dot).
+    pub fn has_certificate_for(&self, name: &str) -> bool {
+        !Arc::ptr_eq(self.find(Some(name)), &self.default)
     }
 
     /// The certificate for an SNI name: exact match, then `*.parent`, else the default.

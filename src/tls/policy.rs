@@ -1,0 +1,230 @@
+//! `tls.options` in force: per server name, the protocol versions and TLS 1.2 cipher suites a
+//! handshake may use, and whether unknown or missing SNI is refused (`sniStrict`). Routers name
+//! their options; their `Host` rules say which server names get them (as in Traefik).
+
+use crate::config::dynamic::TlsOptions;
+use openssl::ssl::{SslRef, SslVersion};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Traefik's (Go's) cipher suite names and OpenSSL's for them (TLS 1.2 and below).
+const CIPHERS: [(&str, &str); 21] = [
+    (
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+    ),
+    (
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+    ),
+    (
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+    ),
+    (
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    ),
+    (
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+        "ECDHE-ECDSA-AES128-SHA",
+    ),
+    ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA-AES128-SHA"),
+    (
+        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+        "ECDHE-ECDSA-AES256-SHA",
+    ),
+    ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "ECDHE-RSA-AES256-SHA"),
+    (
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+        "ECDHE-ECDSA-AES128-SHA256",
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+        "ECDHE-RSA-AES128-SHA256",
+    ),
+    ("TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256"),
+    ("TLS_RSA_WITH_AES_256_GCM_SHA384", "AES256-GCM-SHA384"),
+    ("TLS_RSA_WITH_AES_128_CBC_SHA", "AES128-SHA"),
+    ("TLS_RSA_WITH_AES_256_CBC_SHA", "AES256-SHA"),
+    ("TLS_RSA_WITH_AES_128_CBC_SHA256", "AES128-SHA256"),
+    (
+        "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+        "ECDHE-RSA-DES-CBC3-SHA",
+    ),
+    ("TLS_RSA_WITH_3DES_EDE_CBC_SHA", "DES-CBC3-SHA"),
+];
+
+/// TLS 1.3 suites: always on in Go (so in Traefik), accepted in `cipherSuites` and ignored.
+const TLS13_SUITES: [&str; 3] = [
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+];
+
+/// Whether `name` is a cipher suite name `cipherSuites` accepts.
+pub fn is_known_cipher(name: &str) -> bool {
+    TLS13_SUITES.contains(&name) || CIPHERS.iter().any(|(go, _)| *go == name)
+}
+
+/// `VersionTLS12` → TLS 1.2.
+pub fn parse_version(name: &str) -> Option<SslVersion> {
+    Some(match name {
+        "VersionTLS10" => SslVersion::TLS1,
+        "VersionTLS11" => SslVersion::TLS1_1,
+        "VersionTLS12" => SslVersion::TLS1_2,
+        "VersionTLS13" => SslVersion::TLS1_3,
+        _ => return None,
+    })
+}
+
+/// One `tls.options` entry, ready to apply to a handshake.
+#[derive(Debug, Clone)]
+pub struct TlsPolicy {
+    /// `name@provider` (`default` for the default options).
+    pub name: String,
+    min_version: SslVersion,
+    max_version: Option<SslVersion>,
+    /// OpenSSL cipher list for TLS 1.2 and below; `None`: the acceptor's (Mozilla intermediate).
+    cipher_list: Option<String>,
+    /// Refuse handshakes without SNI or naming no configured certificate.
+    pub sni_strict: bool,
+}
+
+impl Default for TlsPolicy {
+    /// pylon's default: TLS 1.2 and up, Mozilla's intermediate ciphers, SNI optional.
+    fn default() -> Self {
+        TlsPolicy {
+            name: "default".to_string(),
+            min_version: SslVersion::TLS1_2,
+            max_version: None,
+            cipher_list: None,
+            sni_strict: false,
+        }
+    }
+}
+
+impl TlsPolicy {
+    /// The policy of `options` (validated: unknown names are skipped here).
+    pub fn from_options(name: &str, options: &TlsOptions) -> TlsPolicy {
+        let ciphers: Vec<&str> = options
+            .cipher_suites
+            .iter()
+            .filter_map(|c| CIPHERS.iter().find(|(go, _)| go == c).map(|(_, o)| *o))
+            .collect();
+        TlsPolicy {
+            name: name.to_string(),
+            min_version: options
+                .min_version
+                .as_deref()
+                .and_then(parse_version)
+                .unwrap_or(SslVersion::TLS1_2),
+            max_version: options.max_version.as_deref().and_then(parse_version),
+            cipher_list: (!ciphers.is_empty()).then(|| ciphers.join(":")),
+            sni_strict: options.sni_strict.unwrap_or(false),
+        }
+    }
+
+    /// Sets this policy's versions and ciphers on a handshake in progress.
+    pub fn apply(&self, ssl: &mut SslRef) -> Result<(), openssl::error::ErrorStack> {
+        ssl.set_min_proto_version(Some(self.min_version))?;
+        ssl.set_max_proto_version(self.max_version)?;
+        if let Some(list) = &self.cipher_list {
+            ssl.set_cipher_list(list)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every policy in force: by server name, else the default.
+#[derive(Debug, Clone, Default)]
+pub struct TlsPolicies {
+    default: Arc<TlsPolicy>,
+    by_name: HashMap<String, Arc<TlsPolicy>>,
+}
+
+impl TlsPolicies {
+    /// `default` applies to names no router claims; `by_name` maps lower-case host names.
+    pub fn new(default: TlsPolicy, by_name: HashMap<String, Arc<TlsPolicy>>) -> TlsPolicies {
+        TlsPolicies {
+            default: Arc::new(default),
+            by_name,
+        }
+    }
+
+    /// The policy for a ClientHello's server name (already lower-cased, no trailing dot).
+    pub fn for_name(&self, sni: Option<&str>) -> &TlsPolicy {
+        sni.and_then(|n| self.by_name.get(n))
+            .unwrap_or(&self.default)
+    }
+
+    pub fn default_policy(&self) -> &TlsPolicy {
+        &self.default
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(text: &str) -> TlsOptions {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn options_become_versions_and_an_openssl_cipher_list() {
+        let p = TlsPolicy::from_options(
+            "modern",
+            &options(
+                "minVersion = \"VersionTLS13\"\nsniStrict = true\ncipherSuites = [\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\", \"TLS_AES_128_GCM_SHA256\"]",
+            ),
+        );
+        assert_eq!(p.min_version, SslVersion::TLS1_3);
+        assert_eq!(
+            p.cipher_list.as_deref(),
+            Some("ECDHE-RSA-AES128-GCM-SHA256")
+        );
+        assert!(p.sni_strict);
+        let d = TlsPolicy::from_options("x", &options(""));
+        assert_eq!(d.min_version, SslVersion::TLS1_2);
+        assert_eq!(d.cipher_list, None);
+    }
+
+    #[test]
+    fn names_pick_their_policy_and_others_get_the_default() {
+        let strict = Arc::new(TlsPolicy {
+            name: "strict@file".into(),
+            ..TlsPolicy::default()
+        });
+        let p = TlsPolicies::new(
+            TlsPolicy::default(),
+            HashMap::from([("a.test".to_string(), strict)]),
+        );
+        assert_eq!(p.for_name(Some("a.test")).name, "strict@file");
+        assert_eq!(p.for_name(Some("b.test")).name, "default");
+        assert_eq!(p.for_name(None).name, "default");
+    }
+
+    #[test]
+    fn cipher_names_are_traefiks() {
+        assert!(is_known_cipher("TLS_RSA_WITH_AES_128_GCM_SHA256"));
+        assert!(is_known_cipher("TLS_CHACHA20_POLY1305_SHA256"));
+        assert!(!is_known_cipher("ECDHE-RSA-AES128-GCM-SHA256"));
+    }
+}
