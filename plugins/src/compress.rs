@@ -1,5 +1,6 @@
 //! `compress`: gzip / brotli / zstd response compression, streamed, with pooled encoders.
 
+pub mod brotli_memory;
 mod encoder;
 
 pub use encoder::{Coding, Encoder, Pool};

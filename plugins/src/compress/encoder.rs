@@ -1,5 +1,6 @@
 //! Streaming body encoders (gzip, brotli, zstd) and a bounded pool that reuses their state.
 
+use super::brotli_memory::PooledAlloc;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
@@ -36,6 +37,25 @@ const BROTLI_LGWIN: u32 = 18;
 const ZSTD_LEVEL: i32 = 3;
 const SCRATCH: usize = 16 * 1024;
 
+/// The staging buffer brotli's writer compresses from.
+type BrotliBuffer = <brotli::HeapAlloc<u8> as brotli::Allocator<u8>>::AllocatedMemory;
+
+/// A brotli stream writing into a `Vec`, its memory from the pool.
+type BrotliWriter =
+    brotli::enc::writer::CompressorWriterCustomAlloc<Vec<u8>, BrotliBuffer, PooledAlloc>;
+
+/// A new brotli stream.
+fn brotli_writer() -> BrotliWriter {
+    let buffer: BrotliBuffer = vec![0u8; 4096].into();
+    BrotliWriter::new(
+        Vec::new(),
+        buffer,
+        PooledAlloc,
+        BROTLI_QUALITY,
+        BROTLI_LGWIN,
+    )
+}
+
 /// One stream's compressor. `encode` appends output for each chunk (flushed, so streamed
 /// bodies reach the client chunk by chunk); `finish` ends the stream.
 pub enum Encoder {
@@ -45,8 +65,10 @@ pub enum Encoder {
         started: bool,
     },
     Zstd(zstd::stream::raw::Encoder<'static>),
-    /// Brotli's writer cannot be reset, so it is made per stream (with a small window).
-    Brotli(Box<brotli::CompressorWriter<Vec<u8>>>),
+    /// Brotli's writer cannot be reset: it is made per stream (with a small window), its
+    /// memory comes from a pool (`brotli_memory`).
+    /// (`None` once the stream is finished.)
+    Brotli(Option<Box<BrotliWriter>>),
 }
 
 impl Encoder {
@@ -58,12 +80,7 @@ impl Encoder {
                 started: false,
             },
             Coding::Zstd => Encoder::Zstd(zstd::stream::raw::Encoder::new(ZSTD_LEVEL)?),
-            Coding::Brotli => Encoder::Brotli(Box::new(brotli::CompressorWriter::new(
-                Vec::new(),
-                4096,
-                BROTLI_QUALITY,
-                BROTLI_LGWIN,
-            ))),
+            Coding::Brotli => Encoder::Brotli(Some(Box::new(brotli_writer()))),
         })
     }
 
@@ -102,16 +119,17 @@ impl Encoder {
                 Ok(())
             }
             Encoder::Zstd(z) => zstd_all(z, input, last, out),
-            Encoder::Brotli(w) => {
+            Encoder::Brotli(slot) => {
+                let w = slot.as_mut().ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::Other, "brotli stream already finished")
+                })?;
                 w.write_all(input)?;
                 w.flush()?;
                 out.append(w.get_mut());
                 if last {
-                    let done = std::mem::replace(
-                        w,
-                        Box::new(brotli::CompressorWriter::new(Vec::new(), 0, 0, 10)),
-                    );
-                    out.extend_from_slice(&done.into_inner());
+                    if let Some(done) = slot.take() {
+                        out.extend_from_slice(&done.into_inner());
+                    }
                 }
                 Ok(())
             }
@@ -288,5 +306,36 @@ mod tests {
             e.encode(b"", true, &mut out).unwrap();
             assert_eq!(decode(coding, &out), b"hello ", "{coding:?}");
         }
+    }
+
+    #[test]
+    fn brotli_streams_reuse_the_memory_of_finished_ones() {
+        let body: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i % 97).to_le_bytes())
+            .collect();
+        let stream = || {
+            let mut e = Encoder::new(Coding::Brotli).unwrap();
+            let mut out = Vec::new();
+            e.encode(&body, true, &mut out).unwrap();
+            assert_eq!(decode(Coding::Brotli, &out), body);
+        };
+        let (fresh0, reused0) = super::super::brotli_memory::stats();
+        stream();
+        let (fresh1, reused1) = super::super::brotli_memory::stats();
+        stream();
+        let (fresh2, reused2) = super::super::brotli_memory::stats();
+        let first_state = fresh1 - fresh0 + (reused1 - reused0);
+        assert!(
+            first_state > 64 * 1024,
+            "a brotli state is sizeable: {first_state}"
+        );
+        // The second stream's state comes from the pool (other tests may run brotli too, so
+        // only a lower bound on what was reused is certain).
+        assert!(
+            reused2 - reused1 >= first_state / 2,
+            "reused {} of a {first_state}-byte state; fresh {}",
+            reused2 - reused1,
+            fresh2 - fresh1
+        );
     }
 }
