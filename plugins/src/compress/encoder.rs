@@ -120,9 +120,9 @@ impl Encoder {
             }
             Encoder::Zstd(z) => zstd_all(z, input, last, out),
             Encoder::Brotli(slot) => {
-                let w = slot.as_mut().ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::Other, "brotli stream already finished")
-                })?;
+                let w = slot
+                    .as_mut()
+                    .ok_or_else(|| io::Error::other("brotli stream already finished"))?;
                 w.write_all(input)?;
                 w.flush()?;
                 out.append(w.get_mut());
