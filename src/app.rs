@@ -1,6 +1,6 @@
 //! From a config path to a ready-to-run plan: load, validate, compile — all before any socket opens.
 
-use crate::config::{self, ConfigErrors, StaticConfig};
+use crate::config::{self, ConfigErrors, StaticConfig, StaticSource};
 use crate::runtime::compile::{compile, EntryPointRouting};
 use crate::runtime::Store;
 use crate::runtime::{EntryPoint, Snapshot};
@@ -116,7 +116,11 @@ fn single(origin: &str, key_path: &str, message: String) -> ConfigErrors {
 /// parts fixed at start: the static config (entry points cannot change without a restart or a
 /// binary upgrade) and the generated default certificate.
 pub struct Compiler {
+    /// The static file, or where relative paths resolve when there is none (see
+    /// [`StaticSource::anchor`]).
     pub static_path: PathBuf,
+    /// The file and the environment and flag settings over it.
+    pub source: StaticSource,
     pub static_config: StaticConfig,
     pub entrypoints: Vec<Arc<EntryPoint>>,
     routing: Vec<EntryPointRouting>,
@@ -142,9 +146,9 @@ pub struct Compiled {
 
 impl Compiler {
     /// Loads and checks the static file; returns the compiler and the listeners to open.
-    pub fn new(path: &Path) -> Result<(Compiler, Vec<Listening>), ConfigErrors> {
-        let origin = path.display().to_string();
-        let static_config = config::load_static(path)?;
+    pub fn new(source: &StaticSource) -> Result<(Compiler, Vec<Listening>), ConfigErrors> {
+        let origin = source.origin();
+        let static_config = source.load()?;
         let mut entrypoints = Vec::new();
         let mut routing = Vec::new();
         let mut listening = Vec::new();
@@ -182,7 +186,8 @@ impl Compiler {
         let compiler = Compiler {
             sources: Arc::default(),
             docker,
-            static_path: path.to_path_buf(),
+            static_path: source.anchor(),
+            source: source.clone(),
             transport: static_config.transport(),
             static_config,
             entrypoints,
@@ -204,7 +209,7 @@ impl Compiler {
         let origin = self.static_path.display().to_string();
         // The static file is read again for its inline dynamic sections; its static keys
         // stay as they were at start.
-        let current = config::load_static(&self.static_path)?;
+        let current = self.source.load()?;
         let file = config::load_dynamic_for(&current, &self.static_path)?;
         let misnamed = crate::provider::namespace::check_file_names(&file, &origin);
         if !misnamed.is_empty() {
@@ -267,10 +272,10 @@ impl Compiler {
 
 /// Loads the static file and the file provider's dynamic config, validates both (every error
 /// collected), then compiles routers, pools, plugins and certificates.
-pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
-    let (compiler, listening) = Compiler::new(path)?;
+pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
+    let (compiler, listening) = Compiler::new(source)?;
     let compiled = compiler.compile(1, None)?;
-    check_metrics(&compiler.static_config, &path.display().to_string())?;
+    check_metrics(&compiler.static_config, &source.origin())?;
     Ok(Prepared {
         routers: compiled.routers,
         services: compiled.services,
@@ -333,8 +338,8 @@ fn set_up_access_log(static_config: &StaticConfig, origin: &str) -> Result<(), C
 }
 
 /// `host:port` of the ping entry point, for `pylon healthcheck`.
-pub fn ping_address(path: &Path) -> Option<String> {
-    let static_config = config::load_static(path).ok()?;
+pub fn ping_address(source: &StaticSource) -> Option<String> {
+    let static_config = source.load().ok()?;
     let name = static_config.ping.as_ref()?.entry_point.clone();
     let ep = static_config.entry_points.get(&name)?;
     let bind = ep.bind_addrs().into_iter().next()?;
