@@ -64,10 +64,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args();
-    let program = args.next().unwrap_or_else(|| "pylon".to_string());
+    let mut args = std::env::args_os();
+    let program = args.next().unwrap_or_else(|| "pylon".into());
     let (flags, rest) = pylon::config::overlay::flags::split(args);
     let cli = Cli::parse_from(std::iter::once(program).chain(rest));
+    if let Some(Command::Version) = cli.command {
+        println!("pylon {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     let source = match static_source(&cli, flags) {
         Ok(s) => s,
         Err(errors) => {
@@ -77,10 +81,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.as_ref().unwrap_or(&Command::Run) {
-        Command::Version => {
-            println!("pylon {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
+        Command::Version => ExitCode::SUCCESS,
         Command::Check => match pylon::app::prepare(&source) {
             Ok(prepared) => {
                 println!(

@@ -184,6 +184,16 @@ fn a_bad_variable_or_flag_stops_pylon_naming_it() {
     );
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 
+    // `version` reads no configuration.
+    let out = Pylon::command(
+        &dir,
+        &[("PYLON_ENTRYPOINTS_WEB_ADRESS", ":1".into())],
+        &["version".into()],
+    )
+    .output()
+    .expect("run pylon version");
+    assert_eq!(out.status.code(), Some(0));
+
     let out = Pylon::command(
         &dir,
         &[],

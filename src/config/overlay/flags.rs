@@ -5,9 +5,10 @@
 //! case); the other arguments are left for the command-line parser. `--` ends the flags.
 
 use super::{top_level_keys, Setting};
+use std::ffi::OsString;
 
 /// Splits `args` (without the program name) into the configuration settings and the rest.
-pub fn split(args: impl IntoIterator<Item = String>) -> (Vec<Setting>, Vec<String>) {
+pub fn split(args: impl IntoIterator<Item = OsString>) -> (Vec<Setting>, Vec<OsString>) {
     let top = top_level_keys();
     let mut settings = Vec::new();
     let mut rest = Vec::new();
@@ -22,7 +23,7 @@ pub fn split(args: impl IntoIterator<Item = String>) -> (Vec<Setting>, Vec<Strin
             rest.push(arg);
             continue;
         }
-        let Some(body) = arg.strip_prefix("--") else {
+        let Some(body) = arg.to_str().and_then(|a| a.strip_prefix("--")) else {
             rest.push(arg);
             continue;
         };

@@ -183,7 +183,7 @@ fn flags_use_traefik_syntax_and_leave_the_rest() {
         "--",
         "--log.level=debug",
     ]
-    .map(String::from);
+    .map(OsString::from);
     let (settings, rest) = flags::split(args);
     assert_eq!(
         rest,
@@ -219,7 +219,7 @@ fn file_then_environment_then_flags() {
         ("PYLON_LOG_LEVEL", "info"),
     ]))
     .unwrap();
-    settings.extend(flags::split(["--log.LEVEL=debug".to_string()]).0);
+    settings.extend(flags::split([OsString::from("--log.LEVEL=debug")]).0);
     let c = source(Some(&file), settings).load().unwrap();
     // The file's spelling of the name is kept: one entry point, not two.
     assert_eq!(c.entry_points.len(), 1);
