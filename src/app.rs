@@ -27,9 +27,10 @@ impl Prepared {
     /// Sets up the metrics and opens the access log (`run` only: `check` has no side effects).
     /// Call after logging is set up and before [`Prepared::into_plan`].
     pub fn start_observability(&self) -> Result<(), ConfigErrors> {
-        let origin = self.compiler.static_path.display().to_string();
-        set_up_metrics(&self.static_config, &origin)?;
-        set_up_access_log(&self.static_config, &origin)
+        let source = &self.compiler.source;
+        let origin = source.origin();
+        set_up_metrics(&self.static_config, &origin).map_err(|e| source.explain(e))?;
+        set_up_access_log(&self.static_config, &origin).map_err(|e| source.explain(e))
     }
 
     /// One line for `pylon check`.
@@ -182,7 +183,7 @@ impl Compiler {
                 )
             })
             .transpose()
-            .map_err(|e| ConfigErrors(vec![e]))?;
+            .map_err(|e| source.explain(ConfigErrors(vec![e])))?;
         let compiler = Compiler {
             sources: Arc::default(),
             docker,
@@ -201,16 +202,26 @@ impl Compiler {
     /// merges the other providers' latest parts (see [`crate::provider::merge`]), validates it
     /// with every error collected, and compiles it, reusing from `previous` the pools and
     /// middlewares whose config did not change.
+    /// Errors about a static key set by an environment variable or flag name it.
     pub fn compile(
         &self,
         version: u64,
         previous: Option<&Snapshot>,
     ) -> Result<Compiled, ConfigErrors> {
-        let origin = self.static_path.display().to_string();
+        self.compile_unexplained(version, previous)
+            .map_err(|e| self.source.explain(e))
+    }
+
+    fn compile_unexplained(
+        &self,
+        version: u64,
+        previous: Option<&Snapshot>,
+    ) -> Result<Compiled, ConfigErrors> {
+        let origin = self.source.origin();
         // The static file is read again for its inline dynamic sections; its static keys
         // stay as they were at start.
         let current = self.source.load()?;
-        let file = config::load_dynamic_for(&current, &self.static_path)?;
+        let file = config::load::load_dynamic_from(&current, &self.static_path, &origin)?;
         let misnamed = crate::provider::namespace::check_file_names(&file, &origin);
         if !misnamed.is_empty() {
             return Err(ConfigErrors(misnamed));
@@ -275,7 +286,7 @@ impl Compiler {
 pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
     let (compiler, listening) = Compiler::new(source)?;
     let compiled = compiler.compile(1, None)?;
-    check_metrics(&compiler.static_config, &source.origin())?;
+    check_metrics(&compiler.static_config, &source.origin()).map_err(|e| source.explain(e))?;
     Ok(Prepared {
         routers: compiled.routers,
         services: compiled.services,

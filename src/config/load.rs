@@ -317,7 +317,17 @@ pub fn load_dynamic_for(
     static_cfg: &StaticConfig,
     static_path: &Path,
 ) -> Result<DynamicConfig, ConfigErrors> {
-    let origin = static_path.display().to_string();
+    load_dynamic_from(static_cfg, static_path, &static_path.display().to_string())
+}
+
+/// Like [`load_dynamic_for`], the static configuration's errors named `origin` (relative paths
+/// still resolve against `static_path`'s directory).
+pub fn load_dynamic_from(
+    static_cfg: &StaticConfig,
+    static_path: &Path,
+    origin: &str,
+) -> Result<DynamicConfig, ConfigErrors> {
+    let origin = origin.to_string();
     let mut merged = Merged::default();
     let mut errors = Vec::new();
     let inline = DynamicConfig {

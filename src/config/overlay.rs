@@ -58,8 +58,9 @@ pub fn apply(tree: &mut Value, settings: &[Setting]) -> Result<Vec<Landed>, Conf
     }
 }
 
-/// Gives an error about a key some setting set the setting's name as its origin.
-pub fn attribute(errors: ConfigErrors, landed: &[Landed]) -> ConfigErrors {
+/// Gives an error of `origin` (the static configuration) about a key some setting set the
+/// setting's name as its origin.
+pub fn attribute(errors: ConfigErrors, origin: &str, landed: &[Landed]) -> ConfigErrors {
     let owner = |key: &str| {
         let key = key.to_ascii_lowercase();
         landed.iter().rev().find(|l| {
@@ -75,7 +76,7 @@ pub fn attribute(errors: ConfigErrors, landed: &[Landed]) -> ConfigErrors {
             .0
             .into_iter()
             .map(|mut e| {
-                if let Some(l) = owner(&e.key_path) {
+                if let Some(l) = owner(&e.key_path).filter(|_| e.origin == origin) {
                     e.origin = l.source.clone();
                 }
                 e

@@ -42,12 +42,13 @@ impl StaticSource {
         }
     }
 
-    /// The name errors about the file's keys carry.
+    /// The name errors about the static keys carry: the file, or when there is none the
+    /// environment and flags (errors about a key a setting set name that setting instead).
     pub fn origin(&self) -> String {
         if self.has_file() {
             self.path.display().to_string()
         } else {
-            format!("{} (absent)", self.path.display())
+            "environment and flags".to_string()
         }
     }
 
@@ -55,12 +56,26 @@ impl StaticSource {
     /// deserializes the result; an error about a key a setting set names that setting.
     pub fn load(&self) -> Result<StaticConfig, ConfigErrors> {
         let origin = self.origin();
+        let (tree, landed) = self.tree()?;
+        load_static_tree(tree, &origin).map_err(|e| overlay::attribute(e, &origin, &landed))
+    }
+
+    /// Gives errors found later (validation) about a key a setting set that setting's name.
+    pub fn explain(&self, errors: ConfigErrors) -> ConfigErrors {
+        match self.tree() {
+            Ok((_, landed)) => overlay::attribute(errors, &self.origin(), &landed),
+            Err(_) => errors,
+        }
+    }
+
+    /// The file's tree with the settings laid over it, and where each setting landed.
+    fn tree(&self) -> Result<(toml::Value, Vec<overlay::Landed>), ConfigErrors> {
         let mut tree = if self.has_file() {
-            parse_toml(&read(&self.path)?, &origin)?
+            parse_toml(&read(&self.path)?, &self.origin())?
         } else {
             toml::Value::Table(toml::Table::new())
         };
         let landed = overlay::apply(&mut tree, &self.settings)?;
-        load_static_tree(tree, &origin).map_err(|e| overlay::attribute(e, &landed))
+        Ok((tree, landed))
     }
 }

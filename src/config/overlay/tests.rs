@@ -239,3 +239,24 @@ fn a_named_file_must_exist_a_default_one_need_not() {
     let absent = source(None, Vec::new());
     assert!(absent.load().unwrap().entry_points.is_empty());
 }
+
+#[test]
+fn later_errors_about_a_set_key_name_the_setting() {
+    use crate::config::{ConfigError, ConfigErrors};
+    let settings = flags::split([OsString::from("--ping.entryPoint=nope")]).0;
+    let s = source(None, settings);
+    let errors = ConfigErrors(vec![
+        ConfigError::new(
+            "environment and flags",
+            "ping.entryPoint",
+            "no such entry point",
+        ),
+        ConfigError::new("dynamic.toml", "ping.entryPoint", "another origin"),
+        ConfigError::new("environment and flags", "entryPoints", "none defined"),
+    ]);
+    let origins: Vec<String> = s.explain(errors).0.into_iter().map(|e| e.origin).collect();
+    assert_eq!(
+        origins,
+        ["--ping.entryPoint", "dynamic.toml", "environment and flags"]
+    );
+}
