@@ -184,6 +184,21 @@ fn a_bad_variable_or_flag_stops_pylon_naming_it() {
     );
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 
+    // A value refused by validation, after deserialization, still names its variable.
+    let out = Pylon::command(
+        &dir,
+        &[("PYLON_ENTRYPOINTS_WEB_ADDRESS", ":99999".into())],
+        &["check".into()],
+    )
+    .output()
+    .expect("run pylon check");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("PYLON_ENTRYPOINTS_WEB_ADDRESS: entryPoints.web.address"),
+        "{text}"
+    );
+
     // `version` reads no configuration.
     let out = Pylon::command(
         &dir,
