@@ -18,7 +18,7 @@ Static configuration keys can also be set outside the file (a later source wins)
   2. environment: PYLON_<PATH> or TRAEFIK_<PATH>, segments joined by `_`, any case
        PYLON_ENTRYPOINTS_WEB_ADDRESS=:8000   PYLON_LOG_LEVEL=debug   PYLON_API_INSECURE=true
      PYLON_ wins over TRAEFIK_; <NAME>_FILE=/run/secrets/x reads the value from a file;
-     PYLON_CONFIG and PYLON_THREADS are not keys
+     PYLON_CONFIG, PYLON_THREADS and the test/benchmark PYLON_ names in the README are not keys
   3. flags: --<path>[=value], keys separated by `.`, any case; a bare flag is `true`
        --entryPoints.web.address=:8000   --providers.docker.exposedByDefault=false   --api.insecure
 Lists are comma-separated; an unknown key is an error naming the variable or flag.";

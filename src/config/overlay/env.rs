@@ -18,11 +18,18 @@ use std::ffi::OsString;
 pub const PREFIXES: [&str; 2] = ["TRAEFIK_", "PYLON_"];
 
 /// Variables with a configuration prefix that are not static keys.
-pub const RESERVED: [&str; 2] = [
+pub const RESERVED: [&str; 7] = [
     // The static file's path (`-c/--config`).
     "PYLON_CONFIG",
     // The number of worker threads (benchmarks).
     "PYLON_THREADS",
+    // The test harness's log level and static binary.
+    "PYLON_TEST_LOG",
+    "PYLON_STATIC_BIN",
+    // The benchmark scripts' settings, inherited by the pylon they start.
+    "PYLON_BIN",
+    "PYLON_CPU",
+    "PYLON_PORT",
 ];
 
 /// The settings of the process's environment.

@@ -260,3 +260,17 @@ fn later_errors_about_a_set_key_name_the_setting() {
         ["--ping.entryPoint", "dynamic.toml", "environment and flags"]
     );
 }
+
+#[test]
+fn reserved_names_and_other_variables_are_not_keys() {
+    let settings = env::from_vars(vars(&[
+        ("PYLON_CONFIG", "x.toml"),
+        ("PYLON_THREADS", "1"),
+        ("PYLON_BIN", "/usr/bin/pylon"),
+        ("PYLON_TEST_LOG", "debug"),
+        ("PATH", "/bin"),
+        ("pylon_log_level", "debug"),
+    ]))
+    .unwrap();
+    assert!(settings.is_empty(), "{settings:?}");
+}
