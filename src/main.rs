@@ -32,7 +32,13 @@ Lists are comma-separated; an unknown key is an error naming the variable or fla
 )]
 struct Cli {
     /// The static configuration file [default: conf/pylon.toml, if it exists].
-    #[arg(long, short = 'c', env = "PYLON_CONFIG", global = true)]
+    #[arg(
+        long,
+        short = 'c',
+        env = "PYLON_CONFIG",
+        global = true,
+        visible_alias = "configFile"
+    )]
     config: Option<PathBuf>,
 
     /// Take the listening sockets over from a running pylon (zero-downtime binary upgrade).
