@@ -233,7 +233,7 @@ fn apply_with_containers(count: usize, runs: usize) -> (Duration, Duration) {
         "[entryPoints.web]\naddress = \"127.0.0.1:1\"\n[providers.docker]\n",
     )
     .expect("config");
-    let (compiler, _) = Compiler::new(&path).expect("compiler");
+    let (compiler, _) = Compiler::new(&pylon::config::StaticSource::file(&path)).expect("compiler");
     let settings = compiler.docker.clone().expect("docker settings");
     let mut known: BTreeMap<String, Inspected> = (0..count)
         .map(container)

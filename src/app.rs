@@ -1,6 +1,6 @@
 //! From a config path to a ready-to-run plan: load, validate, compile — all before any socket opens.
 
-use crate::config::{self, ConfigErrors, StaticConfig};
+use crate::config::{self, ConfigErrors, StaticConfig, StaticSource};
 use crate::runtime::compile::{compile, EntryPointRouting};
 use crate::runtime::Store;
 use crate::runtime::{EntryPoint, Snapshot};
@@ -27,8 +27,9 @@ impl Prepared {
     /// Sets up the metrics and opens the access log (`run` only: `check` has no side effects).
     /// Call after logging is set up and before [`Prepared::into_plan`].
     pub fn start_observability(&self) -> Result<(), ConfigErrors> {
-        let origin = self.compiler.static_path.display().to_string();
-        set_up_metrics(&self.static_config, &origin)?;
+        let source = &self.compiler.source;
+        let origin = source.origin();
+        set_up_metrics(&self.static_config, &origin).map_err(|e| source.explain(e))?;
         let api = crate::api::Context {
             static_config: self.static_config.clone(),
             started: std::time::SystemTime::now(),
@@ -41,7 +42,7 @@ impl Prepared {
             vec![self.summary()],
         );
         crate::api::install(std::sync::Arc::new(api));
-        set_up_access_log(&self.static_config, &origin)
+        set_up_access_log(&self.static_config, &origin).map_err(|e| source.explain(e))
     }
 
     /// One line for `pylon check`.
@@ -128,7 +129,11 @@ fn single(origin: &str, key_path: &str, message: String) -> ConfigErrors {
 /// parts fixed at start: the static config (entry points cannot change without a restart or a
 /// binary upgrade) and the generated default certificate.
 pub struct Compiler {
+    /// The static file, or where relative paths resolve when there is none (see
+    /// [`StaticSource::anchor`]).
     pub static_path: PathBuf,
+    /// The file and the environment and flag settings over it.
+    pub source: StaticSource,
     pub static_config: StaticConfig,
     pub entrypoints: Vec<Arc<EntryPoint>>,
     routing: Vec<EntryPointRouting>,
@@ -156,9 +161,9 @@ pub struct Compiled {
 
 impl Compiler {
     /// Loads and checks the static file; returns the compiler and the listeners to open.
-    pub fn new(path: &Path) -> Result<(Compiler, Vec<Listening>), ConfigErrors> {
-        let origin = path.display().to_string();
-        let mut static_config = config::load_static(path)?;
+    pub fn new(source: &StaticSource) -> Result<(Compiler, Vec<Listening>), ConfigErrors> {
+        let origin = source.origin();
+        let mut static_config = source.load()?;
         static_config.add_internal_entrypoint();
         let mut entrypoints = Vec::new();
         let mut routing = Vec::new();
@@ -193,7 +198,7 @@ impl Compiler {
                 )
             })
             .transpose()
-            .map_err(|e| ConfigErrors(vec![e]))?;
+            .map_err(|e| source.explain(ConfigErrors(vec![e])))?;
         let entrypoint_tls_options = static_config
             .entry_points
             .iter()
@@ -206,7 +211,8 @@ impl Compiler {
             entrypoint_tls_options,
             sources: Arc::default(),
             docker,
-            static_path: path.to_path_buf(),
+            static_path: source.anchor(),
+            source: source.clone(),
             transport: static_config.transport(),
             static_config,
             entrypoints,
@@ -220,16 +226,26 @@ impl Compiler {
     /// merges the other providers' latest parts (see [`crate::provider::merge`]), validates it
     /// with every error collected, and compiles it, reusing from `previous` the pools and
     /// middlewares whose config did not change.
+    /// Errors about a static key set by an environment variable or flag name it.
     pub fn compile(
         &self,
         version: u64,
         previous: Option<&Snapshot>,
     ) -> Result<Compiled, ConfigErrors> {
-        let origin = self.static_path.display().to_string();
+        self.compile_unexplained(version, previous)
+            .map_err(|e| self.source.explain(e))
+    }
+
+    fn compile_unexplained(
+        &self,
+        version: u64,
+        previous: Option<&Snapshot>,
+    ) -> Result<Compiled, ConfigErrors> {
+        let origin = self.source.origin();
         // The static file is read again for its inline dynamic sections; its static keys
         // stay as they were at start.
-        let current = config::load_static(&self.static_path)?;
-        let file = config::load_dynamic_for(&current, &self.static_path)?;
+        let current = self.source.load()?;
+        let file = config::load::load_dynamic_from(&current, &self.static_path, &origin)?;
         let misnamed = crate::provider::namespace::check_file_names(&file, &origin);
         if !misnamed.is_empty() {
             return Err(ConfigErrors(misnamed));
@@ -306,10 +322,10 @@ impl Compiler {
 
 /// Loads the static file and the file provider's dynamic config, validates both (every error
 /// collected), then compiles routers, pools, plugins and certificates.
-pub fn prepare(path: &Path) -> Result<Prepared, ConfigErrors> {
-    let (compiler, listening) = Compiler::new(path)?;
+pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
+    let (compiler, listening) = Compiler::new(source)?;
     let compiled = compiler.compile(1, None)?;
-    check_metrics(&compiler.static_config, &path.display().to_string())?;
+    check_metrics(&compiler.static_config, &source.origin()).map_err(|e| source.explain(e))?;
     Ok(Prepared {
         routers: compiled.routers,
         services: compiled.services,
@@ -372,8 +388,8 @@ fn set_up_access_log(static_config: &StaticConfig, origin: &str) -> Result<(), C
 }
 
 /// `host:port` of the ping entry point, for `pylon healthcheck`.
-pub fn ping_address(path: &Path) -> Option<String> {
-    let static_config = config::load_static(path).ok()?;
+pub fn ping_address(source: &StaticSource) -> Option<String> {
+    let static_config = source.load().ok()?;
     let name = static_config.ping.as_ref()?.entry_point.clone();
     let ep = static_config.entry_points.get(&name)?;
     let bind = ep.bind_addrs().into_iter().next()?;

@@ -9,6 +9,8 @@ pub mod labels;
 pub mod load;
 pub mod middlewares;
 pub mod observability;
+pub mod overlay;
+pub mod source;
 pub mod static_config;
 pub mod tree;
 pub mod validate;
@@ -19,5 +21,6 @@ pub use load::{
     from_tree, load_dynamic_dir, load_dynamic_file, load_dynamic_for, load_dynamic_str,
     load_static, load_static_str,
 };
+pub use source::StaticSource;
 pub use static_config::StaticConfig;
 pub use validate::validate;

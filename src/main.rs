@@ -2,28 +2,44 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use pylon::config::StaticSource;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The static file read when none is named (and only if it exists).
+const DEFAULT_CONFIG: &str = "conf/pylon.toml";
+
+const STATIC_KEYS_HELP: &str = "\
+Static configuration keys can also be set outside the file (a later source wins):
+  1. the file: --config, PYLON_CONFIG, or conf/pylon.toml if it exists (else none is needed)
+  2. environment: PYLON_<PATH> or TRAEFIK_<PATH>, segments joined by `_`, any case
+       PYLON_ENTRYPOINTS_WEB_ADDRESS=:8000   PYLON_LOG_LEVEL=debug   PYLON_API_INSECURE=true
+     PYLON_ wins over TRAEFIK_; <NAME>_FILE=/run/secrets/x reads the value from a file;
+     PYLON_CONFIG, PYLON_THREADS and the test/benchmark PYLON_ names in the README are not keys
+  3. flags: --<path>[=value], keys separated by `.`, any case; a bare flag is `true`
+       --entryPoints.web.address=:8000   --providers.docker.exposedByDefault=false   --api.insecure
+Lists are comma-separated; an unknown key is an error naming the variable or flag.";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "pylon",
     version,
-    about = "An HTTP edge gateway on Pingora, configured like Traefik v3"
+    about = "An HTTP edge gateway on Pingora, configured like Traefik v3",
+    after_help = STATIC_KEYS_HELP
 )]
 struct Cli {
-    /// The static configuration file.
+    /// The static configuration file [default: conf/pylon.toml, if it exists].
     #[arg(
         long,
         short = 'c',
         env = "PYLON_CONFIG",
-        default_value = "conf/pylon.toml",
-        global = true
+        global = true,
+        visible_alias = "configFile"
     )]
-    config: PathBuf,
+    config: Option<PathBuf>,
 
     /// Take the listening sockets over from a running pylon (zero-downtime binary upgrade).
     #[arg(long, short = 'u')]
@@ -54,47 +70,76 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command.as_ref().unwrap_or(&Command::Run) {
-        Command::Version => {
-            println!("pylon {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+    let mut args = std::env::args_os();
+    let program = args.next().unwrap_or_else(|| "pylon".into());
+    let (flags, rest) = pylon::config::overlay::flags::split(args);
+    let cli = Cli::parse_from(std::iter::once(program).chain(rest));
+    if let Some(Command::Version) = cli.command {
+        println!("pylon {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let source = match static_source(&cli, flags) {
+        Ok(s) => s,
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("pylon: {} error(s) in the environment", errors.len());
+            return ExitCode::from(2);
         }
-        Command::Check => match pylon::app::prepare(&cli.config) {
+    };
+    match cli.command.as_ref().unwrap_or(&Command::Run) {
+        Command::Version => ExitCode::SUCCESS,
+        Command::Check => match pylon::app::prepare(&source) {
             Ok(prepared) => {
                 println!(
                     "{}: configuration OK ({})",
-                    cli.config.display(),
+                    source.origin(),
                     prepared.summary()
                 );
                 ExitCode::SUCCESS
             }
             Err(errors) => {
                 eprintln!("{errors}");
-                eprintln!("{}: {} error(s)", cli.config.display(), errors.len());
+                eprintln!("{}: {} error(s)", source.origin(), errors.len());
                 ExitCode::from(2)
             }
         },
-        Command::Healthcheck { url } => match healthcheck(&cli.config, url.as_deref()) {
+        Command::Healthcheck { url } => match healthcheck(&source, url.as_deref()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("healthcheck failed: {e:#}");
                 ExitCode::FAILURE
             }
         },
-        Command::Run => run(&cli),
+        Command::Run => run(&cli, &source),
     }
 }
 
-fn run(cli: &Cli) -> ExitCode {
-    let prepared = match pylon::app::prepare(&cli.config) {
+/// The static file, then the environment's settings, then the flags'.
+fn static_source(
+    cli: &Cli,
+    flags: Vec<pylon::config::overlay::Setting>,
+) -> Result<StaticSource, pylon::config::ConfigErrors> {
+    let mut settings = pylon::config::overlay::env::from_process()?;
+    settings.extend(flags);
+    Ok(StaticSource {
+        explicit: cli.config.is_some(),
+        path: cli
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+        settings,
+    })
+}
+
+fn run(cli: &Cli, source: &StaticSource) -> ExitCode {
+    let prepared = match pylon::app::prepare(source) {
         Ok(p) => p,
         Err(errors) => {
             eprintln!("{errors}");
             eprintln!(
                 "pylon: not starting: {} configuration error(s) in {}",
                 errors.len(),
-                cli.config.display()
+                source.origin()
             );
             return ExitCode::from(2);
         }
@@ -116,7 +161,7 @@ fn run(cli: &Cli) -> ExitCode {
 }
 
 /// Sends `GET /ping` over loopback to the ping entry point and expects 200.
-fn healthcheck(config: &std::path::Path, url: Option<&str>) -> Result<()> {
+fn healthcheck(config: &StaticSource, url: Option<&str>) -> Result<()> {
     use std::io::{Read, Write};
     let addr = match url {
         Some(u) => u

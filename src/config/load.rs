@@ -116,7 +116,7 @@ fn describe(origin: &str, path: &serde_path_to_error::Path, error: &TreeError) -
 }
 
 /// The accepted name nearest to a misspelt `key`, if it is near enough to be the intent.
-fn closest<'a>(key: &str, names: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(key: &str, names: &[&'a str]) -> Option<&'a str> {
     let key = key.to_ascii_lowercase();
     names
         .iter()
@@ -142,7 +142,7 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigErrors> {
+pub(crate) fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigErrors> {
     toml::from_str::<toml::Table>(text)
         .map(toml::Value::Table)
         .map_err(|e| {
@@ -155,7 +155,7 @@ fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigErrors> {
         })
 }
 
-fn read(path: &Path) -> Result<String, ConfigErrors> {
+pub(crate) fn read(path: &Path) -> Result<String, ConfigErrors> {
     std::fs::read_to_string(path).map_err(|e| {
         ConfigError::new(
             &path.display().to_string(),
@@ -172,7 +172,12 @@ const STATIC_DEPTH: usize = 2;
 const DYNAMIC_DEPTH: usize = 3;
 
 pub fn load_static_str(text: &str, origin: &str) -> Result<StaticConfig, ConfigErrors> {
-    from_tree_all(parse_toml(text, origin)?, origin, STATIC_DEPTH)
+    load_static_tree(parse_toml(text, origin)?, origin)
+}
+
+/// The static config from a value tree (a file's, with environment and flags laid over it).
+pub fn load_static_tree(tree: toml::Value, origin: &str) -> Result<StaticConfig, ConfigErrors> {
+    from_tree_all(tree, origin, STATIC_DEPTH)
 }
 
 pub fn load_static(path: &Path) -> Result<StaticConfig, ConfigErrors> {
@@ -312,7 +317,17 @@ pub fn load_dynamic_for(
     static_cfg: &StaticConfig,
     static_path: &Path,
 ) -> Result<DynamicConfig, ConfigErrors> {
-    let origin = static_path.display().to_string();
+    load_dynamic_from(static_cfg, static_path, &static_path.display().to_string())
+}
+
+/// Like [`load_dynamic_for`], the static configuration's errors named `origin` (relative paths
+/// still resolve against `static_path`'s directory).
+pub fn load_dynamic_from(
+    static_cfg: &StaticConfig,
+    static_path: &Path,
+    origin: &str,
+) -> Result<DynamicConfig, ConfigErrors> {
+    let origin = origin.to_string();
     let mut merged = Merged::default();
     let mut errors = Vec::new();
     let inline = DynamicConfig {

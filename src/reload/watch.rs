@@ -35,7 +35,9 @@ impl ReloadService {
             .as_ref()
             .filter(|f| f.watch)
         {
-            watched.push(split(&static_path));
+            if compiler.source.has_file() {
+                watched.push(split(&static_path));
+            }
             if let Some(f) = &file.filename {
                 watched.push(split(&base.join(f)));
             }

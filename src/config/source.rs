@@ -1,0 +1,81 @@
+//! Where the static configuration comes from: the file (optional unless named), then the
+//! environment, then command-line flags — a later source wins.
+
+use super::error::ConfigErrors;
+use super::load::{load_static_tree, parse_toml, read};
+use super::overlay::{self, Setting};
+use super::static_config::StaticConfig;
+use std::path::{Path, PathBuf};
+
+/// The static file's path and the settings laid over it.
+#[derive(Debug, Clone, Default)]
+pub struct StaticSource {
+    pub path: PathBuf,
+    /// Named by the user (`--config`, `PYLON_CONFIG`): then it must exist.
+    pub explicit: bool,
+    /// Environment settings, then flag settings.
+    pub settings: Vec<Setting>,
+}
+
+impl StaticSource {
+    /// The file alone, which must exist.
+    pub fn file(path: &Path) -> StaticSource {
+        StaticSource {
+            path: path.to_path_buf(),
+            explicit: true,
+            settings: Vec::new(),
+        }
+    }
+
+    /// Whether the file is read (it is named, or it exists at the default path).
+    pub fn has_file(&self) -> bool {
+        self.explicit || self.path.exists()
+    }
+
+    /// The path relative paths in the configuration resolve against (its directory): the
+    /// file, or when there is none a file in the working directory.
+    pub fn anchor(&self) -> PathBuf {
+        if self.has_file() {
+            self.path.clone()
+        } else {
+            PathBuf::from("./pylon.toml")
+        }
+    }
+
+    /// The name errors about the static keys carry: the file, or when there is none the
+    /// environment and flags (errors about a key a setting set name that setting instead).
+    pub fn origin(&self) -> String {
+        if self.has_file() {
+            self.path.display().to_string()
+        } else {
+            "environment and flags".to_string()
+        }
+    }
+
+    /// Reads the file (an absent default file is an empty one), lays the settings over it and
+    /// deserializes the result; an error about a key a setting set names that setting.
+    pub fn load(&self) -> Result<StaticConfig, ConfigErrors> {
+        let origin = self.origin();
+        let (tree, landed) = self.tree()?;
+        load_static_tree(tree, &origin).map_err(|e| overlay::attribute(e, &origin, &landed))
+    }
+
+    /// Gives errors found later (validation) about a key a setting set that setting's name.
+    pub fn explain(&self, errors: ConfigErrors) -> ConfigErrors {
+        match self.tree() {
+            Ok((_, landed)) => overlay::attribute(errors, &self.origin(), &landed),
+            Err(_) => errors,
+        }
+    }
+
+    /// The file's tree with the settings laid over it, and where each setting landed.
+    fn tree(&self) -> Result<(toml::Value, Vec<overlay::Landed>), ConfigErrors> {
+        let mut tree = if self.has_file() {
+            parse_toml(&read(&self.path)?, &self.origin())?
+        } else {
+            toml::Value::Table(toml::Table::new())
+        };
+        let landed = overlay::apply(&mut tree, &self.settings)?;
+        Ok((tree, landed))
+    }
+}
