@@ -7,14 +7,11 @@ pub mod namespace;
 
 pub use merge::{merge_and_check, DockerPart, Merged};
 
-use crate::config::labels::LabelError;
-use arc_swap::{ArcSwap, ArcSwapOption};
+use arc_swap::ArcSwapOption;
 
 /// The latest part each dynamic provider published (the file provider is read at each reload).
 #[derive(Default)]
 pub struct Sources {
     /// `None` until the Docker provider has listed the containers once (or when it is off).
     pub docker: ArcSwapOption<DockerPart>,
-    /// The containers the config in force leaves out, each with why (for the API).
-    pub left_out: ArcSwap<Vec<LabelError>>,
 }

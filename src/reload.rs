@@ -58,10 +58,6 @@ impl ReloadPlan {
                     diff::ConfigDiff::between(&previous.dynamic, &compiled.snapshot.dynamic)
                         .lines();
                 report_left_out(&compiled);
-                self.compiler
-                    .sources
-                    .left_out
-                    .store(Arc::new(compiled.skipped.clone()));
                 self.certs.store(Arc::new(compiled.certs));
                 self.store.swap(compiled.snapshot);
                 log::info!(
