@@ -44,7 +44,10 @@ impl BackgroundService for Readiness {
         }
         let pid = std::process::id();
         match write_pid_file(&self.pid_file, pid) {
-            Ok(()) => log::info!("serving as pid {pid} (pid file {})", self.pid_file.display()),
+            Ok(()) => log::info!(
+                "serving as pid {pid} (pid file {})",
+                self.pid_file.display()
+            ),
             Err(e) => log::warn!("cannot write pid file {}: {e}", self.pid_file.display()),
         }
         let state = format!("READY=1\nMAINPID={pid}\nSTATUS=serving");

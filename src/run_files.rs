@@ -17,10 +17,7 @@ pub const PID_FILE_NAME: &str = "pylon.pid";
 pub fn runtime_directory() -> Option<PathBuf> {
     let value = std::env::var_os("RUNTIME_DIRECTORY")?;
     let value = value.to_string_lossy();
-    value
-        .split(':')
-        .find(|d| !d.is_empty())
-        .map(PathBuf::from)
+    value.split(':').find(|d| !d.is_empty()).map(PathBuf::from)
 }
 
 /// The upgrade socket: `explicit` (`--upgrade-sock`, `PYLON_UPGRADE_SOCK`), else
