@@ -114,7 +114,7 @@ impl Unit {
             .filter(|n| n.lines().any(|l| l == "READY=1"))
             .filter_map(|n| n.lines().find_map(|l| l.strip_prefix("MAINPID=")))
             .filter_map(|p| p.parse().ok())
-            .last()
+            .next_back()
     }
 
     /// The pid in the pid file (`$RUNTIME_DIRECTORY/pylon.pid`).
