@@ -147,6 +147,12 @@ async fn ten_upgrades_in_a_minute_under_load_refuse_nothing() {
             reload.took, reload.output
         );
         eprintln!("upgrade {i} took {:?}", reload.took);
+        // The old pylon accepts for 5 s after SIGQUIT: the new one was confirmed ready before.
+        assert!(
+            reload.took < Duration::from_secs(5),
+            "upgrade {i} took {:?}",
+            reload.took
+        );
         let main = unit.main_pid().expect("main pid");
         assert_ne!(main, previous, "upgrade {i}: systemd's main pid moved on");
         assert_eq!(unit.pid_file_pid(), Some(main), "upgrade {i}: pid file");
@@ -255,4 +261,44 @@ async fn a_failed_upgrade_leaves_the_old_pylon_serving() {
     let reload = tokio::task::block_in_place(|| unit.reload());
     assert!(reload.success, "upgrade failed:\n{}", reload.output);
     assert_ne!(unit.main_pid(), Some(old));
+}
+
+#[tokio::test]
+async fn explicit_paths_override_the_runtime_directory() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).expect("run dir");
+    let config = dir.path().join("pylon.toml");
+    std::fs::write(
+        &config,
+        format!("[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("write config");
+    let pid_file = dir.path().join("custom.pid");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pylon"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .env("RUNTIME_DIRECTORY", &run)
+        .env_remove("PYLON_PID_FILE")
+        .env_remove("NOTIFY_SOCKET")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start pylon");
+    let pid = child.id().to_string();
+    let written = common::eventually(Duration::from_secs(20), || {
+        let pid_file = pid_file.clone();
+        async move { std::fs::read_to_string(pid_file).ok() }
+    })
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(written.as_deref().map(str::trim), Some(pid.as_str()));
+    assert!(
+        !run.join("pylon.pid").exists(),
+        "the flag wins over $RUNTIME_DIRECTORY"
+    );
 }
