@@ -1,5 +1,5 @@
-//! Announces that this process serves: writes the pid file, then tells systemd `READY=1` and
-//! `MAINPID=<this pid>`.
+//! Announces that this process serves: tells systemd `READY=1` and `MAINPID=<this pid>`, then
+//! writes the pid file.
 //!
 //! After a binary upgrade the new process announces itself the same way, so systemd
 //! (`Type=notify`, `NotifyAccess=all`) tracks it as the unit's main process and the upgrade
@@ -43,18 +43,20 @@ impl BackgroundService for Readiness {
             }
         }
         let pid = std::process::id();
+        // systemd first: the upgrade script returns once the pid file names this process, and
+        // systemd must have MAINPID= queued by then.
+        let state = format!("READY=1\nMAINPID={pid}\nSTATUS=serving");
+        match crate::sd_notify::notify(&state) {
+            Ok(true) => log::info!("told systemd: ready, main pid {pid}"),
+            Ok(false) => {}
+            Err(e) => log::warn!("cannot notify systemd: {e}"),
+        }
         match write_pid_file(&self.pid_file, pid) {
             Ok(()) => log::info!(
                 "serving as pid {pid} (pid file {})",
                 self.pid_file.display()
             ),
             Err(e) => log::warn!("cannot write pid file {}: {e}", self.pid_file.display()),
-        }
-        let state = format!("READY=1\nMAINPID={pid}\nSTATUS=serving");
-        match crate::sd_notify::notify(&state) {
-            Ok(true) => log::info!("told systemd: ready, main pid {pid}"),
-            Ok(false) => {}
-            Err(e) => log::warn!("cannot notify systemd: {e}"),
         }
     }
 }

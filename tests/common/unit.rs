@@ -141,6 +141,11 @@ impl Unit {
     /// Runs `pylon-upgrade $MAINPID` as systemd's ExecReload would. Blocking.
     pub fn reload(&mut self) -> Reload {
         let main = self.main_pid().expect("a main pid");
+        self.reload_with(main)
+    }
+
+    /// Runs `pylon-upgrade <main>`: `main` stands for systemd's `$MAINPID`.
+    pub fn reload_with(&mut self, main: u32) -> Reload {
         let started = Instant::now();
         let mut command = Command::new(upgrade_script());
         let status = Self::environment(&mut command, self.dir.path(), &self.config)
@@ -152,6 +157,10 @@ impl Unit {
         if let Some(new) = self.pid_file_pid() {
             if !self.pids.contains(&new) {
                 self.pids.push(new);
+            }
+            // The datagram was sent before the pid file was written; let the reader thread catch up.
+            if status.success() {
+                self.wait_main_pid(new, Duration::from_secs(2));
             }
         }
         Reload {
