@@ -11,6 +11,18 @@ use arc_swap::ArcSwap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// How this process starts, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Take the listening sockets over from a running pylon.
+    pub upgrade: bool,
+    pub daemon: bool,
+    /// See [`crate::run_files::upgrade_sock`].
+    pub upgrade_sock: PathBuf,
+    /// See [`crate::run_files::pid_file`].
+    pub pid_file: PathBuf,
+}
+
 /// A loaded, validated and compiled configuration.
 pub struct Prepared {
     pub static_config: StaticConfig,
@@ -55,7 +67,7 @@ impl Prepared {
         )
     }
 
-    pub fn into_plan(self, upgrade: bool, daemon: bool) -> StartPlan {
+    pub fn into_plan(self, start: StartOptions) -> StartPlan {
         let grace = self.static_config.grace_timeout();
         let accept_grace = accept_grace_timeout(&self.static_config);
         let keepalive_pool_size = keepalive_pool_size(&self.static_config, &self.store);
@@ -77,10 +89,10 @@ impl Prepared {
             grace,
             accept_grace,
             keepalive_pool_size,
-            upgrade,
-            daemon,
-            upgrade_sock: "/tmp/pylon_upgrade.sock".to_string(),
-            pid_file: "/tmp/pylon.pid".to_string(),
+            upgrade: start.upgrade,
+            daemon: start.daemon,
+            upgrade_sock: start.upgrade_sock,
+            pid_file: start.pid_file,
         }
     }
 }

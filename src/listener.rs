@@ -23,6 +23,8 @@ pub struct EntryPointApp {
     tls: Arc<TlsTerminator>,
     /// `open_connections{entrypoint, protocol="TCP"}`, when metrics are on.
     open_connections: Option<prometheus::IntGauge>,
+    /// How long idle keep-alive connections stay open after the listeners close.
+    idle_linger: std::time::Duration,
 }
 
 /// One open connection in the gauge, for as long as it lives.
@@ -52,7 +54,16 @@ impl EntryPointApp {
             proxy: Arc::new(proxy),
             tls,
             open_connections,
+            idle_linger: std::time::Duration::ZERO,
         }
+    }
+
+    /// Keeps idle keep-alive connections open for `linger` after the listeners close (shutdown
+    /// or upgrade), so a client sending just then is answered (with `Connection: close`) rather
+    /// than seeing its connection closed under the request.
+    pub fn with_idle_linger(mut self, linger: std::time::Duration) -> Self {
+        self.idle_linger = linger;
+        self
     }
 }
 
@@ -92,6 +103,9 @@ impl ServerApp for EntryPointApp {
     }
 
     async fn cleanup(&self) {
+        // Requests arriving meanwhile are served with `Connection: close` (Pingora turns keep-alive
+        // off once shutting down); then the connections still idle are closed.
+        tokio::time::sleep(self.idle_linger).await;
         self.proxy.cleanup().await;
     }
 }

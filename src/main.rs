@@ -49,6 +49,16 @@ struct Cli {
     #[arg(long, short = 'd')]
     daemon: bool,
 
+    /// The Unix socket the listening sockets pass through on an upgrade [default:
+    /// $RUNTIME_DIRECTORY/upgrade.sock, else /tmp/pylon_upgrade.sock].
+    #[arg(long, env = "PYLON_UPGRADE_SOCK", global = true)]
+    upgrade_sock: Option<PathBuf>,
+
+    /// Written with pylon's pid once it serves [default: $RUNTIME_DIRECTORY/pylon.pid, else
+    /// /tmp/pylon.pid].
+    #[arg(long, env = "PYLON_PID_FILE", global = true)]
+    pid_file: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -150,7 +160,12 @@ fn run(cli: &Cli, source: &StaticSource) -> ExitCode {
         eprintln!("pylon: not starting: cannot set up metrics or the access log");
         return ExitCode::from(2);
     }
-    let plan = prepared.into_plan(cli.upgrade, cli.daemon);
+    let plan = prepared.into_plan(pylon::app::StartOptions {
+        upgrade: cli.upgrade,
+        daemon: cli.daemon,
+        upgrade_sock: pylon::run_files::upgrade_sock(cli.upgrade_sock.clone()),
+        pid_file: pylon::run_files::pid_file(cli.pid_file.clone()),
+    });
     match pylon::server::run(plan) {
         Ok(never) => match never {},
         Err(e) => {

@@ -12,6 +12,11 @@ use pingora::services::listening::Service;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The longest an idle keep-alive connection stays open once shutting down (capped by the grace
+/// period): a client that sends within it gets an answer and `Connection: close` instead of a
+/// connection closed under its request.
+const IDLE_KEEPALIVE_LINGER: Duration = Duration::from_secs(2);
+
 /// An entry point with the socket addresses it binds.
 pub struct Listening {
     pub entrypoint: Arc<EntryPoint>,
@@ -36,8 +41,10 @@ pub struct StartPlan {
     /// Take the listening sockets over from a running pylon (zero-downtime upgrade).
     pub upgrade: bool,
     pub daemon: bool,
-    pub upgrade_sock: String,
-    pub pid_file: String,
+    /// Where the listening sockets pass on an upgrade (see [`crate::run_files`]).
+    pub upgrade_sock: std::path::PathBuf,
+    /// Written with this process's pid once it serves (see [`crate::readiness`]).
+    pub pid_file: std::path::PathBuf,
 }
 
 /// Builds the Pingora server and runs it until a shutdown signal; never returns.
@@ -54,8 +61,8 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         grace_period_seconds: Some(plan.grace.as_secs()),
         graceful_shutdown_timeout_seconds: Some(1),
         upstream_keepalive_pool_size: plan.keepalive_pool_size,
-        upgrade_sock: plan.upgrade_sock.clone(),
-        pid_file: plan.pid_file.clone(),
+        upgrade_sock: plan.upgrade_sock.to_string_lossy().into_owned(),
+        pid_file: plan.pid_file.to_string_lossy().into_owned(),
         ..ServerConf::default()
     };
     let mut server = Server::new_with_opt_and_conf(opt, conf);
@@ -64,17 +71,28 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         .map_err(|e| format!("cannot set up TLS: {e}"))?;
     let tls = Arc::new(tls);
     let lifecycle = Arc::new(Lifecycle::default());
+    // Idle keep-alive connections get this long after a shutdown or upgrade starts to send one
+    // more request (answered with `Connection: close`) before they are closed.
+    let idle_linger = plan.grace.min(IDLE_KEEPALIVE_LINGER);
+    let mut entrypoints = Vec::new();
     for listening in plan.listening {
         let name = listening.entrypoint.name.clone();
         let gateway = Gateway::new(listening.entrypoint, plan.store.clone(), lifecycle.clone());
         let proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
-        let app = EntryPointApp::new(proxy, tls.clone(), &name);
+        let app = EntryPointApp::new(proxy, tls.clone(), &name).with_idle_linger(idle_linger);
         let mut service = Service::new(format!("entrypoint {name}"), app);
         for bind in &listening.binds {
             service.add_tcp(bind);
         }
         service.threads = Some(plan.threads);
-        server.add_service(service);
+        entrypoints.push(server.add_service(service));
+    }
+    let readiness = server.add_service(pingora::services::background::background_service(
+        "readiness",
+        crate::readiness::Readiness::new(server.watch_execution_phase(), plan.pid_file.clone()),
+    ));
+    for entrypoint in &entrypoints {
+        readiness.add_dependency(entrypoint);
     }
     if let Some(log) = crate::access_log::global() {
         server.add_service(pingora::services::background::background_service(

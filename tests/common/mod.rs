@@ -5,6 +5,8 @@
 pub mod docker;
 pub mod gateway;
 pub mod raw_upstream;
+pub mod trickle_upstream;
+pub mod unit;
 pub mod upstream;
 pub mod webdriver;
 

@@ -18,9 +18,12 @@ use std::ffi::OsString;
 pub const PREFIXES: [&str; 2] = ["TRAEFIK_", "PYLON_"];
 
 /// Variables with a configuration prefix that are not static keys.
-pub const RESERVED: [&str; 7] = [
+pub const RESERVED: [&str; 9] = [
     // The static file's path (`-c/--config`).
     "PYLON_CONFIG",
+    // The binary upgrade's socket and pid file (`--upgrade-sock`, `--pid-file`).
+    "PYLON_UPGRADE_SOCK",
+    "PYLON_PID_FILE",
     // The number of worker threads (benchmarks).
     "PYLON_THREADS",
     // The test harness's log level and static binary.
