@@ -3,20 +3,10 @@
 
 mod common;
 
+use common::tls::write_cert;
 use common::{client, free_port, TestGateway, TestUpstream};
 use futures_util::{SinkExt, StreamExt};
-use std::path::Path;
 use tokio_tungstenite::tungstenite::Message;
-
-/// Writes a self-signed certificate for `names` into `dir` and returns (cert, key) paths.
-fn write_cert(dir: &Path, stem: &str, names: &[&str]) -> (String, String) {
-    let (cert, key) = pylon::tls::self_signed::generate(names[0], names).unwrap();
-    let c = dir.join(format!("{stem}.crt"));
-    let k = dir.join(format!("{stem}.key"));
-    std::fs::write(&c, cert.to_pem().unwrap()).unwrap();
-    std::fs::write(&k, key.private_key_to_pem_pkcs8().unwrap()).unwrap();
-    (c.display().to_string(), k.display().to_string())
-}
 
 /// The subject CN of the certificate a TLS server presents for `sni` on `port`.
 async fn served_cn(port: u16, sni: &str) -> String {

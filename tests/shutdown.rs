@@ -25,18 +25,26 @@ fn signal(gw: &TestGateway, name: &str) {
     assert!(status.success());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_in_flight_request_finishes_after_sigterm_and_pylon_exits_zero() {
+/// pylon on a free port in front of an upstream that answers after `delay`, with one request
+/// already in flight (its outcome: the status, or the error).
+async fn with_request_in_flight(
+    delay: Duration,
+    grace: &str,
+) -> (
+    TestGateway,
+    TestUpstream,
+    tokio::task::JoinHandle<reqwest::Result<u16>>,
+) {
     let slow = TestUpstream::start_with(
         "slow",
         UpstreamOptions {
-            delay: Some(Duration::from_millis(1500)),
+            delay: Some(delay),
             ..Default::default()
         },
     )
     .await;
     let port = free_port();
-    let mut gw = TestGateway::start(&config(port, "5s", &slow.url()), &[port]).await;
+    let gw = TestGateway::start(&config(port, grace, &slow.url()), &[port]).await;
     let request = tokio::spawn(async move {
         client()
             .get(format!("http://127.0.0.1:{port}/work"))
@@ -45,6 +53,12 @@ async fn an_in_flight_request_finishes_after_sigterm_and_pylon_exits_zero() {
             .map(|r| r.status().as_u16())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
+    (gw, slow, request)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_flight_request_finishes_after_sigterm_and_pylon_exits_zero() {
+    let (mut gw, _slow, request) = with_request_in_flight(Duration::from_millis(1500), "5s").await;
     signal(&gw, "TERM");
     let status = request.await.unwrap();
     assert_eq!(status.ok(), Some(200), "the in-flight request completes");
@@ -101,24 +115,7 @@ async fn an_open_websocket_gets_the_grace_period_then_is_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_stops_at_once_even_with_work_in_flight() {
-    let slow = TestUpstream::start_with(
-        "slow",
-        UpstreamOptions {
-            delay: Some(Duration::from_secs(8)),
-            ..Default::default()
-        },
-    )
-    .await;
-    let port = free_port();
-    let mut gw = TestGateway::start(&config(port, "10s", &slow.url()), &[port]).await;
-    let request = tokio::spawn(async move {
-        client()
-            .get(format!("http://127.0.0.1:{port}/work"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (mut gw, _slow, request) = with_request_in_flight(Duration::from_secs(8), "10s").await;
     let started = Instant::now();
     signal(&gw, "INT");
     let code = gw.wait_exit(Duration::from_secs(5));

@@ -5,50 +5,9 @@
 
 mod common;
 
+use common::tls::{handshake, write_cert};
 use common::{free_port, TestGateway, TestUpstream};
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
-use std::path::Path;
-
-fn write_cert(dir: &Path, name: &str) -> (String, String) {
-    let (cert, key) = pylon::tls::self_signed::generate(name, &[name]).unwrap();
-    let c = dir.join(format!("{name}.crt"));
-    let k = dir.join(format!("{name}.key"));
-    std::fs::write(&c, cert.to_pem().unwrap()).unwrap();
-    std::fs::write(&k, key.private_key_to_pem_pkcs8().unwrap()).unwrap();
-    (c.display().to_string(), k.display().to_string())
-}
-
-/// Handshakes at exactly `version` (sending `sni` when given) offering TLS 1.2 `ciphers`;
-/// `Ok(negotiated cipher)` or the error text.
-async fn handshake(
-    port: u16,
-    sni: Option<&str>,
-    version: SslVersion,
-    ciphers: &str,
-) -> Result<String, String> {
-    let mut b = SslConnector::builder(SslMethod::tls()).unwrap();
-    b.set_verify(SslVerifyMode::NONE);
-    b.set_cipher_list(ciphers).unwrap();
-    b.set_min_proto_version(Some(version)).unwrap();
-    b.set_max_proto_version(Some(version)).unwrap();
-    let connector = b.build();
-    let sni = sni.map(str::to_string);
-    tokio::task::spawn_blocking(move || {
-        let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-        let mut cfg = connector.configure().map_err(|e| e.to_string())?;
-        cfg.set_use_server_name_indication(sni.is_some());
-        cfg.set_verify_hostname(false);
-        cfg.connect(sni.as_deref().unwrap_or("ignored"), tcp)
-            .map(|s| {
-                s.ssl()
-                    .current_cipher()
-                    .map_or(String::new(), |c| c.name().to_string())
-            })
-            .map_err(|e| format!("{e:?}"))
-    })
-    .await
-    .unwrap()
-}
+use openssl::ssl::SslVersion;
 
 // The test certificates are ECDSA (P-256), so the suites offered are ECDSA ones.
 const ANY: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384";
@@ -61,7 +20,7 @@ async fn options_follow_the_server_name() {
     let certs: Vec<String> = ["a.test", "b.test", "c.test"]
         .iter()
         .map(|n| {
-            let (c, k) = write_cert(dir.path(), n);
+            let (c, k) = write_cert(dir.path(), n, &[n]);
             format!("[[tls.certificates]]\ncertFile = \"{c}\"\nkeyFile = \"{k}\"\n")
         })
         .collect();

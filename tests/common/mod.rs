@@ -5,6 +5,7 @@
 pub mod docker;
 pub mod gateway;
 pub mod raw_upstream;
+pub mod tls;
 pub mod trickle_upstream;
 pub mod unit;
 pub mod upstream;
