@@ -1,7 +1,7 @@
 //! The HTTP/1 keep-alive loop of a connection, with its deadlines and per-connection caps.
 //!
 //! Pingora's own loop (`ServerApp for HttpServerApp`) is replaced so the connection's `Clock`
-//! is re-armed before each request and `keepAliveMaxTime` is checked between requests.
+//! is re-armed before each request (`keepAliveMaxTime` is checked by the gateway, per head).
 
 use super::clock::Clock;
 use super::guarded::Guarded;
@@ -37,10 +37,6 @@ pub async fn serve(
         let mut session = ServerSession::new_http1(stream);
         if let Some(settings) = settings {
             settings.apply_to_session(&mut session);
-        }
-        if limits.max_age.is_some_and(|max| clock.age() >= max) {
-            // answered with `Connection: close`
-            session.set_keepalive(None);
         }
         clock.next_request();
         served = proxy.process_new_http(session, shutdown).await;

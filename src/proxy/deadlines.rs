@@ -1,4 +1,6 @@
 //! Tells the connection's `Clock` where its request stands (head in, body in, tunnel).
+//!
+//! Only HTTP/1 connections have a clock; for HTTP/2 streams these do nothing.
 
 use crate::listener::clock::Clock;
 use crate::listener::guarded::clock_of;
@@ -8,10 +10,15 @@ fn clock(session: &Session) -> Option<&Clock> {
     session.as_downstream().stream().and_then(clock_of)
 }
 
-/// The request head is read: the body and the response deadlines start.
-pub fn head_done(session: &Session) {
-    if let Some(clock) = clock(session) {
+/// The request head is read: the body and the response deadlines start, and a connection
+/// older than `keepAliveMaxTime` is closed after this response (`Connection: close`).
+pub fn head_done(session: &mut Session) {
+    let too_old = clock(session).is_some_and(|clock| {
         clock.head_done();
+        clock.limits().max_age.is_some_and(|max| clock.age() >= max)
+    });
+    if too_old {
+        session.set_keepalive(None);
     }
 }
 
