@@ -115,13 +115,17 @@ async fn slowloris_head_is_cut_at_the_header_deadline() {
     let (_gw, _up, port) = start(&timeouts("headerTimeout = \"1s\"")).await;
     // control: a head sent at once is served
     let mut normal = connect(port).await;
-    let head = get(&mut normal, "/ok").await.expect("a normal request is answered");
+    let head = get(&mut normal, "/ok")
+        .await
+        .expect("a normal request is answered");
     assert!(head.starts_with("http/1.1 200"), "{head}");
 
     let start = Instant::now();
     let (mut r, mut w) = connect(port).await.into_split();
     let trickle = tokio::spawn(async move {
-        for b in b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n" {
+        for b in
+            b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"
+        {
             if w.write_all(&[*b]).await.is_err() {
                 return;
             }
@@ -158,8 +162,7 @@ async fn silent_connection_is_cut_at_the_header_deadline() {
 
 #[tokio::test]
 async fn slow_body_is_cut_at_the_read_timeout() {
-    let (_gw, up, port) =
-        start(&timeouts("headerTimeout = \"1s\"\nreadTimeout = \"2s\"")).await;
+    let (_gw, up, port) = start(&timeouts("headerTimeout = \"1s\"\nreadTimeout = \"2s\"")).await;
     let start = Instant::now();
     let (mut r, mut w) = connect(port).await.into_split();
     w.write_all(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n")
@@ -276,7 +279,10 @@ async fn keep_alive_max_requests_closes_after_the_last_one() {
     let mut s = connect(port).await;
     for i in 1..=2 {
         let head = get(&mut s, &format!("/{i}")).await.expect("answer");
-        assert!(head.contains("connection: keep-alive"), "request {i}: {head}");
+        assert!(
+            head.contains("connection: keep-alive"),
+            "request {i}: {head}"
+        );
     }
     let head = get(&mut s, "/3").await.expect("third answer");
     assert!(head.starts_with("http/1.1 200"), "{head}");
@@ -310,20 +316,26 @@ async fn connections_beyond_max_connections_are_closed() {
         held.push(s);
     }
     let mut extra = connect(port).await;
-    let _ = extra.write_all(b"GET /extra HTTP/1.1\r\nHost: a\r\n\r\n").await;
+    let _ = extra
+        .write_all(b"GET /extra HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await;
     let start = Instant::now();
     let (took, seen) = wait_closed(&mut extra, start, Duration::from_secs(3)).await;
     assert!(took.is_some(), "the 4th connection was kept open");
     assert!(seen.is_empty(), "the 4th connection was answered");
     for (i, s) in held.iter_mut().enumerate() {
-        let head = get(s, &format!("/again{i}")).await.expect("held connection works");
+        let head = get(s, &format!("/again{i}"))
+            .await
+            .expect("held connection works");
         assert!(head.starts_with("http/1.1 200"), "{head}");
     }
     // a freed slot is usable again
     drop(held.pop());
     let served = common::eventually(Duration::from_secs(5), || async {
         let mut s = connect(port).await;
-        get(&mut s, "/after").await.filter(|h| h.starts_with("http/1.1 200"))
+        get(&mut s, "/after")
+            .await
+            .filter(|h| h.starts_with("http/1.1 200"))
     })
     .await;
     assert!(served.is_some(), "no connection accepted after one closed");
@@ -406,7 +418,10 @@ async fn slowloris(
         return;
     };
     live.fetch_add(1, Ordering::Relaxed);
-    let mut ok = s.write_all(b"GET /slow HTTP/1.1\r\nHost: a\r\n").await.is_ok();
+    let mut ok = s
+        .write_all(b"GET /slow HTTP/1.1\r\nHost: a\r\n")
+        .await
+        .is_ok();
     let mut byte = [0u8; 1];
     while ok && !stop.load(Ordering::Relaxed) {
         // a cut shows as EOF/reset on read (writes may still land in the kernel buffer)
@@ -440,9 +455,10 @@ async fn thousand_slow_connections_leave_a_normal_client_fast() {
         let baseline = measure(&mut s, 500);
         (s, baseline)
     });
-    let (mut s, baseline) = tokio::task::spawn_blocking(move || normal.join().expect("normal client"))
-        .await
-        .unwrap();
+    let (mut s, baseline) =
+        tokio::task::spawn_blocking(move || normal.join().expect("normal client"))
+            .await
+            .unwrap();
 
     let live = Arc::new(AtomicUsize::new(0));
     let cuts = Arc::new(AtomicUsize::new(0));
@@ -463,7 +479,11 @@ async fn thousand_slow_connections_leave_a_normal_client_fast() {
         async move { (live.load(Ordering::Relaxed) >= SLOW).then_some(()) }
     })
     .await;
-    assert!(all_open.is_some(), "only {} slow connections opened", live.load(Ordering::Relaxed));
+    assert!(
+        all_open.is_some(),
+        "only {} slow connections opened",
+        live.load(Ordering::Relaxed)
+    );
 
     let during = tokio::task::spawn_blocking(move || measure(&mut s, 500))
         .await

@@ -93,8 +93,10 @@ impl Clock {
         let start = self.request_start.load(Ordering::Relaxed);
         self.read_at
             .store(Self::after(start, self.limits.read), Ordering::Relaxed);
-        self.write_at
-            .store(Self::after(self.now(), self.limits.write), Ordering::Relaxed);
+        self.write_at.store(
+            Self::after(self.now(), self.limits.write),
+            Ordering::Relaxed,
+        );
     }
 
     /// The body is in: reads (the proxy watching for a client close) are no longer bounded.
