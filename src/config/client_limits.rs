@@ -26,9 +26,15 @@ impl EntryPointTransport {
             read: bound(rt.read_timeout, base.read),
             write: bound(rt.write_timeout, base.write),
             idle: bound(rt.idle_timeout, base.idle),
-            max_requests: self.keep_alive_max_requests.filter(|n| *n > 0),
+            max_requests: self
+                .keep_alive_max_requests
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n > 0),
             max_age: bound(self.keep_alive_max_time, None),
-            max_connections: self.max_connections.filter(|n| *n > 0),
+            max_connections: self
+                .max_connections
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|n| *n > 0),
         }
     }
 }

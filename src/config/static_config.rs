@@ -92,11 +92,11 @@ pub struct EntryPointTransport {
     pub responding_timeouts: Option<RespondingTimeouts>,
     pub life_cycle: Option<LifeCycle>,
     /// Requests served on one connection before it is closed (Traefik v3; 0 = unlimited).
-    pub keep_alive_max_requests: Option<u32>,
+    pub keep_alive_max_requests: Option<i64>,
     /// Age after which a connection is closed after its current request (Traefik v3; 0 = none).
     pub keep_alive_max_time: Option<Duration>,
     /// pylon extension: open connections on this entry point (0 = unlimited).
-    pub max_connections: Option<usize>,
+    pub max_connections: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
