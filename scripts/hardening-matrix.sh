@@ -44,6 +44,15 @@ connection_header_cannot_strip_forwarded_headers|2 forwarded|`Connection: X-Forw
 upgrade_path_also_keeps_forwarded_headers|2 forwarded|the same on the upgrade tunnel; nominated headers were forwarded|1
 client_forwarded_prefix_is_not_honoured_from_untrusted_peers|2 forwarded|client X-Forwarded-Prefix dropped from untrusted peers|0
 stripped_prefix_replaces_the_clients_forwarded_prefix|2 forwarded|stripPrefix sets the only X-Forwarded-Prefix|0
+slowloris_head_is_cut_at_the_header_deadline|3 slow clients|head trickled a byte every 200 ms: closed at `headerTimeout` (1 s), never answered|1
+silent_connection_is_cut_at_the_header_deadline|3 slow clients|connection sending nothing: closed at `headerTimeout`|1
+slow_body_is_cut_at_the_read_timeout|3 slow clients|body trickled a byte every 200 ms: closed at `readTimeout` (2 s)|1
+client_that_never_reads_is_cut_at_the_write_timeout|3 slow clients|client never reading an endless response: cut at `writeTimeout` (1 s)|1
+idle_keep_alive_is_closed_after_idle_timeout|3 slow clients|idle keep-alive connection closed after `idleTimeout` (1 s)|1
+keep_alive_max_requests_closes_after_the_last_one|3 slow clients|`keepAliveMaxRequests = 3`: 3rd response `Connection: close`, a 4th request unanswered|1
+keep_alive_max_time_closes_old_connections|3 slow clients|`keepAliveMaxTime = 1s`: the next response after 1 s `Connection: close`|1
+connections_beyond_max_connections_are_closed|3 slow clients|`maxConnections = 3`: a 4th connection closed unanswered, the 3 held ones keep working|1
+thousand_slow_connections_leave_a_normal_client_fast|3 slow clients|1,000 slowloris connections: a keep-alive client's p99 within 2x of its baseline, all 1,000 cut at the default 10 s `headerTimeout`|1
 upstream_reset_mid_response|4 faults|upstream resets mid-response: bounded, fds back to baseline|0
 upstream_truncated_body|4 faults|upstream truncates its body: bounded, fds back to baseline|0
 upstream_garbage|4 faults|upstream answers garbage: 502, fds back to baseline|0
@@ -53,14 +62,14 @@ weak_cipher_suites_are_refused|5 TLS|weak suites refused, AEAD chosen, also with
 '
 
 NOT_COVERED='
-3 slow clients|header read deadline (slowloris), slow body / slow read bounds, per-entrypoint connection limit, idle keep-alive timeout, requests-per-connection cap, load test with N slow connections
+3 slow clients|HTTP/2 streams: no head/body/write deadline (only `idleTimeout` as Pingora's `h2_idle_timeout`); the TLS handshake keeps its fixed 10 s bound
 5 TLS|`tls.options` (`minVersion`, `maxVersion`, `cipherSuites`, `sniStrict`) applied per router and `default` options; `minVersion = "VersionTLS13"` refusing 1.2
 1 smuggling|pipelined requests sent in one write after a request body: Pingora 0.9.1 drops the pipelined bytes (safe: never parsed nor forwarded), not answered
 '
 
 log=$(mktemp)
 cargo test --test hardening_smuggling --test hardening_forwarded --test hardening_faults \
-  --test hardening_tls -- --test-threads=2 >"$log" 2>&1
+  --test hardening_tls --test hardening_slow -- --test-threads=2 >"$log" 2>&1
 status=$?
 
 {

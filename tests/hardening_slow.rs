@@ -12,6 +12,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The load test measures latencies, so it runs alone: the other tests hold this shared.
+static EXCLUSIVE: RwLock<()> = RwLock::const_new(());
+
+async fn shared() -> RwLockReadGuard<'static, ()> {
+    EXCLUSIVE.read().await
+}
+
+async fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    EXCLUSIVE.write().await
+}
 
 /// Entry point `web` on `port` with `transport` (TOML lines under `[entryPoints.web.transport]`),
 /// every request routed to `upstream`.
@@ -112,6 +124,7 @@ fn assert_between(what: &str, took: Option<Duration>, low: Duration, high: Durat
 
 #[tokio::test]
 async fn slowloris_head_is_cut_at_the_header_deadline() {
+    let _shared = shared().await;
     let (_gw, _up, port) = start(&timeouts("headerTimeout = \"1s\"")).await;
     // control: a head sent at once is served
     let mut normal = connect(port).await;
@@ -148,6 +161,7 @@ async fn slowloris_head_is_cut_at_the_header_deadline() {
 
 #[tokio::test]
 async fn silent_connection_is_cut_at_the_header_deadline() {
+    let _shared = shared().await;
     let (_gw, _up, port) = start(&timeouts("headerTimeout = \"1s\"")).await;
     let start = Instant::now();
     let mut s = connect(port).await;
@@ -162,6 +176,7 @@ async fn silent_connection_is_cut_at_the_header_deadline() {
 
 #[tokio::test]
 async fn slow_body_is_cut_at_the_read_timeout() {
+    let _shared = shared().await;
     let (_gw, up, port) = start(&timeouts("headerTimeout = \"1s\"\nreadTimeout = \"2s\"")).await;
     let start = Instant::now();
     let (mut r, mut w) = connect(port).await.into_split();
@@ -220,6 +235,7 @@ async fn endless_upstream() -> String {
 
 #[tokio::test]
 async fn client_that_never_reads_is_cut_at_the_write_timeout() {
+    let _shared = shared().await;
     let upstream = endless_upstream().await;
     let port = free_port();
     let cfg = config(port, &upstream, &timeouts("writeTimeout = \"1s\""));
@@ -255,6 +271,7 @@ async fn client_that_never_reads_is_cut_at_the_write_timeout() {
 
 #[tokio::test]
 async fn idle_keep_alive_is_closed_after_idle_timeout() {
+    let _shared = shared().await;
     let (_gw, _up, port) = start(&timeouts("idleTimeout = \"1s\"")).await;
     let mut s = connect(port).await;
     let head = get(&mut s, "/1").await.expect("first answer");
@@ -275,6 +292,7 @@ async fn idle_keep_alive_is_closed_after_idle_timeout() {
 
 #[tokio::test]
 async fn keep_alive_max_requests_closes_after_the_last_one() {
+    let _shared = shared().await;
     let (_gw, _up, port) = start("keepAliveMaxRequests = 3").await;
     let mut s = connect(port).await;
     for i in 1..=2 {
@@ -296,6 +314,7 @@ async fn keep_alive_max_requests_closes_after_the_last_one() {
 
 #[tokio::test]
 async fn keep_alive_max_time_closes_old_connections() {
+    let _shared = shared().await;
     let (_gw, _up, port) = start("keepAliveMaxTime = \"1s\"").await;
     let mut s = connect(port).await;
     let head = get(&mut s, "/1").await.expect("first answer");
@@ -307,6 +326,7 @@ async fn keep_alive_max_time_closes_old_connections() {
 
 #[tokio::test]
 async fn connections_beyond_max_connections_are_closed() {
+    let _shared = shared().await;
     let (_gw, _up, port) = start("maxConnections = 3").await;
     let mut held = Vec::new();
     for i in 0..3 {
@@ -437,6 +457,7 @@ async fn slowloris(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_slow_connections_leave_a_normal_client_fast() {
+    let _alone = exclusive().await;
     const SLOW: usize = 1000;
     let limit = raise_nofile();
     assert!(
