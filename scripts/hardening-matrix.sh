@@ -52,7 +52,7 @@ idle_keep_alive_is_closed_after_idle_timeout|3 slow clients|idle keep-alive conn
 keep_alive_max_requests_closes_after_the_last_one|3 slow clients|`keepAliveMaxRequests = 3`: 3rd response `Connection: close`, a 4th request unanswered|1
 keep_alive_max_time_closes_old_connections|3 slow clients|`keepAliveMaxTime = 1s`: the next response after 1 s `Connection: close`|1
 connections_beyond_max_connections_are_closed|3 slow clients|`maxConnections = 3`: a 4th connection closed unanswered, the 3 held ones keep working|1
-thousand_slow_connections_leave_a_normal_client_fast|3 slow clients|1,000 slowloris connections: a keep-alive client's p99 within 2x of its baseline, all 1,000 cut at the default 10 s `headerTimeout`|1
+thousand_slow_connections_leave_a_normal_client_fast|3 slow clients|1,000 slowloris connections: the p99 of a keep-alive client within 2x of its baseline, all 1,000 cut at the default 10 s `headerTimeout`|1
 upstream_reset_mid_response|4 faults|upstream resets mid-response: bounded, fds back to baseline|0
 upstream_truncated_body|4 faults|upstream truncates its body: bounded, fds back to baseline|0
 upstream_garbage|4 faults|upstream answers garbage: 502, fds back to baseline|0
@@ -62,7 +62,7 @@ weak_cipher_suites_are_refused|5 TLS|weak suites refused, AEAD chosen, also with
 '
 
 NOT_COVERED='
-3 slow clients|HTTP/2 streams: no head/body/write deadline (only `idleTimeout` as Pingora's `h2_idle_timeout`); the TLS handshake keeps its fixed 10 s bound
+3 slow clients|HTTP/2 streams: no head/body/write deadline (only `idleTimeout` as the Pingora `h2_idle_timeout`); the TLS handshake keeps its fixed 10 s bound
 5 TLS|`tls.options` (`minVersion`, `maxVersion`, `cipherSuites`, `sniStrict`) applied per router and `default` options; `minVersion = "VersionTLS13"` refusing 1.2
 1 smuggling|pipelined requests sent in one write after a request body: Pingora 0.9.1 drops the pipelined bytes (safe: never parsed nor forwarded), not answered
 '
