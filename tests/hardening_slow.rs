@@ -233,13 +233,12 @@ async fn endless_upstream() -> String {
     format!("http://{addr}")
 }
 
-#[tokio::test]
-async fn client_that_never_reads_is_cut_at_the_write_timeout() {
-    let _shared = shared().await;
+/// Sends a GET for an endless response, reads nothing for 3 s, then reads: the connection must
+/// end within 3 s (pylon cut it), long before the 1 GiB body.
+async fn never_read(transport: &str) {
     let upstream = endless_upstream().await;
     let port = free_port();
-    let cfg = config(port, &upstream, &timeouts("writeTimeout = \"1s\""));
-    let _gw = TestGateway::start(&cfg, &[port]).await;
+    let _gw = TestGateway::start(&config(port, &upstream, transport), &[port]).await;
     let mut s = connect(port).await;
     s.write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
         .await
@@ -260,13 +259,25 @@ async fn client_that_never_reads_is_cut_at_the_write_timeout() {
     .await;
     assert!(
         closed.is_ok(),
-        "the response was still streaming 3 s after writeTimeout ({total} bytes read)"
+        "the response was still streaming 3 s after the bound ({total} bytes read)"
     );
     assert!(
         total < 256 * 1024 * 1024,
         "{total} bytes arrived: the write was not cut"
     );
     assert!(start.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn client_that_never_reads_is_cut_at_the_write_timeout() {
+    let _shared = shared().await;
+    never_read(&timeouts("writeTimeout = \"1s\"")).await;
+}
+
+#[tokio::test]
+async fn stalled_reader_is_cut_after_idle_timeout_without_write_timeout() {
+    let _shared = shared().await;
+    never_read(&timeouts("idleTimeout = \"1s\"")).await;
 }
 
 #[tokio::test]

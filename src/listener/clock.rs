@@ -23,6 +23,8 @@ pub struct Clock {
     request_start: AtomicU64,
     /// Waiting (idle) for the first byte of a keep-alive request.
     idle: AtomicBool,
+    /// A tunnel now: no deadline, no stall bound.
+    released: AtomicBool,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -38,6 +40,7 @@ impl Clock {
             write_at: AtomicU64::new(NONE),
             request_start: AtomicU64::new(0),
             idle: AtomicBool::new(false),
+            released: AtomicBool::new(false),
         }
     }
 
@@ -106,6 +109,7 @@ impl Clock {
 
     /// The connection became a tunnel (upgrade): no deadline applies any more.
     pub fn release(&self) {
+        self.released.store(true, Ordering::Relaxed);
         self.idle.store(false, Ordering::Relaxed);
         self.read_at.store(NONE, Ordering::Relaxed);
         self.write_at.store(NONE, Ordering::Relaxed);
@@ -118,6 +122,15 @@ impl Clock {
     /// When reads start failing, if they do.
     pub fn read_deadline(&self) -> Option<Instant> {
         self.instant(self.read_at.load(Ordering::Relaxed))
+    }
+
+    /// How long a write may stay blocked (the client reading nothing): `idleTimeout`, so a
+    /// stalled reader is cut even when `writeTimeout` is off; none for a tunnel.
+    pub fn write_stall(&self) -> Option<Duration> {
+        match self.released.load(Ordering::Relaxed) {
+            true => None,
+            false => self.limits.idle,
+        }
     }
 
     /// When writes start failing, if they do.
@@ -160,7 +173,9 @@ mod tests {
         c.bytes_read();
         let head = c.read_deadline().unwrap() - base;
         assert!(head < Duration::from_secs(2));
+        assert_eq!(c.write_stall(), Some(Duration::from_secs(3)));
         c.release();
         assert_eq!((c.read_deadline(), c.write_deadline()), (None, None));
+        assert_eq!(c.write_stall(), None);
     }
 }

@@ -50,6 +50,8 @@ pub struct Guarded {
     clock: Arc<Clock>,
     read_timer: Timer,
     write_timer: Timer,
+    /// While writes are blocked: when the stall bound cuts them.
+    stalled_until: Option<Instant>,
 }
 
 impl Guarded {
@@ -59,6 +61,7 @@ impl Guarded {
             clock,
             read_timer: Timer::default(),
             write_timer: Timer::default(),
+            stalled_until: None,
         }
     }
 
@@ -66,7 +69,7 @@ impl Guarded {
         &self.clock
     }
 
-    /// Runs a write-side poll under the write deadline.
+    /// Runs a write-side poll under the write deadline and the stall bound.
     fn poll_write_side<T>(
         &mut self,
         cx: &mut Context<'_>,
@@ -77,13 +80,25 @@ impl Guarded {
             return Poll::Ready(Err(timed_out("response write deadline passed")));
         }
         match op(Pin::new(&mut self.inner), cx) {
-            Poll::Pending => match deadline {
-                Some(at) if self.write_timer.poll_passed(cx, at) => {
-                    Poll::Ready(Err(timed_out("response write deadline passed")))
+            Poll::Pending => {
+                if self.stalled_until.is_none() {
+                    self.stalled_until = self.clock.write_stall().map(|d| Instant::now() + d);
                 }
-                _ => Poll::Pending,
-            },
-            ready => ready,
+                let at = match (deadline, self.stalled_until) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                match at {
+                    Some(at) if self.write_timer.poll_passed(cx, at) => {
+                        Poll::Ready(Err(timed_out("response write deadline passed")))
+                    }
+                    _ => Poll::Pending,
+                }
+            }
+            ready => {
+                self.stalled_until = None;
+                ready
+            }
         }
     }
 }
