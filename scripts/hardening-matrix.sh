@@ -48,6 +48,7 @@ slowloris_head_is_cut_at_the_header_deadline|3 slow clients|head trickled a byte
 silent_connection_is_cut_at_the_header_deadline|3 slow clients|connection sending nothing: closed at `headerTimeout`|1
 slow_body_is_cut_at_the_read_timeout|3 slow clients|body trickled a byte every 200 ms: closed at `readTimeout` (2 s)|1
 client_that_never_reads_is_cut_at_the_write_timeout|3 slow clients|client never reading an endless response: cut at `writeTimeout` (1 s)|1
+stalled_reader_is_cut_after_idle_timeout_without_write_timeout|3 slow clients|the same with `writeTimeout` off: a write blocked for `idleTimeout` (1 s) fails|1
 idle_keep_alive_is_closed_after_idle_timeout|3 slow clients|idle keep-alive connection closed after `idleTimeout` (1 s)|1
 keep_alive_max_requests_closes_after_the_last_one|3 slow clients|`keepAliveMaxRequests = 3`: 3rd response `Connection: close`, a 4th request unanswered|1
 keep_alive_max_time_closes_old_connections|3 slow clients|`keepAliveMaxTime = 1s`: the next response after 1 s `Connection: close`|1

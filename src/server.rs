@@ -71,8 +71,8 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         let gateway = Gateway::new(listening.entrypoint, plan.store.clone(), lifecycle.clone());
         let mut proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
         let mut options = HttpServerOptions::default();
+        // HTTP/1 keep-alive (idle, request cap) is run by `listener::h1`; this is for HTTP/2
         options.h2_idle_timeout = limits.idle;
-        options.keepalive_request_limit = limits.max_requests;
         proxy.server_options = Some(options);
         let app = EntryPointApp::new(proxy, tls.clone(), &name, limits);
         let mut service = Service::new(format!("entrypoint {name}"), app);
