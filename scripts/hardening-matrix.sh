@@ -45,8 +45,10 @@ upgrade_path_also_keeps_forwarded_headers|2 forwarded|the same on the upgrade tu
 client_forwarded_prefix_is_not_honoured_from_untrusted_peers|2 forwarded|client X-Forwarded-Prefix dropped from untrusted peers|0
 stripped_prefix_replaces_the_clients_forwarded_prefix|2 forwarded|stripPrefix sets the only X-Forwarded-Prefix|0
 slowloris_head_is_cut_at_the_header_deadline|3 slow clients|head trickled a byte every 200 ms: closed at `headerTimeout` (1 s), never answered|1
+slow_second_head_on_a_keep_alive_connection_is_cut|3 slow clients|second head on a keep-alive connection trickled: closed at `headerTimeout` from its first byte|1
 silent_connection_is_cut_at_the_header_deadline|3 slow clients|connection sending nothing: closed at `headerTimeout`|1
 slow_body_is_cut_at_the_read_timeout|3 slow clients|body trickled a byte every 200 ms: closed at `readTimeout` (2 s)|1
+slow_upstream_is_not_cut_by_the_read_timeout|3 slow clients|control: an upstream slower than `readTimeout` still answers (GET, and POST with its body in)|0
 client_that_never_reads_is_cut_at_the_write_timeout|3 slow clients|client never reading an endless response: cut at `writeTimeout` (1 s)|1
 stalled_reader_is_cut_after_idle_timeout_without_write_timeout|3 slow clients|the same with `writeTimeout` off: a write blocked for `idleTimeout` (1 s) fails|1
 idle_keep_alive_is_closed_after_idle_timeout|3 slow clients|idle keep-alive connection closed after `idleTimeout` (1 s)|1

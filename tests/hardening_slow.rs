@@ -160,6 +160,63 @@ async fn slowloris_head_is_cut_at_the_header_deadline() {
 }
 
 #[tokio::test]
+async fn slow_second_head_on_a_keep_alive_connection_is_cut() {
+    let _shared = shared().await;
+    let (_gw, _up, port) = start(&timeouts("headerTimeout = \"1s\"")).await;
+    let mut s = connect(port).await;
+    let head = get(&mut s, "/first").await.expect("first answer");
+    assert!(head.contains("connection: keep-alive"), "{head}");
+    // idle well past headerTimeout: only idleTimeout (180 s) applies before the first byte
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let start = Instant::now();
+    let (mut r, mut w) = s.into_split();
+    let trickle = tokio::spawn(async move {
+        for b in b"GET /second HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n" {
+            if w.write_all(&[*b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let (took, seen) = wait_closed(&mut r, start, Duration::from_secs(6)).await;
+    trickle.abort();
+    assert_between(
+        "slow second head",
+        took,
+        Duration::from_millis(900),
+        Duration::from_secs(3),
+    );
+    assert!(seen.is_empty(), "the slow second head was answered");
+}
+
+#[tokio::test]
+async fn slow_upstream_is_not_cut_by_the_read_timeout() {
+    let _shared = shared().await;
+    let up = TestUpstream::start_with(
+        "a",
+        common::UpstreamOptions {
+            delay: Some(Duration::from_millis(2500)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let port = free_port();
+    let transport = timeouts("headerTimeout = \"1s\"\nreadTimeout = \"1s\"");
+    let _gw = TestGateway::start(&config(port, &up.url(), &transport), &[port]).await;
+    let mut s = connect(port).await;
+    let head = get(&mut s, "/slow-upstream").await.expect("answer");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    // a body read in time, then a slow upstream: also answered
+    s.write_all(b"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")
+        .await
+        .unwrap();
+    let head = read_response(&mut s, Duration::from_secs(5))
+        .await
+        .expect("answer to the POST");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+}
+
+#[tokio::test]
 async fn silent_connection_is_cut_at_the_header_deadline() {
     let _shared = shared().await;
     let (_gw, _up, port) = start(&timeouts("headerTimeout = \"1s\"")).await;
