@@ -47,6 +47,7 @@ stripped_prefix_replaces_the_clients_forwarded_prefix|2 forwarded|stripPrefix se
 slowloris_head_is_cut_at_the_header_deadline|3 slow clients|head trickled a byte every 200 ms: closed at `headerTimeout` (1 s), never answered|1
 slow_second_head_on_a_keep_alive_connection_is_cut|3 slow clients|second head on a keep-alive connection trickled: closed at `headerTimeout` from its first byte|1
 silent_connection_is_cut_at_the_header_deadline|3 slow clients|connection sending nothing: closed at `headerTimeout`|1
+silent_http2_connection_is_cut_at_the_header_deadline|3 slow clients|TLS + ALPN h2, no preface: closed at `headerTimeout`|1
 slow_body_is_cut_at_the_read_timeout|3 slow clients|body trickled a byte every 200 ms: closed at `readTimeout` (2 s)|1
 slow_upstream_is_not_cut_by_the_read_timeout|3 slow clients|control: an upstream slower than `readTimeout` still answers (GET, and POST with its body in)|0
 client_that_never_reads_is_cut_at_the_write_timeout|3 slow clients|client never reading an endless response: cut at `writeTimeout` (1 s)|1
@@ -65,7 +66,7 @@ weak_cipher_suites_are_refused|5 TLS|weak suites refused, AEAD chosen, also with
 '
 
 NOT_COVERED='
-3 slow clients|HTTP/2 streams: no head/body/write deadline (only `idleTimeout` as the Pingora `h2_idle_timeout`); the TLS handshake keeps its fixed 10 s bound
+3 slow clients|HTTP/2 streams: after the preface (bounded by `headerTimeout`) no head/body/write deadline per stream, only `idleTimeout` as the Pingora `h2_idle_timeout`; the TLS handshake keeps its fixed 10 s bound
 5 TLS|`tls.options` (`minVersion`, `maxVersion`, `cipherSuites`, `sniStrict`) applied per router and `default` options; `minVersion = "VersionTLS13"` refusing 1.2
 1 smuggling|pipelined requests sent in one write after a request body: Pingora 0.9.1 drops the pipelined bytes (safe: never parsed nor forwarded), not answered
 '

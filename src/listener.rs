@@ -18,6 +18,8 @@ use crate::proxy::Gateway;
 use crate::runtime::client_limits::ClientLimits;
 use crate::tls::TlsTerminator;
 use async_trait::async_trait;
+use clock::Clock;
+use guarded::Guarded;
 use limit::ConnectionLimit;
 use pingora::apps::ServerApp;
 use pingora::protocols::{Stream, ALPN};
@@ -131,7 +133,11 @@ impl ServerApp for EntryPointApp {
             stream
         };
         if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
-            // HTTP/2: Pingora's loop, with `h2_idle_timeout` from `idleTimeout`
+            // HTTP/2: Pingora's loop, with `h2_idle_timeout` from `idleTimeout`; the preface
+            // must come within the head deadline
+            let clock = Arc::new(Clock::new(self.limits));
+            clock.h2_preface();
+            let stream: Stream = Box::new(Guarded::new(stream, clock));
             return self.proxy.process_new(stream, shutdown).await;
         }
         // Keep-alive requests are served in `h1`, so they are not sniffed again.

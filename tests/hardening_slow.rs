@@ -231,6 +231,53 @@ async fn silent_connection_is_cut_at_the_header_deadline() {
     );
 }
 
+/// TLS with ALPN `h2`, then nothing: how long until pylon closes (`None`: open after 6 s).
+fn silent_h2(port: u16) -> Option<Duration> {
+    use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+    use std::io::Read;
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).expect("tls");
+    builder.set_verify(SslVerifyMode::NONE);
+    builder.set_alpn_protos(b"\x02h2").expect("alpn");
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(6))).ok();
+    let mut tls = builder
+        .build()
+        .configure()
+        .expect("configure")
+        .verify_hostname(false)
+        .connect("localhost", tcp)
+        .expect("TLS handshake");
+    assert_eq!(tls.ssl().selected_alpn_protocol(), Some(&b"h2"[..]));
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tls.read(&mut buf) {
+            Ok(0) => return Some(start.elapsed()),
+            Ok(_) => {} // the server's SETTINGS
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return None,
+            Err(_) => return Some(start.elapsed()),
+        }
+        if start.elapsed() > Duration::from_secs(6) {
+            return None;
+        }
+    }
+}
+
+#[tokio::test]
+async fn silent_http2_connection_is_cut_at_the_header_deadline() {
+    let _shared = shared().await;
+    let (_gw, _up, port) = start(&timeouts("headerTimeout = \"1s\"")).await;
+    let took = tokio::task::spawn_blocking(move || silent_h2(port))
+        .await
+        .unwrap();
+    assert_between(
+        "silent HTTP/2 connection",
+        took,
+        Duration::from_millis(900),
+        Duration::from_secs(3),
+    );
+}
+
 #[tokio::test]
 async fn slow_body_is_cut_at_the_read_timeout() {
     let _shared = shared().await;

@@ -5,7 +5,7 @@
 //! (`release`). The connection's stream (`Guarded`) fails reads and writes past them.
 
 use crate::runtime::client_limits::ClientLimits;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -25,7 +25,12 @@ pub struct Clock {
     idle: AtomicBool,
     /// A tunnel now: no deadline, no stall bound.
     released: AtomicBool,
+    /// HTTP/2: bytes of the connection preface still expected before the clock lets go.
+    preface_left: AtomicUsize,
 }
+
+/// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`
+const H2_PREFACE_LEN: usize = 24;
 
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(NONE - 1)
@@ -41,6 +46,7 @@ impl Clock {
             request_start: AtomicU64::new(0),
             idle: AtomicBool::new(false),
             released: AtomicBool::new(false),
+            preface_left: AtomicUsize::new(0),
         }
     }
 
@@ -79,8 +85,24 @@ impl Clock {
         self.write_at.store(NONE, Ordering::Relaxed);
     }
 
-    /// Bytes arrived: the first ones after an idle wait start the head deadline.
-    pub fn bytes_read(&self) {
+    /// An HTTP/2 connection: its preface must arrive within the head deadline, then Pingora's
+    /// HTTP/2 server (and `h2_idle_timeout`) takes over.
+    pub fn h2_preface(&self) {
+        self.first_request();
+        self.preface_left.store(H2_PREFACE_LEN, Ordering::Relaxed);
+    }
+
+    /// `n` bytes arrived: the first ones after an idle wait start the head deadline.
+    pub fn bytes_read(&self, n: usize) {
+        let left = self.preface_left.load(Ordering::Relaxed);
+        if left > 0 {
+            let left = left.saturating_sub(n);
+            self.preface_left.store(left, Ordering::Relaxed);
+            if left == 0 {
+                self.release();
+            }
+            return;
+        }
         if self.idle.load(Ordering::Relaxed) {
             self.idle.store(false, Ordering::Relaxed);
             let now = self.now();
@@ -170,12 +192,23 @@ mod tests {
         c.next_request();
         let idle = c.read_deadline().unwrap() - base;
         assert!(idle >= Duration::from_secs(3) && idle < Duration::from_secs(4));
-        c.bytes_read();
+        c.bytes_read(1);
         let head = c.read_deadline().unwrap() - base;
         assert!(head < Duration::from_secs(2));
         assert_eq!(c.write_stall(), Some(Duration::from_secs(3)));
         c.release();
         assert_eq!((c.read_deadline(), c.write_deadline()), (None, None));
         assert_eq!(c.write_stall(), None);
+    }
+
+    #[tokio::test]
+    async fn h2_preface_releases_the_clock() {
+        let c = Clock::new(limits());
+        c.h2_preface();
+        assert!(c.read_deadline().is_some());
+        c.bytes_read(20);
+        assert!(c.read_deadline().is_some());
+        c.bytes_read(30);
+        assert_eq!((c.read_deadline(), c.write_stall()), (None, None));
     }
 }

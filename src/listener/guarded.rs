@@ -125,8 +125,9 @@ impl AsyncRead for Guarded {
         let before = buf.filled().len();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before {
-                    this.clock.bytes_read();
+                let n = buf.filled().len() - before;
+                if n > 0 {
+                    this.clock.bytes_read(n);
                 }
                 Poll::Ready(Ok(()))
             }
