@@ -97,11 +97,14 @@ impl ServerApp for EntryPointApp {
             None => None,
         };
         let _open = self.open_connections.as_ref().map(OpenConnection::new);
+        // The first head is due `headerTimeout` after the accept (after the TLS handshake).
+        let clock = Arc::new(Clock::new(self.limits));
+        clock.first_request();
         let mut first = [0u8; 1];
         // Peeking an L4 stream reads into its rewind buffer: no extra syscall, nothing lost.
         let peek = stream.try_peek(&mut first);
-        let peeked = match self.limits.head() {
-            Some(limit) => match tokio::time::timeout(limit, peek).await {
+        let peeked = match clock.read_deadline() {
+            Some(at) => match tokio::time::timeout_at(at, peek).await {
                 Ok(peeked) => peeked,
                 Err(_) => {
                     log::debug!("no byte within the head deadline: connection closed");
@@ -113,7 +116,7 @@ impl ServerApp for EntryPointApp {
         match peeked {
             Ok(true) => {}
             Ok(false) => {
-                h1::serve(&self.proxy, stream, &self.limits, shutdown).await;
+                h1::serve(&self.proxy, stream, clock, shutdown).await;
                 return None;
             }
             Err(e) => {
@@ -123,7 +126,10 @@ impl ServerApp for EntryPointApp {
         }
         let stream = if first[0] == TLS_HANDSHAKE_RECORD {
             match self.tls.accept(stream).await {
-                Ok(tls) => tls,
+                Ok(tls) => {
+                    clock.first_request();
+                    tls
+                }
                 Err(e) => {
                     log::debug!("TLS handshake with a client failed: {e}");
                     return None;
@@ -135,13 +141,12 @@ impl ServerApp for EntryPointApp {
         if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             // HTTP/2: Pingora's loop, with `h2_idle_timeout` from `idleTimeout`; the preface
             // must come within the head deadline
-            let clock = Arc::new(Clock::new(self.limits));
             clock.h2_preface();
             let stream: Stream = Box::new(Guarded::new(stream, clock));
             return self.proxy.process_new(stream, shutdown).await;
         }
         // Keep-alive requests are served in `h1`, so they are not sniffed again.
-        h1::serve(&self.proxy, stream, &self.limits, shutdown).await;
+        h1::serve(&self.proxy, stream, clock, shutdown).await;
         None
     }
 

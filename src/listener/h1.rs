@@ -6,7 +6,6 @@
 use super::clock::Clock;
 use super::guarded::Guarded;
 use crate::proxy::Gateway;
-use crate::runtime::client_limits::ClientLimits;
 use pingora::apps::HttpServerApp;
 use pingora::protocols::http::ServerSession;
 use pingora::protocols::Stream;
@@ -14,14 +13,15 @@ use pingora::server::ShutdownWatch;
 use pingora_proxy::HttpProxy;
 use std::sync::Arc;
 
-/// Serves every request of one HTTP/1 connection, then drops (closes) it.
+/// Serves every request of one HTTP/1 connection, then drops (closes) it. `clock` is already
+/// armed for the first request (`Clock::first_request`).
 pub async fn serve(
     proxy: &Arc<HttpProxy<Gateway>>,
     stream: Stream,
-    limits: &ClientLimits,
+    clock: Arc<Clock>,
     shutdown: &ShutdownWatch,
 ) {
-    let clock = Arc::new(Clock::new(*limits));
+    let limits = *clock.limits();
     let mut session = ServerSession::new_http1(Box::new(Guarded::new(stream, clock.clone())));
     if *shutdown.borrow() {
         session.set_keepalive(None);
@@ -30,7 +30,6 @@ pub async fn serve(
     }
     // Pingora counts reuses after the current request; the cap counts requests.
     session.set_keepalive_reuses_remaining(limits.max_requests.map(|n| n.saturating_sub(1)));
-    clock.first_request();
     let mut served = proxy.process_new_http(session, shutdown).await;
     while let Some(reused) = served {
         let (stream, settings) = reused.consume();
