@@ -1,6 +1,7 @@
 //! Configuration: the Traefik v3 static and dynamic models, loading from TOML, validation.
 
 pub mod address;
+pub mod client_limits;
 pub mod duration;
 pub mod dynamic;
 pub mod error;

@@ -4,12 +4,25 @@
 //! handshake record) → terminate TLS with SNI-chosen certificates, then serve HTTP/1.1 or HTTP/2
 //! (ALPN); anything else → plain HTTP/1.1. So TLS routers appearing at run time (Docker labels)
 //! are served on any entry point without restarting listeners, as in Traefik.
+//!
+//! Slow and greedy clients are bounded here: `maxConnections` refuses connections past the
+//! ceiling, the first byte must come within the head deadline, and HTTP/1 connections run
+//! under a `Clock` (see `h1`).
+
+pub mod clock;
+pub mod guarded;
+pub mod h1;
+pub mod limit;
 
 use crate::proxy::Gateway;
+use crate::runtime::client_limits::ClientLimits;
 use crate::tls::TlsTerminator;
 use async_trait::async_trait;
+use clock::Clock;
+use guarded::Guarded;
+use limit::ConnectionLimit;
 use pingora::apps::ServerApp;
-use pingora::protocols::Stream;
+use pingora::protocols::{Stream, ALPN};
 use pingora::server::ShutdownWatch;
 use pingora_proxy::HttpProxy;
 use std::sync::Arc;
@@ -25,6 +38,9 @@ pub struct EntryPointApp {
     open_connections: Option<prometheus::IntGauge>,
     /// How long idle keep-alive connections stay open after the listeners close.
     idle_linger: std::time::Duration,
+    limits: ClientLimits,
+    /// `maxConnections`, when set.
+    connections: Option<ConnectionLimit>,
 }
 
 /// One open connection in the gauge, for as long as it lives.
@@ -44,7 +60,12 @@ impl Drop for OpenConnection<'_> {
 }
 
 impl EntryPointApp {
-    pub fn new(proxy: HttpProxy<Gateway>, tls: Arc<TlsTerminator>, entrypoint: &str) -> Self {
+    pub fn new(
+        proxy: HttpProxy<Gateway>,
+        tls: Arc<TlsTerminator>,
+        entrypoint: &str,
+        limits: ClientLimits,
+    ) -> Self {
         let open_connections = crate::metrics::global().and_then(|m| {
             m.open_connections
                 .get_metric_with_label_values(&[entrypoint, "TCP"])
@@ -55,6 +76,8 @@ impl EntryPointApp {
             tls,
             open_connections,
             idle_linger: std::time::Duration::ZERO,
+            limits,
+            connections: limits.max_connections.map(ConnectionLimit::new),
         }
     }
 
@@ -74,20 +97,50 @@ impl ServerApp for EntryPointApp {
         mut stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
+        let _slot = match &self.connections {
+            Some(limit) => match limit.acquire() {
+                Some(slot) => Some(slot),
+                None => {
+                    log::debug!("maxConnections reached: connection closed at once");
+                    return None;
+                }
+            },
+            None => None,
+        };
         let _open = self.open_connections.as_ref().map(OpenConnection::new);
+        // The first head is due `headerTimeout` after the accept (after the TLS handshake).
+        let clock = Arc::new(Clock::new(self.limits));
+        clock.first_request();
         let mut first = [0u8; 1];
         // Peeking an L4 stream reads into its rewind buffer: no extra syscall, nothing lost.
-        match stream.try_peek(&mut first).await {
+        let peek = stream.try_peek(&mut first);
+        let peeked = match clock.read_deadline() {
+            Some(at) => match tokio::time::timeout_at(at, peek).await {
+                Ok(peeked) => peeked,
+                Err(_) => {
+                    log::debug!("no byte within the head deadline: connection closed");
+                    return None;
+                }
+            },
+            None => peek.await,
+        };
+        match peeked {
             Ok(true) => {}
-            Ok(false) => return self.proxy.process_new(stream, shutdown).await,
+            Ok(false) => {
+                h1::serve(&self.proxy, stream, clock, shutdown).await;
+                return None;
+            }
             Err(e) => {
                 log::debug!("connection closed before its first byte: {e}");
                 return None;
             }
         }
-        let mut stream = if first[0] == TLS_HANDSHAKE_RECORD {
+        let stream = if first[0] == TLS_HANDSHAKE_RECORD {
             match self.tls.accept(stream).await {
-                Ok(tls) => tls,
+                Ok(tls) => {
+                    clock.first_request();
+                    tls
+                }
                 Err(e) => {
                     log::debug!("TLS handshake with a client failed: {e}");
                     return None;
@@ -96,10 +149,16 @@ impl ServerApp for EntryPointApp {
         } else {
             stream
         };
-        // Serve keep-alive requests here so the next request on this connection is not sniffed again.
-        loop {
-            stream = self.proxy.process_new(stream, shutdown).await?;
+        if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
+            // HTTP/2: Pingora's loop, with `h2_idle_timeout` from `idleTimeout`; the preface
+            // must come within the head deadline
+            clock.h2_preface();
+            let stream: Stream = Box::new(Guarded::new(stream, clock));
+            return self.proxy.process_new(stream, shutdown).await;
         }
+        // Keep-alive requests are served in `h1`, so they are not sniffed again.
+        h1::serve(&self.proxy, stream, clock, shutdown).await;
+        None
     }
 
     async fn cleanup(&self) {

@@ -3,6 +3,7 @@
 pub mod checks;
 pub mod connection;
 pub mod ctx;
+pub mod deadlines;
 pub mod error_pages;
 pub mod forwarded;
 pub mod gateway;

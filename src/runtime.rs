@@ -1,5 +1,6 @@
 //! The running configuration: an immutable compiled Snapshot behind an atomic pointer.
 
+pub mod client_limits;
 pub mod compile;
 pub mod entrypoint;
 pub mod fingerprint;

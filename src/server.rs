@@ -6,6 +6,7 @@ use crate::proxy::Gateway;
 use crate::runtime::{EntryPoint, Store};
 use crate::tls::{CertStore, TlsTerminator};
 use arc_swap::ArcSwap;
+use pingora::apps::HttpServerOptions;
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::{RunArgs, Server};
 use pingora::services::listening::Service;
@@ -77,9 +78,15 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
     let mut entrypoints = Vec::new();
     for listening in plan.listening {
         let name = listening.entrypoint.name.clone();
+        let limits = listening.entrypoint.clients;
         let gateway = Gateway::new(listening.entrypoint, plan.store.clone(), lifecycle.clone());
-        let proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
-        let app = EntryPointApp::new(proxy, tls.clone(), &name).with_idle_linger(idle_linger);
+        let mut proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
+        let mut options = HttpServerOptions::default();
+        // HTTP/1 keep-alive (idle, request cap) is run by `listener::h1`; this is for HTTP/2
+        options.h2_idle_timeout = limits.idle;
+        proxy.server_options = Some(options);
+        let app =
+            EntryPointApp::new(proxy, tls.clone(), &name, limits).with_idle_linger(idle_linger);
         let mut service = Service::new(format!("entrypoint {name}"), app);
         for bind in &listening.binds {
             service.add_tcp(bind);

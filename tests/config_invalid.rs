@@ -32,6 +32,16 @@ const EXPECTED: &[(&str, &str)] = &[
          write e.g. \"10s\"",
     ),
     (
+        "header-timeout-over-read-timeout.toml",
+        "entryPoints.web.transport.respondingTimeouts.headerTimeout: 30s is longer than \
+         readTimeout (5s)",
+    ),
+    (
+        "negative-max-connections.toml",
+        "entryPoints.web.transport.maxConnections: -1 is negative\n  \
+         hint: write e.g. maxConnections = 10000 (0 means no limit)",
+    ),
+    (
         "bad-address.toml",
         "entryPoints.web.address: `:99999` has no valid port (1-65535)",
     ),

@@ -91,14 +91,25 @@ pub struct ForwardedHeaders {
 pub struct EntryPointTransport {
     pub responding_timeouts: Option<RespondingTimeouts>,
     pub life_cycle: Option<LifeCycle>,
+    /// Requests served on one connection before it is closed (Traefik v3; 0 = unlimited).
+    pub keep_alive_max_requests: Option<i64>,
+    /// Age after which a connection is closed after its current request (Traefik v3; 0 = none).
+    pub keep_alive_max_time: Option<Duration>,
+    /// pylon extension: open connections on this entry point (0 = unlimited).
+    pub max_connections: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RespondingTimeouts {
+    /// Whole request read, head and body (Traefik v3 default 60 s; 0 = none).
     pub read_timeout: Option<Duration>,
+    /// Response write, from the end of the request head (Traefik default 0 = none).
     pub write_timeout: Option<Duration>,
+    /// Keep-alive wait for the next request (Traefik default 180 s; 0 = none).
     pub idle_timeout: Option<Duration>,
+    /// pylon extension: time to receive a whole request head (default 10 s; 0 = none).
+    pub header_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -335,6 +346,11 @@ impl StaticConfig {
             api: self.api_on_entrypoint() && name == super::internal::INTERNAL_ENTRYPOINT,
             dashboard: self.dashboard_enabled(),
             max_header_bytes: http.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES),
+            clients: ep
+                .transport
+                .as_ref()
+                .map(EntryPointTransport::client_limits)
+                .unwrap_or_default(),
         }
     }
 

@@ -22,6 +22,7 @@ mod replace_path;
 mod replace_path_regex;
 mod services;
 mod strip_prefix_regex;
+mod transport;
 use services::{validate_middleware, validate_service};
 
 /// Services every configuration has (Traefik's `@internal` services).
@@ -170,6 +171,7 @@ fn validate_static(s: &StaticConfig, d: &DynamicConfig, c: &mut Collector<'_>) {
                 }
             }
         }
+        transport::validate(&base, ep.transport.as_ref(), c);
         if http.and_then(|h| h.max_header_bytes) == Some(0) {
             c.push(
                 format!("{base}.http.maxHeaderBytes"),

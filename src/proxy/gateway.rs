@@ -351,6 +351,15 @@ impl ProxyHttp for Gateway {
         RequestCtx::new()
     }
 
+    async fn early_request_filter(
+        &self,
+        session: &mut Session,
+        _ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        super::deadlines::head_done(session);
+        Ok(())
+    }
+
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         let raw_head = match session.as_downstream() {
             pingora::protocols::http::ServerSession::H1(h1) => Some(h1.get_headers_raw_bytes()),
@@ -440,6 +449,7 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         }
         if session.is_upgrade_req() && !session.is_http2() {
+            super::deadlines::release(session);
             self.tunnel(session, ctx).await?;
             return Ok(true);
         }
@@ -535,11 +545,14 @@ impl ProxyHttp for Gateway {
 
     async fn request_body_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         body: &mut Option<Bytes>,
         end_of_stream: bool,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        if end_of_stream {
+            super::deadlines::body_done(session);
+        }
         if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
             for plugin in route.chain.iter() {
                 plugin.request_body_filter(body.as_ref(), end_of_stream, &mut ctx.plugins)?;

@@ -59,6 +59,8 @@ pub struct EntryPoint {
     pub dashboard: bool,
     /// Requests whose header block is larger get 431.
     pub max_header_bytes: usize,
+    /// Slow and greedy client bounds (`transport.respondingTimeouts`, keep-alive caps).
+    pub clients: super::client_limits::ClientLimits,
 }
 
 #[cfg(test)]
