@@ -11,6 +11,8 @@ pub mod observe;
 pub mod path;
 pub mod respond;
 pub mod selection;
+#[cfg(test)]
+mod test_request;
 pub mod upgrade;
 
 pub use ctx::RequestCtx;

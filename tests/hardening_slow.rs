@@ -114,6 +114,18 @@ async fn wait_closed<R: AsyncReadExt + Unpin>(
     }
 }
 
+/// Writes `bytes` one byte every 200 ms until done or the peer closes (abort the task to stop).
+fn trickle(mut w: tokio::net::tcp::OwnedWriteHalf, bytes: Vec<u8>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        for b in bytes {
+            if w.write_all(&[b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+}
+
 fn assert_between(what: &str, took: Option<Duration>, low: Duration, high: Duration) {
     let took = took.unwrap_or_else(|| panic!("{what}: still open after {high:?}"));
     assert!(
@@ -134,19 +146,12 @@ async fn slowloris_head_is_cut_at_the_header_deadline() {
     assert!(head.starts_with("http/1.1 200"), "{head}");
 
     let start = Instant::now();
-    let (mut r, mut w) = connect(port).await.into_split();
-    let trickle = tokio::spawn(async move {
-        for b in
-            b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"
-        {
-            if w.write_all(&[*b]).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
+    let (mut r, w) = connect(port).await.into_split();
+    let head =
+        b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let writer = trickle(w, head.to_vec());
     let (took, seen) = wait_closed(&mut r, start, Duration::from_secs(6)).await;
-    trickle.abort();
+    writer.abort();
     assert_between(
         "slowloris",
         took,
@@ -169,17 +174,11 @@ async fn slow_second_head_on_a_keep_alive_connection_is_cut() {
     // idle well past headerTimeout: only idleTimeout (180 s) applies before the first byte
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let start = Instant::now();
-    let (mut r, mut w) = s.into_split();
-    let trickle = tokio::spawn(async move {
-        for b in b"GET /second HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n" {
-            if w.write_all(&[*b]).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
+    let (mut r, w) = s.into_split();
+    let head = b"GET /second HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let writer = trickle(w, head.to_vec());
     let (took, seen) = wait_closed(&mut r, start, Duration::from_secs(6)).await;
-    trickle.abort();
+    writer.abort();
     assert_between(
         "slow second head",
         took,
@@ -287,16 +286,9 @@ async fn slow_body_is_cut_at_the_read_timeout() {
     w.write_all(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n")
         .await
         .unwrap();
-    let trickle = tokio::spawn(async move {
-        for _ in 0..1000 {
-            if w.write_all(b"x").await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
+    let writer = trickle(w, vec![b'x'; 1000]);
     let (took, seen) = wait_closed(&mut r, start, Duration::from_secs(8)).await;
-    trickle.abort();
+    writer.abort();
     assert_between(
         "slow body",
         took,

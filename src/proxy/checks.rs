@@ -184,13 +184,7 @@ mod tests {
         );
     }
 
-    fn req(headers: &[(&str, &str)]) -> RequestHeader {
-        let mut r = RequestHeader::build("GET", b"/", None).unwrap();
-        for (k, v) in headers {
-            r.append_header(k.to_string(), *v).unwrap();
-        }
-        r
-    }
+    use crate::proxy::test_request::get_with as req;
 
     #[test]
     fn accepts_a_normal_request() {

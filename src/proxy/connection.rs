@@ -74,13 +74,7 @@ pub fn sanitize(req: &mut RequestHeader) {
 mod tests {
     use super::*;
 
-    fn req(headers: &[(&str, &str)]) -> RequestHeader {
-        let mut r = RequestHeader::build("GET", b"/", None).unwrap();
-        for (k, v) in headers {
-            r.append_header(k.to_string(), *v).unwrap();
-        }
-        r
-    }
+    use crate::proxy::test_request::get_with as req;
 
     #[test]
     fn protected_nominations_are_ignored_others_removed() {

@@ -149,13 +149,7 @@ fn port_slice(authority: &[u8]) -> Option<HeaderValue> {
 mod tests {
     use super::*;
 
-    fn req(headers: &[(&str, &str)]) -> RequestHeader {
-        let mut r = RequestHeader::build("GET", b"/", None).unwrap();
-        for (k, v) in headers {
-            r.append_header(k.to_string(), *v).unwrap();
-        }
-        r
-    }
+    use crate::proxy::test_request::get_with as req;
 
     fn fwd(trusted: bool) -> Forwarding<'static> {
         Forwarding {
