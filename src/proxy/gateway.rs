@@ -220,12 +220,17 @@ impl Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        // Most routes have no `errors` middleware: leave before touching the route's Arc.
+        let has_pages = ctx
+            .route
+            .as_ref()
+            .is_some_and(|r| !r.error_pages.is_empty());
+        if !has_pages || session.is_upgrade_req() {
+            return Ok(());
+        }
         let Some(route) = ctx.route.clone() else {
             return Ok(());
         };
-        if route.error_pages.is_empty() || session.is_upgrade_req() {
-            return Ok(());
-        }
         let status = response.status.as_u16();
         let Some(pages) = error_pages::matching(&route, status) else {
             return Ok(());
