@@ -13,6 +13,6 @@ echo "== static release binary for the image test (tests/image.rs)"
 RUSTFLAGS="-C target-feature=+crt-static" OPENSSL_STATIC=1 \
   cargo build --release --target x86_64-unknown-linux-gnu --bin pylon
 echo "== cargo test"
-cargo test --workspace 2>&1 | tee target/test-output.txt
+cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt
 echo "== fuzz: each target 60 s (scripts/fuzz.sh; longer: scripts/fuzz.sh 3600)"
 scripts/fuzz.sh 60

@@ -16,7 +16,7 @@ fn check_accepts_the_shipped_and_the_musicshare_configs() {
     let (code, out) = run_pylon(&[
         "check",
         "--config",
-        &format!("{root}/../shared/compat/musicshare/traefik.toml"),
+        &format!("{root}/tests/fixtures/musicshare/traefik.toml"),
     ]);
     assert_eq!(code, 0, "{out}");
 }

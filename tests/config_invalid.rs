@@ -213,7 +213,7 @@ fn three_misspelt_keys_are_all_reported() {
 fn the_musicshare_static_config_loads_unchanged() {
     let path = fixtures().join("valid/musicshare-static.toml");
     let shared =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/compat/musicshare/traefik.toml");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/musicshare/traefik.toml");
     if let Ok(original) = std::fs::read_to_string(shared) {
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),

@@ -334,9 +334,9 @@ async fn unhealthy_containers_wait_until_docker_says_healthy() {
 fn compose_services() -> Vec<(String, usize, Vec<String>)> {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/compat/musicshare/docker-compose.yml"
+        "/tests/fixtures/musicshare/docker-compose.yml"
     ))
-    .expect("the MusicShare fixture is in ../shared/compat/musicshare");
+    .expect("the MusicShare fixture is in tests/fixtures/musicshare");
     let mut services: Vec<(String, usize, Vec<String>)> = Vec::new();
     let mut in_services = false;
     for line in text.lines() {
@@ -429,7 +429,7 @@ async fn musicshare_labels_route_as_its_readme_says() {
     }
     let original = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/compat/musicshare/traefik.toml"
+        "/tests/fixtures/musicshare/traefik.toml"
     ))
     .expect("fixture");
     let (web, websecure, admin) = (free_port(), free_port(), free_port());

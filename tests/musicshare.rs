@@ -1,4 +1,4 @@
-//! The MusicShare fixture (../shared/compat/musicshare/): its static config and its routers,
+//! The MusicShare fixture (tests/fixtures/musicshare/): its static config and its routers,
 //! written as a file-provider TOML, route as its README table says.
 
 mod common;
@@ -8,9 +8,9 @@ use common::{client, free_port, TestGateway, TestUpstream};
 fn static_config(web: u16, websecure: u16, admin: u16) -> String {
     let original = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/compat/musicshare/traefik.toml"
+        "/tests/fixtures/musicshare/traefik.toml"
     ))
-    .expect("the MusicShare fixture is in ../shared/compat/musicshare");
+    .expect("the MusicShare fixture is in tests/fixtures/musicshare");
     // Same keys, ports remapped to free loopback ports (`traefik`, which the insecure API
     // implies, included), file provider instead of Docker.
     original

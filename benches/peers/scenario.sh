@@ -2,7 +2,7 @@
 # does every generator in gen/). Change the routing or a scenario here and every proxy's
 # configuration follows.
 #
-# Routing: MusicShare's Traefik labels (/work/shared/compat/musicshare/docker-compose.yml, kept in
+# Routing: MusicShare's Traefik labels (tests/fixtures/musicshare/docker-compose.yml, kept in
 # the repo's tests as the reference deployment): 9 routers over 7 services, PathPrefix rules,
 # stripPrefix on 5 of them, `/upload` at priority 2 and the `frontend` catch-all at priority 1.
 # Every service load-balances round robin over the same 2 upstream servers (UP_PORT1, UP_PORT2),

@@ -1,4 +1,4 @@
-//! MusicShare's compose labels (shared/compat/musicshare/docker-compose.yml), as written there.
+//! MusicShare's compose labels (tests/fixtures/musicshare/docker-compose.yml), as written there.
 
 use super::*;
 
