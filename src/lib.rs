@@ -8,6 +8,7 @@ pub mod access_log;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod drain;
 pub mod lifecycle;
 pub mod listener;
 pub mod logging;

@@ -2,7 +2,8 @@
 //!
 //! SIGTERM: `/ping` turns 503 at once so load balancers stop sending traffic, requests are still
 //! accepted for `lifeCycle.requestAcceptGraceTimeout` (default 0), then the listeners close and
-//! in-flight requests get `lifeCycle.graceTimeOut` (default 10 s). SIGINT: immediate exit.
+//! in-flight requests get up to `lifeCycle.graceTimeOut` (default 10 s; the process exits as soon
+//! as none is left, see `crate::drain`). SIGINT: immediate exit.
 //! SIGQUIT: zero-downtime upgrade (the listening sockets go to the new process, which keeps them
 //! open; this process accepts 5 s more, then drains like after SIGTERM). Once the listeners close,
 //! idle keep-alive connections get up to 2 s to send a last request (see `src/server.rs`).

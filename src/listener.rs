@@ -13,6 +13,7 @@ pub mod clock;
 pub mod guarded;
 pub mod h1;
 pub mod limit;
+pub mod open;
 
 use crate::proxy::Gateway;
 use crate::runtime::client_limits::ClientLimits;
@@ -108,6 +109,7 @@ impl ServerApp for EntryPointApp {
             None => None,
         };
         let _open = self.open_connections.as_ref().map(OpenConnection::new);
+        let _counted = open::OpenConnection::enter();
         // The first head is due `headerTimeout` after the accept (after the TLS handshake).
         let clock = Arc::new(Clock::new(self.limits));
         clock.first_request();

@@ -57,8 +57,9 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
     };
     let conf = ServerConf {
         threads: plan.threads,
-        // SIGTERM: listeners close at once, in-flight requests get `graceTimeOut`, then the
-        // runtimes get one more second to wind down.
+        // SIGTERM: listeners close at once, in-flight requests get up to `graceTimeOut` (the
+        // process exits as soon as none is left: `crate::drain`), then the runtimes get one
+        // more second to wind down.
         grace_period_seconds: Some(plan.grace.as_secs()),
         graceful_shutdown_timeout_seconds: Some(1),
         upstream_keepalive_pool_size: plan.keepalive_pool_size,
@@ -101,6 +102,10 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
     for entrypoint in &entrypoints {
         readiness.add_dependency(entrypoint);
     }
+    server.add_service(pingora::services::background::background_service(
+        "exit when drained",
+        crate::drain::ExitWhenDrained::new(server.watch_execution_phase()),
+    ));
     if let Some(log) = crate::access_log::global() {
         server.add_service(pingora::services::background::background_service(
             "access log reopen",

@@ -67,6 +67,56 @@ async fn an_in_flight_request_finishes_after_sigterm_and_pylon_exits_zero() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_gateway_exits_within_a_second_of_sigterm() {
+    let up = TestUpstream::start("app").await;
+    let port = free_port();
+    // the default graceTimeOut (10 s): an idle pylon must not wait it out
+    let cfg = format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n{}",
+        route_all_to(&up.url())
+    );
+    let mut gw = TestGateway::start(&cfg, &[port]).await;
+    // one request served and its connection closed: nothing left in flight
+    let r = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+        .get(format!("http://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    drop(r);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = Instant::now();
+    signal(&gw, "TERM");
+    let code = gw.wait_exit(Duration::from_secs(15)).expect("pylon exits");
+    let took = sent.elapsed();
+    assert_eq!(code, Some(0));
+    assert!(
+        took < Duration::from_secs(1),
+        "exited {took:?} after SIGTERM"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_completes_and_pylon_exits_right_after_it() {
+    let (mut gw, _slow, request) = with_request_in_flight(Duration::from_secs(3), "10s").await;
+    let sent = Instant::now();
+    signal(&gw, "TERM");
+    let status = request.await.unwrap();
+    assert_eq!(status.ok(), Some(200), "the in-flight request completes");
+    let code = gw.wait_exit(Duration::from_secs(15)).expect("pylon exits");
+    let took = sent.elapsed();
+    assert_eq!(code, Some(0));
+    // the request took ~2.7 s more; the 10 s grace period is not waited out
+    assert!(
+        took < Duration::from_secs(6),
+        "exited {took:?} after SIGTERM, with a 3 s request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_websocket_gets_the_grace_period_then_is_closed() {
     let ws_up = TestUpstream::start("ws").await;
     let port = free_port();

@@ -18,6 +18,10 @@ pub struct Writer {
     pub dropped: Arc<AtomicU64>,
     /// Lines that could not be written (I/O errors).
     pub failed: Arc<AtomicU64>,
+    /// Lines queued, and lines the writer has handled (written and flushed, or failed): equal
+    /// when nothing is pending (see [`Writer::wait_written`]).
+    queued: AtomicU64,
+    handled: Arc<AtomicU64>,
 }
 
 enum Sink {
@@ -45,6 +49,8 @@ impl Writer {
         let reopen = Arc::new(AtomicBool::new(false));
         let (dropped, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let (flag, failures) = (reopen.clone(), failed.clone());
+        let handled = Arc::new(AtomicU64::new(0));
+        let done = handled.clone();
         std::thread::Builder::new()
             .name("access-log".into())
             .spawn(move || {
@@ -67,10 +73,13 @@ impl Writer {
                         Ok(line) => {
                             // Write the whole burst, then flush once.
                             report(sink.write(&line), false);
+                            let mut lines = 1;
                             while let Ok(more) = rx.try_recv() {
                                 report(sink.write(&more), false);
+                                lines += 1;
                             }
                             report(sink.flush(), true);
+                            done.fetch_add(lines, Ordering::Release);
                         }
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => {
@@ -89,13 +98,32 @@ impl Writer {
             reopen,
             dropped,
             failed,
+            queued: AtomicU64::new(0),
+            handled,
         })
     }
 
     /// Queues a line; never blocks.
     pub fn send(&self, line: String) {
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(line) {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+        match self.tx.try_send(line) {
+            Ok(()) => {
+                self.queued.fetch_add(1, Ordering::Release);
+            }
+            Err(TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// Waits (at most `timeout`) until every queued line has been written: before the process
+    /// exits, so the last requests' lines are not lost.
+    pub fn wait_written(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.handled.load(Ordering::Acquire) < self.queued.load(Ordering::Acquire)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
