@@ -335,7 +335,8 @@ impl Compiler {
 /// Loads the static file and the file provider's dynamic config, validates both (every error
 /// collected), then compiles routers, pools, plugins and certificates.
 pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
-    let (compiler, listening) = Compiler::new(source)?;
+    let (compiler, listening) =
+        Compiler::new(source).map_err(|refused| past_static_errors(source, refused))?;
     let compiled = compiler.compile(1, None)?;
     check_metrics(&compiler.static_config, &source.origin()).map_err(|e| source.explain(e))?;
     Ok(Prepared {
@@ -347,6 +348,57 @@ pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
         certs: Arc::new(ArcSwap::from_pointee(compiled.certs)),
         compiler: Arc::new(compiler),
     })
+}
+
+/// The static errors `refused`, and the errors of the rest of the configuration: the keys at
+/// fault are left out and the rest is checked again (static keys, then the dynamic part), so
+/// every error comes in one run, not one static error at a time.
+fn past_static_errors(source: &StaticSource, refused: ConfigErrors) -> ConfigErrors {
+    /// Each round leaves out the keys the previous one refused; a file rarely needs more.
+    const ROUNDS: usize = 8;
+    let mut errors = refused.0;
+    // Left out but not reported: a required key missing once its misspelt sibling is out.
+    let mut pruned_only: Vec<String> = Vec::new();
+    let parent = |path: &str| path.rsplit_once('.').map(|(p, _)| p.to_string());
+    for _ in 0..ROUNDS {
+        let paths = errors.iter().map(|e| e.key_path.clone());
+        let pruned = source.without(paths.chain(pruned_only.iter().cloned()));
+        let more = match Compiler::new(&pruned) {
+            Ok((compiler, _)) => match compiler.compile(1, None) {
+                Ok(_) => Vec::new(),
+                Err(dynamic) => dynamic.0,
+            },
+            Err(more) => more.0,
+        };
+        let mut progressed = false;
+        for e in more {
+            let seen = errors.iter().any(|r| {
+                e == *r
+                    || e.key_path.starts_with(&r.key_path)
+                    || r.key_path.starts_with(&e.key_path)
+            });
+            if seen {
+                continue;
+            }
+            progressed = true;
+            if e.message.starts_with("missing required key") {
+                // its table goes in the next round (`entryPoints.web` for a misspelt `address`)
+                let table = parent(&e.key_path).unwrap_or_else(|| e.key_path.clone());
+                let sibling_refused = errors
+                    .iter()
+                    .any(|r| parent(&r.key_path).as_deref() == Some(table.as_str()));
+                pruned_only.push(table);
+                if sibling_refused {
+                    continue;
+                }
+            }
+            errors.push(e);
+        }
+        if !progressed {
+            break;
+        }
+    }
+    ConfigErrors(errors)
 }
 
 /// Whether `[metrics.prometheus]` can be set up (e.g. the prefix is a valid metric name).

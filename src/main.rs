@@ -138,6 +138,7 @@ fn static_source(
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
         settings,
+        pruned: Vec::new(),
     })
 }
 

@@ -57,6 +57,55 @@ servers = [{ url = "ftp://x" }]
     assert!(out.contains("3 error(s)"), "{out}");
 }
 
+#[test]
+fn check_reports_static_and_dynamic_errors_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pylon.toml");
+    // a misspelt static key, and in the same file a broken rule and a missing service
+    std::fs::write(
+        &path,
+        r#"
+[entryPoints.web]
+adress = ":8000"
+[entryPoints.admin]
+address = "127.0.0.1:8080"
+[ping]
+entryPointt = "admin"
+[http.routers.a]
+rule = "Host(`a.test`) &&"
+service = "s"
+[http.routers.b]
+rule = "Host(`b.test`)"
+service = "missing"
+[http.services.s.loadBalancer]
+servers = [{ url = "http://127.0.0.1:9" }]
+[providers.file]
+filename = "dynamic.toml"
+"#,
+    )
+    .unwrap();
+    // and the file provider's file has one more
+    std::fs::write(
+        dir.path().join("dynamic.toml"),
+        "[http.routers.c]\nrule = \"Path(`/c`)\"\nservice = \"nowhere\"\n",
+    )
+    .unwrap();
+    let (code, out) = run_pylon(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    for expected in [
+        "entryPoints.web.adress: unknown key",
+        "ping.entryPointt: unknown key",
+        "http.routers.a.rule: invalid rule",
+        "http.routers.b.service: service `missing` does not exist",
+        "http.routers.c.service: service `nowhere` does not exist",
+    ] {
+        assert!(out.contains(expected), "`{expected}` missing:\n{out}");
+    }
+    // the consequence of leaving out the misspelt key is not reported as an error of its own
+    assert!(!out.contains("missing required key"), "{out}");
+    assert!(out.contains("5 error(s)"), "{out}");
+}
+
 #[tokio::test]
 async fn an_invalid_config_exits_2_with_nothing_listening() {
     let port = free_port();

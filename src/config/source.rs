@@ -15,6 +15,8 @@ pub struct StaticSource {
     pub explicit: bool,
     /// Environment settings, then flag settings.
     pub settings: Vec<Setting>,
+    /// Key paths left out of the tree (see [`StaticSource::without`]).
+    pub pruned: Vec<String>,
 }
 
 impl StaticSource {
@@ -24,7 +26,16 @@ impl StaticSource {
             path: path.to_path_buf(),
             explicit: true,
             settings: Vec::new(),
+            pruned: Vec::new(),
         }
+    }
+
+    /// The same source with the keys at `paths` left out: lets a check go on past the static
+    /// keys it refused, so the errors of the rest (the dynamic part included) come in one run.
+    pub fn without(&self, paths: impl IntoIterator<Item = String>) -> StaticSource {
+        let mut source = self.clone();
+        source.pruned.extend(paths);
+        source
     }
 
     /// Whether the file is read (it is named, or it exists at the default path).
@@ -76,6 +87,41 @@ impl StaticSource {
             toml::Value::Table(toml::Table::new())
         };
         let landed = overlay::apply(&mut tree, &self.settings)?;
+        for path in &self.pruned {
+            remove_path(&mut tree, path);
+        }
         Ok((tree, landed))
+    }
+}
+
+/// Removes the key at `path` (`entryPoints.web.adress`; keys matched case-insensitively, an
+/// index `[n]` removes its whole list) from `tree`, if it is there.
+fn remove_path(tree: &mut toml::Value, path: &str) {
+    let segments: Vec<&str> = path
+        .split('.')
+        .map(|s| s.split('[').next().unwrap_or(s))
+        .collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return;
+    };
+    let mut node = tree;
+    for segment in parents {
+        let Some(table) = node.as_table_mut() else {
+            return;
+        };
+        let Some(key) = table
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(segment))
+            .cloned()
+        else {
+            return;
+        };
+        let Some(child) = table.get_mut(&key) else {
+            return;
+        };
+        node = child;
+    }
+    if let Some(table) = node.as_table_mut() {
+        table.retain(|k, _| !k.eq_ignore_ascii_case(last));
     }
 }

@@ -18,6 +18,7 @@ fn source(file: Option<&Path>, settings: Vec<Setting>) -> StaticSource {
         path: file.map_or_else(|| "/nonexistent/pylon.toml".into(), Path::to_path_buf),
         explicit: file.is_some(),
         settings,
+        pruned: Vec::new(),
     }
 }
 
