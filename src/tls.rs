@@ -7,6 +7,7 @@ pub mod client_hello;
 pub mod info;
 pub mod policy;
 pub mod self_signed;
+pub mod server_name;
 
 pub use acceptor::TlsTerminator;
 pub use cert_store::{CertPair, CertStore};

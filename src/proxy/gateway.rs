@@ -409,6 +409,12 @@ impl ProxyHttp for Gateway {
         if !tls && self.redirect(session).await? {
             return Ok(true);
         }
+        let host = strip_port(request_host(session.req_header()).unwrap_or(""));
+        if tls && super::misdirected::is_misdirected(session, host) {
+            let status = StatusCode::MISDIRECTED_REQUEST;
+            respond::text(session, status, "421 misdirected request\n").await?;
+            return Ok(true);
+        }
         let snapshot = self.store.load();
         ctx.peer_ip = peer_ip(session);
         ctx.trusted = self.entrypoint.trusted.trusts(ctx.peer_ip);

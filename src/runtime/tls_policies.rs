@@ -6,6 +6,7 @@ use super::services::local_name;
 use crate::config::DynamicConfig;
 use crate::provider::namespace::display_name;
 use crate::tls::policy::{TlsPolicies, TlsPolicy};
+use crate::tls::server_name::normalize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -43,7 +44,8 @@ pub fn build(
         let Ok(rule) = crate::rule::parse(&router.rule) else {
             continue;
         };
-        for host in rule.hosts() {
+        let hosts = rule.hosts().into_iter();
+        for host in hosts.filter_map(|h| normalize(&h).map(|n| n.into_owned())) {
             match claimed.get(&host) {
                 Some(existing) if *existing != name => conflicts
                     .entry(host)

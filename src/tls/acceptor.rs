@@ -5,16 +5,21 @@
 //! it — one per key kind, so OpenSSL serves the RSA or the ECDSA one the client supports. A client
 //! without SNI is matched by the address it connected to (a certificate's IP SANs), as in Traefik.
 
+use super::client_hello::Requested;
+use super::policy::{TlsPolicies, TlsPolicy};
 use super::CertStore;
 use arc_swap::ArcSwap;
 use openssl::error::ErrorStack;
+use openssl::ex_data::Index;
 use openssl::ssl::{
-    AlpnError, ClientHelloResponse, SslAcceptor, SslAlert, SslMethod, SslRef, SslVersion,
+    AlpnError, ClientHelloResponse, Ssl, SslAcceptor, SslAlert, SslMethod, SslRef, SslVersion,
 };
+use pingora::listeners::TlsAccept;
 use pingora::protocols::l4::stream::Stream as L4Stream;
-use pingora::protocols::tls::server::handshake;
+use pingora::protocols::tls::server::handshake_with_callback;
 use pingora::protocols::Stream;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Builds TLS sessions for every entry point; the certificates can be swapped at run time.
@@ -65,7 +70,10 @@ impl TlsTerminator {
             .into_any()
             .downcast::<L4Stream>()
             .map_err(|_| HandshakeError::NotTcp)?;
-        let handshake = LOCAL_ADDRESS.scope(local, handshake(&self.acceptor, *l4));
+        let handshake = LOCAL_ADDRESS.scope(
+            local,
+            handshake_with_callback(&self.acceptor, *l4, &KeepHandshake),
+        );
         match tokio::time::timeout(self.handshake_timeout, handshake).await {
             Err(_) => Err(HandshakeError::Timeout),
             Ok(Err(e)) => Err(HandshakeError::Failed(e.to_string())),
@@ -89,13 +97,28 @@ fn on_client_hello(
     certs: &ArcSwap<CertStore>,
 ) -> Result<ClientHelloResponse, ErrorStack> {
     let store = certs.load();
-    let sni = super::client_hello::requested_server_name(ssl);
+    let sni = match super::client_hello::requested_server_name(ssl) {
+        Requested::Absent => None,
+        Requested::Name(name) => Some(name),
+        Requested::Malformed => {
+            // `b.test..` is no host name: it must not fall back to the default policy
+            *alert = SslAlert::UNRECOGNIZED_NAME;
+            return Err(ErrorStack::get());
+        }
+    };
     let policy = store.policies().for_name(sni.as_deref());
     if policy.sni_strict && !sni.as_deref().is_some_and(|n| store.has_certificate_for(n)) {
         *alert = SslAlert::UNRECOGNIZED_NAME;
         return Err(ErrorStack::get());
     }
     policy.apply(ssl)?;
+    ssl.set_ex_data(
+        handshake_index()?,
+        Arc::new(Handshake {
+            policy: policy.clone(),
+            policies: store.policies().clone(),
+        }),
+    );
     let local = match &sni {
         Some(_) => None,
         None => LOCAL_ADDRESS
@@ -112,6 +135,42 @@ fn on_client_hello(
         }
     }
     Ok(ClientHelloResponse::SUCCESS)
+}
+
+/// What the handshake decided, kept with the connection (Pingora's `SslDigest` extension) so
+/// each request can be checked against it: a request whose host maps to other `tls.options`
+/// than the handshake used is misdirected (see `crate::proxy::misdirected`).
+#[derive(Debug)]
+pub struct Handshake {
+    /// The policy the handshake was made under.
+    pub policy: Arc<TlsPolicy>,
+    /// Every policy in force at the handshake, to look up the request's host.
+    pub policies: Arc<TlsPolicies>,
+}
+
+/// Where the client-hello callback leaves the [`Handshake`] for the completion callback.
+fn handshake_index() -> Result<Index<Ssl, Arc<Handshake>>, ErrorStack> {
+    static INDEX: OnceLock<Index<Ssl, Arc<Handshake>>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+/// Hands the [`Handshake`] to Pingora, which keeps it in the connection's `SslDigest`.
+struct KeepHandshake;
+
+#[async_trait::async_trait]
+impl TlsAccept for KeepHandshake {
+    async fn handshake_complete_callback(
+        &self,
+        ssl: &SslRef,
+    ) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        let index = handshake_index().ok()?;
+        let handshake: Arc<Handshake> = ssl.ex_data(index)?.clone();
+        Some(handshake)
+    }
 }
 
 /// ALPN: h2 when the client offers it, else http/1.1; no overlap means no ALPN (HTTP/1.1).

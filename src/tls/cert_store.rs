@@ -166,7 +166,7 @@ pub struct CertStore {
     wildcard: HashMap<String, CertChoice>,
     default: CertChoice,
     /// `tls.options` in force, by server name.
-    policies: super::policy::TlsPolicies,
+    policies: Arc<super::policy::TlsPolicies>,
 }
 
 impl CertStore {
@@ -203,11 +203,11 @@ impl CertStore {
 
     /// The same certificates, with `policies` applied to handshakes.
     pub fn with_policies(mut self, policies: super::policy::TlsPolicies) -> CertStore {
-        self.policies = policies;
+        self.policies = Arc::new(policies);
         self
     }
 
-    pub fn policies(&self) -> &super::policy::TlsPolicies {
+    pub fn policies(&self) -> &Arc<super::policy::TlsPolicies> {
         &self.policies
     }
 
@@ -217,14 +217,13 @@ impl CertStore {
     }
 
     /// The certificates for a server name (the SNI, or the local address when the client sent
-    /// none): exact match, then `*.parent`, else the default. The name is compared
-    /// case-insensitively and without a trailing dot.
+    /// none): exact match, then `*.parent`, else the default. The name is normalised first
+    /// (case, one trailing dot; a name with an empty label matches nothing).
     pub fn find(&self, name: Option<&str>) -> &CertChoice {
-        let Some(raw) = name else {
+        let Some(name) = name.and_then(super::server_name::normalize) else {
             return &self.default;
         };
-        let name = raw.trim_end_matches('.').to_ascii_lowercase();
-        if let Some(pairs) = self.exact.get(&name) {
+        if let Some(pairs) = self.exact.get(name.as_ref()) {
             return pairs;
         }
         if let Some((_, parent)) = name.split_once('.') {

@@ -9,9 +9,21 @@ const SERVER_NAME_EXTENSION: u32 = 0;
 /// `NameType` of a host name in the `server_name` extension.
 const HOST_NAME: u8 = 0;
 
-/// The host name of the ClientHello being processed, if it sent one (only valid inside the
-/// client-hello callback).
-pub fn requested_server_name(ssl: &SslRef) -> Option<String> {
+/// What a ClientHello's `server_name` extension holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    /// No extension, or no host name in it.
+    Absent,
+    /// A host name, normalised (see [`super::server_name::normalize`]).
+    Name(String),
+    /// A name that is no host name (an empty label, bytes that are not printable ASCII) or an
+    /// extension that does not parse: the handshake is refused.
+    Malformed,
+}
+
+/// The host name of the ClientHello being processed (only valid inside the client-hello
+/// callback).
+pub fn requested_server_name(ssl: &SslRef) -> Requested {
     let mut data: *const u8 = std::ptr::null();
     let mut len: usize = 0;
     // SAFETY: `ssl` is a live SSL object inside its client-hello callback, the only place this
@@ -26,7 +38,7 @@ pub fn requested_server_name(ssl: &SslRef) -> Option<String> {
         )
     };
     if found != 1 || data.is_null() {
-        return None;
+        return Requested::Absent;
     }
     // SAFETY: as above, `data` points at `len` readable bytes owned by OpenSSL.
     let bytes = unsafe { std::slice::from_raw_parts(data, len) };
@@ -34,8 +46,12 @@ pub fn requested_server_name(ssl: &SslRef) -> Option<String> {
 }
 
 /// Parses the `server_name` extension's body: a 2-byte list length, then entries of a 1-byte
-/// type and a 2-byte length. Returns the first host name, lower-cased, one trailing dot off.
-pub fn parse_server_name(ext: &[u8]) -> Option<String> {
+/// type and a 2-byte length. The first host name, normalised.
+pub fn parse_server_name(ext: &[u8]) -> Requested {
+    parse(ext).unwrap_or(Requested::Malformed)
+}
+
+fn parse(ext: &[u8]) -> Option<Requested> {
     let list_len = usize::from(u16::from_be_bytes([*ext.first()?, *ext.get(1)?]));
     let list = ext.get(2..2 + list_len)?;
     let mut rest = list;
@@ -45,15 +61,15 @@ pub fn parse_server_name(ext: &[u8]) -> Option<String> {
         let name = rest.get(3..3 + len)?;
         if kind == HOST_NAME {
             let name = std::str::from_utf8(name).ok()?;
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
+            if !name.bytes().all(|b| b.is_ascii_graphic()) {
                 return None;
             }
-            let name = name.strip_suffix('.').unwrap_or(name);
-            return Some(name.to_ascii_lowercase());
+            let name = super::server_name::normalize(name)?;
+            return Some(Requested::Name(name.into_owned()));
         }
         rest = &rest[3 + len..];
     }
-    None
+    rest.is_empty().then_some(Requested::Absent)
 }
 
 #[cfg(test)]
@@ -74,25 +90,31 @@ mod tests {
 
     #[test]
     fn reads_the_host_name() {
+        let name = |n: &str| Requested::Name(n.into());
         assert_eq!(
             parse_server_name(&ext(&[(0, "Shop.Test.")])),
-            Some("shop.test".into())
+            name("shop.test")
         );
         assert_eq!(
             parse_server_name(&ext(&[(7, "x"), (0, "a.test")])),
-            Some("a.test".into())
+            name("a.test")
         );
+        assert_eq!(parse_server_name(&ext(&[(7, "x")])), Requested::Absent);
     }
 
     #[test]
     fn refuses_truncated_or_odd_input() {
-        assert_eq!(parse_server_name(&[]), None);
-        assert_eq!(parse_server_name(&[0, 9, 0, 0, 5, b'a']), None);
+        let malformed = Requested::Malformed;
+        assert_eq!(parse_server_name(&[]), malformed);
+        assert_eq!(parse_server_name(&[0, 9, 0, 0, 5, b'a']), malformed);
         let mut bad = ext(&[(0, "a.test")]);
         bad.truncate(bad.len() - 2);
-        assert_eq!(parse_server_name(&bad), None);
-        assert_eq!(parse_server_name(&ext(&[(0, "a b")])), None);
-        assert_eq!(parse_server_name(&ext(&[(0, "")])), None);
-        assert_eq!(parse_server_name(&ext(&[(1, "a.test")])), None);
+        assert_eq!(parse_server_name(&bad), malformed);
+        assert_eq!(parse_server_name(&ext(&[(0, "a b")])), malformed);
+        assert_eq!(parse_server_name(&ext(&[(0, "")])), malformed);
+        // two trailing dots, an empty label: no host name, refused (not "no SNI")
+        assert_eq!(parse_server_name(&ext(&[(0, "b.test..")])), malformed);
+        assert_eq!(parse_server_name(&ext(&[(0, "a..test")])), malformed);
+        assert_eq!(parse_server_name(&ext(&[(1, "a.test")])), Requested::Absent);
     }
 }

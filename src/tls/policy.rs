@@ -168,10 +168,15 @@ impl TlsPolicies {
         }
     }
 
-    /// The policy for a ClientHello's server name (already lower-cased, no trailing dot).
-    pub fn for_name(&self, sni: Option<&str>) -> &TlsPolicy {
+    /// The policy for a server name (normalised: see [`super::server_name::normalize`]).
+    pub fn for_name(&self, sni: Option<&str>) -> &Arc<TlsPolicy> {
         sni.and_then(|n| self.by_name.get(n))
             .unwrap_or(&self.default)
+    }
+
+    /// Whether every name gets the default policy (no router chose options of its own).
+    pub fn only_default(&self) -> bool {
+        self.by_name.is_empty()
     }
 
     pub fn default_policy(&self) -> &TlsPolicy {

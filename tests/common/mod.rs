@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod docker;
 pub mod gateway;
+pub mod h2;
 pub mod raw_upstream;
 pub mod tls;
 pub mod trickle_upstream;
