@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::h2::{frame, frames};
+
 use common::{free_port, TestGateway, TestUpstream};
 use openssl::ssl::{SslConnector, SslMethod, SslStream, SslVerifyMode};
 use std::io::{Read, Write};
@@ -22,14 +24,6 @@ const WINDOW_UPDATE: u8 = 0x8;
 const CONTINUATION: u8 = 0x9;
 const END_STREAM: u8 = 0x1;
 const END_HEADERS: u8 = 0x4;
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let len = payload.len() as u32;
-    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
-    f.extend_from_slice(&(stream & 0x7fff_ffff).to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
 
 /// HPACK for `GET https://127.0.0.1/` from the static table, no dynamic-table use.
 fn get_headers() -> Vec<u8> {
@@ -146,23 +140,6 @@ fn attack(port: u16, total: usize, mut next: impl FnMut(usize) -> Vec<u8>) -> Ou
             }
             Err(_) => out.closed = true,
         }
-    }
-    out
-}
-
-/// The frames in a chunk of server output, as (type, stream, payload); a scan that assumes the
-/// chunk starts on a frame boundary (true for the small replies these tests read).
-fn frames(bytes: &[u8]) -> Vec<(u8, u32, &[u8])> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + 9 <= bytes.len() {
-        let len =
-            ((bytes[at] as usize) << 16) | ((bytes[at + 1] as usize) << 8) | bytes[at + 2] as usize;
-        let id = [bytes[at + 5], bytes[at + 6], bytes[at + 7], bytes[at + 8]];
-        let stream = u32::from_be_bytes(id) & 0x7fff_ffff;
-        let end = (at + 9 + len).min(bytes.len());
-        out.push((bytes[at + 3], stream, &bytes[at + 9..end]));
-        at += 9 + len;
     }
     out
 }
