@@ -135,6 +135,21 @@ impl MiddlewareConfig {
         ];
         set.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect()
     }
+
+    /// The files this middleware reads when it is built (their contents are part of what it is
+    /// built from: see `runtime::fingerprint`).
+    pub fn files_read(&self) -> Vec<&str> {
+        let users_file = self
+            .basic_auth
+            .as_ref()
+            .and_then(|b| b.users_file.as_deref());
+        let redis_password = self
+            .rate_limit
+            .as_ref()
+            .and_then(|r| r.redis.as_ref())
+            .and_then(|r| r.password_file.as_deref());
+        users_file.into_iter().chain(redis_password).collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]

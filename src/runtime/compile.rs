@@ -3,7 +3,7 @@
 //! Services and middlewares are built once per config and shared (by `Arc`) by every router
 //! naming them, so a middleware's state (e.g. a rate-limit bucket) is per instance, not per router.
 
-use super::fingerprint::fingerprint;
+use super::fingerprint::middleware_fingerprint;
 use super::middlewares::{build_middlewares, resolve, Resolved};
 use super::services::{build_services, local_name};
 use super::{EntryPoint, Route, RouteTable, Snapshot};
@@ -58,11 +58,11 @@ pub fn compile(
     errors.extend(service_errors);
     let (mut middlewares, middleware_errors) = build_middlewares(dynamic, &services.by_name);
     errors.extend(middleware_errors);
-    // A middleware whose config is unchanged keeps its instance (and so its state, e.g.
+    // A middleware built from the same config and files keeps its instance (and so its state, e.g.
     // rate-limit buckets and in-flight counters) across reloads.
     let mut prints = HashMap::new();
     for (name, mw) in &dynamic.http.middlewares {
-        let print = fingerprint(mw);
+        let print = middleware_fingerprint(mw);
         if let Some((old_print, old)) = previous.and_then(|p| p.middlewares.get(name)) {
             // An `errors` middleware holds its service, which may have changed: rebuilt.
             let reusable = !matches!(old, super::middlewares::Built::Errors(_));
