@@ -93,13 +93,7 @@ pub fn validate(
     validate_static(static_cfg, dynamic, &mut c);
     validate_routers(static_cfg, dynamic, &mut c);
     for (name, mw) in &dynamic.http.middlewares {
-        validate_middleware(name, mw, &mut c);
-        errors::validate(
-            &format!("http.middlewares.{name}"),
-            mw.errors.as_ref(),
-            dynamic,
-            &mut c,
-        );
+        validate_middleware(name, mw, dynamic, &mut c);
     }
     chain::validate(dynamic, &mut c);
     for (name, svc) in &dynamic.http.services {
