@@ -286,6 +286,13 @@ async fn an_edited_users_file_is_picked_up_by_a_reload() {
     assert_eq!(status_as(port, "sha", "test").await, 200);
     assert_eq!(status_as(port, "apr", "test").await, 401);
 
+    // SIGHUP ends a process that does not handle it yet: wait until pylon says it does.
+    let listening = common::eventually(Duration::from_secs(20), || {
+        let log = gw.log();
+        async move { log.contains("listening for SIGHUP").then_some(()) }
+    })
+    .await;
+    assert!(listening.is_some(), "no SIGHUP handler:\n{}", gw.log());
     // The config is unchanged: only the users file is, then SIGHUP asks for a reload.
     std::fs::write(&file, format!("{APR1_TEST}\n")).unwrap();
     let ok = std::process::Command::new("kill")

@@ -3,6 +3,10 @@
 //! Services and middlewares are built once per config and shared (by `Arc`) by every router
 //! naming them, so a middleware's state (e.g. a rate-limit bucket) is per instance, not per router.
 
+pub mod compiler;
+
+pub use compiler::{Compiled, Compiler};
+
 use super::fingerprint::middleware_fingerprint;
 use super::middlewares::{build_middlewares, resolve, Resolved};
 use super::services::{build_services, local_name};
@@ -11,6 +15,7 @@ use crate::config::dynamic::DynamicConfig;
 use crate::config::internal::{InternalService, INTERNAL_ENTRYPOINT};
 use crate::provider::namespace::display_name;
 use crate::router::{RouteSpec, Router};
+use crate::tls::CertStore;
 use crate::upstream::Balancer;
 use crate::upstream::Transport;
 use std::collections::HashMap;
@@ -43,7 +48,8 @@ pub struct EntryPointRouting {
     pub middlewares: Vec<String>,
 }
 
-/// Builds the Snapshot for `dynamic` over the given entry points (`routing` is indexed alike).
+/// Builds the Snapshot for `dynamic` over the given entry points (`routing` is indexed alike),
+/// with `tls`, the certificates built from the same config.
 pub fn compile(
     version: u64,
     dynamic: &DynamicConfig,
@@ -51,6 +57,7 @@ pub fn compile(
     routing: &[EntryPointRouting],
     transport: &Transport,
     previous: Option<&Snapshot>,
+    tls: Arc<CertStore>,
 ) -> Result<Snapshot, Vec<CompileError>> {
     let mut errors = Vec::new();
     let previous_pools = previous.map_or(&[][..], |p| &p.pools[..]);
@@ -188,5 +195,6 @@ pub fn compile(
         dynamic: Arc::new(dynamic.clone()),
         left_out: Arc::default(),
         certificates: Vec::new(),
+        tls,
     })
 }

@@ -1,7 +1,6 @@
 //! Terminates TLS on a plain accepted connection: SNI picks the certificate, ALPN offers h2.
 
-use super::CertStore;
-use arc_swap::ArcSwap;
+use crate::runtime::Store;
 use openssl::error::ErrorStack;
 use openssl::ssl::{
     AlpnError, ClientHelloResponse, NameType, SniError, SslAcceptor, SslAlert, SslMethod, SslRef,
@@ -32,15 +31,16 @@ pub enum HandshakeError {
 
 impl TlsTerminator {
     /// An acceptor with Mozilla's intermediate profile (TLS 1.2+), HTTP/2 preferred over
-    /// HTTP/1.1 by ALPN, and certificates chosen from `certs` by SNI on every handshake.
+    /// HTTP/1.1 by ALPN, and certificates chosen by SNI on every handshake from the Snapshot in
+    /// force (so certificates and routes change together).
     pub fn new(
-        certs: Arc<ArcSwap<CertStore>>,
+        certs: Arc<Store>,
         handshake_timeout: Duration,
     ) -> Result<TlsTerminator, openssl::error::ErrorStack> {
         let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
         builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
         {
-            let store = certs.load();
+            let store = certs.certs();
             let default = store.default_cert();
             builder.set_certificate(&default.cert)?;
             builder.set_private_key(&default.key)?;
@@ -74,9 +74,9 @@ impl TlsTerminator {
 fn apply_policy(
     ssl: &mut SslRef,
     alert: &mut SslAlert,
-    certs: &ArcSwap<CertStore>,
+    certs: &Store,
 ) -> Result<ClientHelloResponse, ErrorStack> {
-    let store = certs.load();
+    let store = certs.certs();
     let name = super::client_hello::requested_server_name(ssl);
     let policy = store.policies().for_name(name.as_deref());
     if policy.sni_strict
@@ -91,8 +91,8 @@ fn apply_policy(
     Ok(ClientHelloResponse::SUCCESS)
 }
 
-fn choose_certificate(ssl: &mut SslRef, certs: &ArcSwap<CertStore>) -> Result<(), SniError> {
-    let store = certs.load();
+fn choose_certificate(ssl: &mut SslRef, certs: &Store) -> Result<(), SniError> {
+    let store = certs.certs();
     let pair = store.find(ssl.servername(NameType::HOST_NAME));
     ssl.set_certificate(&pair.cert)
         .and_then(|_| ssl.set_private_key(&pair.key))
