@@ -15,6 +15,7 @@ use crate::config::dynamic::DynamicConfig;
 use crate::config::internal::{InternalService, INTERNAL_ENTRYPOINT};
 use crate::provider::namespace::display_name;
 use crate::router::{RouteSpec, Router};
+use crate::rule::ParsedRules;
 use crate::tls::CertStore;
 use crate::upstream::Balancer;
 use crate::upstream::Transport;
@@ -48,17 +49,28 @@ pub struct EntryPointRouting {
     pub middlewares: Vec<String>,
 }
 
-/// Builds the Snapshot for `dynamic` over the given entry points (`routing` is indexed alike),
-/// with `tls`, the certificates built from the same config.
+/// One validated configuration and what was built from it before routes: its routers' rules
+/// (parsed once) and its certificates.
+pub struct Checked<'a> {
+    pub dynamic: &'a DynamicConfig,
+    pub rules: &'a ParsedRules,
+    pub tls: Arc<CertStore>,
+}
+
+/// Builds the Snapshot for `checked` over the given entry points (`routing` is indexed alike).
 pub fn compile(
     version: u64,
-    dynamic: &DynamicConfig,
+    checked: Checked<'_>,
     entrypoints: &[Arc<EntryPoint>],
     routing: &[EntryPointRouting],
     transport: &Transport,
     previous: Option<&Snapshot>,
-    tls: Arc<CertStore>,
 ) -> Result<Snapshot, Vec<CompileError>> {
+    let Checked {
+        dynamic,
+        rules,
+        tls,
+    } = checked;
     let mut errors = Vec::new();
     let previous_pools = previous.map_or(&[][..], |p| &p.pools[..]);
     let (services, service_errors) = build_services(dynamic, transport, previous_pools);
@@ -85,7 +97,7 @@ pub fn compile(
         .collect();
     for (name, router) in &dynamic.http.routers {
         let path = format!("http.routers.{name}");
-        let expr = match crate::rule::parse(&router.rule) {
+        let expr = match rules.get(name, &router.rule) {
             Ok(e) => e,
             Err(e) => {
                 errors.push(err(format!("{path}.rule"), e.to_string()));

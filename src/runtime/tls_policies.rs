@@ -5,6 +5,7 @@
 use super::services::local_name;
 use crate::config::DynamicConfig;
 use crate::provider::namespace::display_name;
+use crate::rule::ParsedRules;
 use crate::tls::policy::{TlsPolicies, TlsPolicy};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 /// `http.tls.options`. Returns the warnings (conflicting names) too.
 pub fn build(
     dynamic: &DynamicConfig,
+    rules: &ParsedRules,
     entrypoint_options: &BTreeMap<String, String>,
 ) -> (TlsPolicies, Vec<String>) {
     let options = &dynamic.tls.options;
@@ -40,7 +42,7 @@ pub fn build(
             continue;
         };
         let name = local_name(&name).to_string();
-        let Ok(rule) = crate::rule::parse(&router.rule) else {
+        let Ok(rule) = rules.get(router_name, &router.rule) else {
             continue;
         };
         for host in rule.hosts() {
@@ -104,7 +106,7 @@ mod tests {
         )
         .unwrap();
         let eps = BTreeMap::from([("secure".to_string(), "strict".to_string())]);
-        let (p, warnings) = build(&d, &eps);
+        let (p, warnings) = build(&d, &crate::config::parse_rules(&d), &eps);
         assert!(warnings.is_empty());
         assert_eq!(p.for_name(Some("a.test")).name, "modern@file");
         assert_eq!(p.for_name(Some("b.test")).name, "strict@file");
@@ -123,7 +125,7 @@ mod tests {
             "t.toml",
         )
         .unwrap();
-        let (p, warnings) = build(&d, &BTreeMap::new());
+        let (p, warnings) = build(&d, &crate::config::parse_rules(&d), &BTreeMap::new());
         assert_eq!(p.for_name(Some("a.test")).name, "default");
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("a.test"), "{}", warnings[0]);

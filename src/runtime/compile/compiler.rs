@@ -172,7 +172,9 @@ impl Compiler {
         previous: Option<&Snapshot>,
         origin: &str,
     ) -> Result<Snapshot, ConfigErrors> {
-        config::validate(&self.static_config, dynamic, origin)?;
+        // Parsed once: validation, the routers and the TLS-options host mapping share them.
+        let rules = config::parse_rules(dynamic);
+        config::validate_with_rules(&self.static_config, dynamic, &rules, origin)?;
         let mut pairs = Vec::new();
         for (i, c) in dynamic.tls.certificates.iter().enumerate() {
             let pair = CertPair::from_files(Path::new(&c.cert_file), Path::new(&c.key_file))
@@ -184,19 +186,22 @@ impl Compiler {
             .map(|p| crate::tls::cert_info(&p.cert))
             .collect();
         let (policies, warnings) =
-            crate::runtime::tls_policies::build(dynamic, &self.entrypoint_tls_options);
+            crate::runtime::tls_policies::build(dynamic, &rules, &self.entrypoint_tls_options);
         for w in warnings {
             log::warn!("{w}");
         }
         let tls = CertStore::new(pairs, self.default_cert.clone()).with_policies(policies);
         let mut snapshot = compile(
             version,
-            dynamic,
+            super::Checked {
+                dynamic,
+                rules: &rules,
+                tls: Arc::new(tls),
+            },
             &self.entrypoints,
             &self.routing,
             &self.transport,
             previous,
-            Arc::new(tls),
         )
         .map_err(|errs| {
             ConfigErrors(
