@@ -11,10 +11,10 @@
 #[allow(dead_code)]
 mod docker;
 
-use pylon::app::Compiler;
 use pylon::config::labels::ContainerInfo;
 use pylon::provider::docker::build_part;
 use pylon::provider::docker::inspect::Inspected;
+use pylon::runtime::compile::Compiler;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;

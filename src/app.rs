@@ -1,14 +1,12 @@
-//! From a config path to a ready-to-run plan: load, validate, compile — all before any socket opens.
+//! From a config path to a ready-to-run plan: load, validate, compile (see
+//! [`crate::runtime::compile::Compiler`]) — all before any socket opens.
 
-use crate::config::{self, ConfigErrors, StaticConfig, StaticSource};
-use crate::runtime::compile::{compile, EntryPointRouting};
-use crate::runtime::Store;
-use crate::runtime::{EntryPoint, Snapshot};
-use crate::server::{Listening, StartPlan};
-use crate::tls::{CertPair, CertStore};
-use crate::upstream::Transport;
-use arc_swap::ArcSwap;
-use std::path::{Path, PathBuf};
+use crate::config::{ConfigErrors, StaticConfig, StaticSource};
+use crate::runtime::compile::compiler::single;
+use crate::runtime::compile::Compiler;
+use crate::runtime::{Listening, Store};
+use crate::server::StartPlan;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How this process starts, from the command line.
@@ -29,8 +27,8 @@ pub struct Prepared {
     /// Compiles reloads with the same static parts.
     pub compiler: Arc<Compiler>,
     pub listening: Vec<Listening>,
+    /// The Snapshot in force: routes and certificates.
     pub store: Arc<Store>,
-    pub certs: Arc<ArcSwap<CertStore>>,
     routers: usize,
     services: usize,
 }
@@ -75,11 +73,9 @@ impl Prepared {
             reload: Some(crate::reload::ReloadPlan::new(
                 self.compiler.clone(),
                 self.store.clone(),
-                self.certs.clone(),
             )),
             listening: self.listening,
             store: self.store,
-            certs: self.certs,
             // `PYLON_THREADS` pins the worker count (the load benchmark runs pylon on one core).
             threads: std::env::var("PYLON_THREADS")
                 .ok()
@@ -128,210 +124,6 @@ fn accept_grace_timeout(static_config: &StaticConfig) -> std::time::Duration {
         .unwrap_or_default()
 }
 
-fn single(origin: &str, key_path: &str, message: String) -> ConfigErrors {
-    ConfigErrors(vec![config::ConfigError {
-        origin: origin.to_string(),
-        key_path: key_path.to_string(),
-        message,
-        hint: None,
-    }])
-}
-
-/// Turns the dynamic configuration into a Snapshot, at start and on every reload. Holds the
-/// parts fixed at start: the static config (entry points cannot change without a restart or a
-/// binary upgrade) and the generated default certificate.
-pub struct Compiler {
-    /// The static file, or where relative paths resolve when there is none (see
-    /// [`StaticSource::anchor`]).
-    pub static_path: PathBuf,
-    /// The file and the environment and flag settings over it.
-    pub source: StaticSource,
-    pub static_config: StaticConfig,
-    pub entrypoints: Vec<Arc<EntryPoint>>,
-    routing: Vec<EntryPointRouting>,
-    transport: Transport,
-    default_cert: Arc<CertPair>,
-    /// The other providers' latest parts, merged in at each compile.
-    pub sources: Arc<crate::provider::Sources>,
-    /// `[providers.docker]`, checked; `None` when the provider is off.
-    pub docker: Option<crate::provider::docker::DockerSettings>,
-    /// `entryPoints.<n>.http.tls.options`, by entry point name.
-    entrypoint_tls_options: std::collections::BTreeMap<String, String>,
-}
-
-/// The result of one successful compilation.
-pub struct Compiled {
-    pub snapshot: Snapshot,
-    pub certs: CertStore,
-    pub routers: usize,
-    pub services: usize,
-    /// Containers the Docker provider left out, each with why.
-    pub skipped: Vec<crate::config::labels::LabelError>,
-    /// File routers left out because another provider's object they use is gone.
-    pub disabled_routers: Vec<config::ConfigError>,
-}
-
-impl Compiler {
-    /// Loads and checks the static file; returns the compiler and the listeners to open.
-    pub fn new(source: &StaticSource) -> Result<(Compiler, Vec<Listening>), ConfigErrors> {
-        let origin = source.origin();
-        let mut static_config = source.load()?;
-        static_config.add_internal_entrypoint();
-        let mut entrypoints = Vec::new();
-        let mut routing = Vec::new();
-        let mut listening = Vec::new();
-        for (index, (name, ep)) in static_config.entry_points.iter().enumerate() {
-            let entrypoint = Arc::new(static_config.runtime_entrypoint(name, ep, index));
-            routing.push(EntryPointRouting {
-                tls_by_default: ep.tls_by_default(),
-                middlewares: ep
-                    .http
-                    .as_ref()
-                    .map(|h| h.middlewares.clone())
-                    .unwrap_or_default(),
-            });
-            listening.push(Listening {
-                entrypoint: entrypoint.clone(),
-                binds: ep.bind_addrs(),
-            });
-            entrypoints.push(entrypoint);
-        }
-        let default_cert =
-            CertPair::self_signed_default().map_err(|e| single(&origin, "tls", e.to_string()))?;
-        let providers = &static_config.providers;
-        let docker = providers
-            .docker
-            .as_ref()
-            .map(|d| {
-                crate::provider::docker::DockerSettings::from_config(
-                    d,
-                    providers.providers_throttle_duration.map(|t| t.get()),
-                    &origin,
-                )
-            })
-            .transpose()
-            .map_err(|e| source.explain(ConfigErrors(vec![e])))?;
-        let entrypoint_tls_options = static_config
-            .entry_points
-            .iter()
-            .filter_map(|(name, ep)| {
-                let options = ep.http.as_ref()?.tls.as_ref()?.options.clone()?;
-                Some((name.clone(), options))
-            })
-            .collect();
-        let compiler = Compiler {
-            entrypoint_tls_options,
-            sources: Arc::default(),
-            docker,
-            static_path: source.anchor(),
-            source: source.clone(),
-            transport: static_config.transport(),
-            static_config,
-            entrypoints,
-            routing,
-            default_cert: Arc::new(default_cert),
-        };
-        Ok((compiler, listening))
-    }
-
-    /// Loads the dynamic config (the static file's own `http`/`tls` and the file provider's),
-    /// merges the other providers' latest parts (see [`crate::provider::merge`]), validates it
-    /// with every error collected, and compiles it, reusing from `previous` the pools and
-    /// middlewares whose config did not change.
-    /// Errors about a static key set by an environment variable or flag name it.
-    pub fn compile(
-        &self,
-        version: u64,
-        previous: Option<&Snapshot>,
-    ) -> Result<Compiled, ConfigErrors> {
-        self.compile_unexplained(version, previous)
-            .map_err(|e| self.source.explain(e))
-    }
-
-    fn compile_unexplained(
-        &self,
-        version: u64,
-        previous: Option<&Snapshot>,
-    ) -> Result<Compiled, ConfigErrors> {
-        let origin = self.source.origin();
-        // The static file is read again for its inline dynamic sections; its static keys
-        // stay as they were at start.
-        let current = self.source.load()?;
-        let file = config::load::load_dynamic_from(&current, &self.static_path, &origin)?;
-        let misnamed = crate::provider::namespace::check_file_names(&file, &origin);
-        if !misnamed.is_empty() {
-            return Err(ConfigErrors(misnamed));
-        }
-        let file = crate::provider::namespace::qualify(file, crate::provider::namespace::FILE);
-        let docker = self.sources.docker.load_full();
-        let merged = crate::provider::merge_and_check(&file, docker.as_deref(), |dynamic| {
-            self.check_and_compile(version, dynamic, previous, &origin)
-        })?;
-        let (mut snapshot, certs) = merged.value;
-        snapshot.left_out = Arc::new(crate::runtime::LeftOut {
-            containers: merged.skipped.clone(),
-            routers: merged.disabled_routers.clone(),
-        });
-        Ok(Compiled {
-            snapshot,
-            certs,
-            routers: merged.routers,
-            services: merged.services,
-            skipped: merged.skipped,
-            disabled_routers: merged.disabled_routers,
-        })
-    }
-
-    /// Validates one merged config and compiles it with its certificates.
-    fn check_and_compile(
-        &self,
-        version: u64,
-        dynamic: &config::DynamicConfig,
-        previous: Option<&Snapshot>,
-        origin: &str,
-    ) -> Result<(Snapshot, CertStore), ConfigErrors> {
-        config::validate(&self.static_config, dynamic, origin)?;
-        let snapshot = compile(
-            version,
-            dynamic,
-            &self.entrypoints,
-            &self.routing,
-            &self.transport,
-            previous,
-        )
-        .map_err(|errs| {
-            ConfigErrors(
-                errs.into_iter()
-                    .map(|e| config::ConfigError {
-                        origin: origin.to_string(),
-                        key_path: e.key_path,
-                        message: e.message,
-                        hint: None,
-                    })
-                    .collect(),
-            )
-        })?;
-        let mut snapshot = snapshot;
-        let mut pairs = Vec::new();
-        for (i, c) in dynamic.tls.certificates.iter().enumerate() {
-            let pair = CertPair::from_files(Path::new(&c.cert_file), Path::new(&c.key_file))
-                .map_err(|e| single(origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
-            pairs.push(pair);
-        }
-        snapshot.certificates = pairs
-            .iter()
-            .map(|p| crate::tls::cert_info(&p.cert))
-            .collect();
-        let (policies, warnings) =
-            crate::runtime::tls_policies::build(dynamic, &self.entrypoint_tls_options);
-        for w in warnings {
-            log::warn!("{w}");
-        }
-        let store = CertStore::new(pairs, self.default_cert.clone()).with_policies(policies);
-        Ok((snapshot, store))
-    }
-}
-
 /// Loads the static file and the file provider's dynamic config, validates both (every error
 /// collected), then compiles routers, pools, plugins and certificates.
 pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
@@ -345,7 +137,6 @@ pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
         static_config: compiler.static_config.clone(),
         listening,
         store: Arc::new(Store::new(compiled.snapshot)),
-        certs: Arc::new(ArcSwap::from_pointee(compiled.certs)),
         compiler: Arc::new(compiler),
     })
 }

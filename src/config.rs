@@ -24,4 +24,4 @@ pub use load::{
 };
 pub use source::StaticSource;
 pub use static_config::StaticConfig;
-pub use validate::validate;
+pub use validate::{parse_rules, validate, validate_with_rules};

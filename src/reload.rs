@@ -5,18 +5,16 @@
 pub mod diff;
 pub mod watch;
 
-use crate::app::Compiler;
+use crate::runtime::compile::Compiler;
 use crate::runtime::Store;
-use crate::tls::CertStore;
-use arc_swap::ArcSwap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Everything a reload needs: the compiler and the live state it replaces.
 pub struct ReloadPlan {
     pub compiler: Arc<Compiler>,
+    /// The Snapshot in force: routes and certificates, swapped together.
     pub store: Arc<Store>,
-    pub certs: Arc<ArcSwap<CertStore>>,
     /// Reloads are serialized; versions only grow.
     lock: Mutex<()>,
     /// Attempts and failures so far (for logs and, later, metrics).
@@ -34,11 +32,10 @@ pub enum Outcome {
 }
 
 impl ReloadPlan {
-    pub fn new(compiler: Arc<Compiler>, store: Arc<Store>, certs: Arc<ArcSwap<CertStore>>) -> Self {
+    pub fn new(compiler: Arc<Compiler>, store: Arc<Store>) -> Self {
         ReloadPlan {
             compiler,
             store,
-            certs,
             lock: Mutex::new(()),
             attempts: AtomicU64::new(0),
             failures: AtomicU64::new(0),
@@ -58,7 +55,7 @@ impl ReloadPlan {
                     diff::ConfigDiff::between(&previous.dynamic, &compiled.snapshot.dynamic)
                         .lines();
                 report_left_out(&compiled);
-                self.certs.store(Arc::new(compiled.certs));
+                // One swap publishes the routes and the certificates they are served with.
                 self.store.swap(compiled.snapshot);
                 log::info!(
                     "configuration reloaded ({why}): version {version}, {} router(s), {} service(s); {summary}; {}",
@@ -97,7 +94,7 @@ impl ReloadPlan {
 
 /// Logs what the update left out: containers with bad labels, file routers whose other-provider
 /// objects are gone.
-fn report_left_out(compiled: &crate::app::Compiled) {
+fn report_left_out(compiled: &crate::runtime::compile::Compiled) {
     for e in &compiled.skipped {
         log::error!("docker provider: container left out: {e}");
     }

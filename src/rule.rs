@@ -10,6 +10,7 @@ pub mod ast;
 pub mod error;
 pub(crate) mod lexer;
 pub mod matcher;
+pub mod parsed;
 pub mod parser;
 #[cfg(test)]
 mod tests;
@@ -17,4 +18,5 @@ mod tests;
 pub use ast::{Expr, Matcher, MATCHER_NAMES};
 pub use error::RuleError;
 pub use matcher::RequestFacts;
+pub use parsed::ParsedRules;
 pub use parser::parse;

@@ -9,5 +9,5 @@ pub mod services;
 pub mod snapshot;
 pub mod tls_policies;
 
-pub use entrypoint::{EntryPoint, Redirect, TrustedNets};
+pub use entrypoint::{EntryPoint, Listening, Redirect, TrustedNets};
 pub use snapshot::{LeftOut, RetryPolicy, Route, RouteTable, Snapshot, Store};

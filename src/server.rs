@@ -3,9 +3,8 @@
 use crate::lifecycle::{Lifecycle, Signals};
 use crate::listener::EntryPointApp;
 use crate::proxy::Gateway;
-use crate::runtime::{EntryPoint, Store};
-use crate::tls::{CertStore, TlsTerminator};
-use arc_swap::ArcSwap;
+use crate::runtime::Store;
+use crate::tls::TlsTerminator;
 use pingora::apps::HttpServerOptions;
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::{RunArgs, Server};
@@ -18,19 +17,15 @@ use std::time::Duration;
 /// connection closed under its request.
 const IDLE_KEEPALIVE_LINGER: Duration = Duration::from_secs(2);
 
-/// An entry point with the socket addresses it binds.
-pub struct Listening {
-    pub entrypoint: Arc<EntryPoint>,
-    pub binds: Vec<String>,
-}
+pub use crate::runtime::Listening;
 
 /// Everything needed to start serving, compiled and validated before any socket is opened.
 pub struct StartPlan {
     pub listening: Vec<Listening>,
     /// Hot reload (file watch, SIGHUP); `None` for a fixed config.
     pub reload: Option<crate::reload::ReloadPlan>,
+    /// Routes and certificates, swapped together on reload.
     pub store: Arc<Store>,
-    pub certs: Arc<ArcSwap<CertStore>>,
     /// Worker threads per entry point service.
     pub threads: usize,
     /// How long in-flight requests get after SIGTERM.
@@ -69,7 +64,7 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
     };
     let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
-    let tls = TlsTerminator::new(plan.certs.clone(), Duration::from_secs(10))
+    let tls = TlsTerminator::new(plan.store.clone(), Duration::from_secs(10))
         .map_err(|e| format!("cannot set up TLS: {e}"))?;
     let tls = Arc::new(tls);
     let lifecycle = Arc::new(Lifecycle::default());

@@ -263,3 +263,55 @@ fn a_missing_users_file_is_refused_naming_the_file() {
     );
     assert!(out.contains("nope.htpasswd"), "{out}");
 }
+
+/// Sends `user:password` and returns the status.
+async fn status_as(port: u16, user: &str, password: &str) -> u16 {
+    client()
+        .get(format!("http://127.0.0.1:{port}/"))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+#[tokio::test]
+async fn an_edited_users_file_is_picked_up_by_a_reload() {
+    let up = TestUpstream::start("app").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.htpasswd");
+    std::fs::write(&file, format!("{SHA_TEST}\n")).unwrap();
+    let port = free_port();
+    let auth = format!("usersFile = \"{}\"", relative_to_cwd(&file));
+    let gw = TestGateway::start_in(dir, &config(port, &up.url(), &auth), &[port]).await;
+    assert_eq!(status_as(port, "sha", "test").await, 200);
+    assert_eq!(status_as(port, "apr", "test").await, 401);
+
+    // SIGHUP ends a process that does not handle it yet: wait until pylon says it does.
+    let listening = common::eventually(Duration::from_secs(20), || {
+        let log = gw.log();
+        async move { log.contains("listening for SIGHUP").then_some(()) }
+    })
+    .await;
+    assert!(listening.is_some(), "no SIGHUP handler:\n{}", gw.log());
+    // The config is unchanged: only the users file is, then SIGHUP asks for a reload.
+    std::fs::write(&file, format!("{APR1_TEST}\n")).unwrap();
+    let ok = std::process::Command::new("kill")
+        .args(["-HUP", &gw.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let swapped = common::eventually(Duration::from_secs(10), || async move {
+        (status_as(port, "apr", "test").await == 200).then_some(())
+    })
+    .await;
+    assert!(
+        swapped.is_some(),
+        "the new user was not accepted after the reload:\n{}",
+        gw.log()
+    );
+    assert_eq!(
+        status_as(port, "sha", "test").await,
+        401,
+        "the removed user is refused"
+    );
+}

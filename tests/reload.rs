@@ -187,3 +187,79 @@ async fn an_open_websocket_survives_reloads() {
         assert_eq!(echo.into_text().unwrap().as_str(), format!("ping {i}"));
     }
 }
+
+/// A TLS router for `host` sending to `upstream`, with its certificate (written into `dir`).
+fn tls_site(dir: &std::path::Path, host: &str, upstream: &str) -> String {
+    let (cert, key) = common::tls::write_cert(dir, host, &[host]);
+    let name = host.replace('.', "-");
+    format!(
+        "[http.routers.{name}]\nrule = \"Host(`{host}`)\"\nservice = \"{name}\"\ntls = true\n\
+         [http.services.{name}.loadBalancer]\nservers = [{{ url = \"{upstream}\" }}]\n\
+         [[tls.certificates]]\ncertFile = \"{cert}\"\nkeyFile = \"{key}\"\n"
+    )
+}
+
+async fn upstream_over_tls(port: u16, host: &str) -> Option<String> {
+    let c = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .resolve(host, ([127, 0, 0, 1], port).into())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .ok()?;
+    let r = c.get(format!("https://{host}:{port}/")).send().await.ok()?;
+    Some(r.headers().get("x-upstream")?.to_str().ok()?.to_string())
+}
+
+#[tokio::test]
+async fn a_reload_publishes_certificates_with_the_routes_that_use_them() {
+    let a = TestUpstream::start("a").await;
+    let b = TestUpstream::start("b").await;
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("dynamic.toml");
+    let strict = "[tls.options.default]\nsniStrict = true\n";
+    let site_a = tls_site(dir.path(), "a.test", &a.url());
+    std::fs::write(&dynamic, format!("{strict}{site_a}")).unwrap();
+    let static_config = static_config(port, false).replace(
+        "[providers.file]",
+        "[entryPoints.web.http.tls]\n[providers.file]",
+    );
+    let gw = TestGateway::start_in(dir, &static_config, &[port]).await;
+    assert_eq!(
+        upstream_over_tls(port, "a.test").await.as_deref(),
+        Some("a")
+    );
+    assert_eq!(
+        upstream_over_tls(port, "b.test").await,
+        None,
+        "sniStrict: no certificate for b.test yet"
+    );
+
+    // SIGHUP ends a process that does not handle it yet: wait until pylon says it does.
+    let listening = common::eventually(Duration::from_secs(20), || {
+        let log = gw.log();
+        async move { log.contains("listening for SIGHUP").then_some(()) }
+    })
+    .await;
+    assert!(listening.is_some(), "no SIGHUP handler:\n{}", gw.log());
+    let site_b = tls_site(gw.dir(), "b.test", &b.url());
+    replace_file(&dynamic, &format!("{strict}{site_a}{site_b}"));
+    let ok = std::process::Command::new("kill")
+        .args(["-HUP", &gw.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let served = common::eventually(Duration::from_secs(10), || async move {
+        (upstream_over_tls(port, "b.test").await.as_deref() == Some("b")).then_some(())
+    })
+    .await;
+    assert!(
+        served.is_some(),
+        "b.test's certificate and router arrive with one reload:\n{}",
+        gw.log()
+    );
+    assert_eq!(
+        upstream_over_tls(port, "a.test").await.as_deref(),
+        Some("a")
+    );
+}

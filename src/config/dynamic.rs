@@ -2,7 +2,7 @@
 //! the ONE model fed by TOML files and, through the same deserializer, by Docker labels.
 
 use super::duration::Duration;
-use super::middlewares::{InFlightReqConfig, RetryConfig};
+pub use super::middlewares::MiddlewareConfig;
 use super::static_config::ForwardingTimeouts;
 use super::tree::struct_fields;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -70,71 +70,6 @@ pub struct TlsDomain {
     pub main: Option<String>,
     #[serde(default)]
     pub sans: Vec<String>,
-}
-
-/// One middleware: exactly one of the types may be set (checked by validation).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct MiddlewareConfig {
-    pub strip_prefix: Option<StripPrefixConfig>,
-    // Traefik middleware types pylon does not implement yet: recognised so the error is clear.
-    pub add_prefix: Option<super::middlewares::add_prefix::AddPrefixConfig>,
-    pub strip_prefix_regex: Option<super::middlewares::strip_prefix_regex::StripPrefixRegexConfig>,
-    pub replace_path: Option<super::middlewares::replace_path::ReplacePathConfig>,
-    pub replace_path_regex: Option<super::middlewares::replace_path_regex::ReplacePathRegexConfig>,
-    pub redirect_scheme: Option<super::middlewares::redirect_scheme::RedirectSchemeConfig>,
-    pub redirect_regex: Option<super::middlewares::redirect_regex::RedirectRegexConfig>,
-    pub headers: Option<super::middlewares::headers::HeadersConfig>,
-    pub rate_limit: Option<super::middlewares::rate_limit::RateLimitConfig>,
-    pub basic_auth: Option<super::middlewares::basic_auth::BasicAuthConfig>,
-    pub digest_auth: Option<toml::Value>,
-    pub forward_auth: Option<toml::Value>,
-    pub ip_allow_list: Option<super::middlewares::ip_allow_list::IpAllowListConfig>,
-    pub in_flight_req: Option<InFlightReqConfig>,
-    pub retry: Option<RetryConfig>,
-    pub chain: Option<super::middlewares::chain::ChainConfig>,
-    pub buffering: Option<super::middlewares::buffering::BufferingConfig>,
-    pub compress: Option<Toggle<super::middlewares::compress::CompressConfig>>,
-    pub errors: Option<super::middlewares::errors::ErrorsConfig>,
-    pub circuit_breaker: Option<toml::Value>,
-    pub grpc_web: Option<toml::Value>,
-    pub content_type: Option<toml::Value>,
-    #[serde(rename = "passTLSClientCert")]
-    pub pass_tls_client_cert: Option<toml::Value>,
-    pub plugin: Option<toml::Value>,
-}
-
-impl MiddlewareConfig {
-    /// The Traefik names of the types set on this middleware.
-    pub fn kinds(&self) -> Vec<&'static str> {
-        let set: [(&'static str, bool); 24] = [
-            ("stripPrefix", self.strip_prefix.is_some()),
-            ("addPrefix", self.add_prefix.is_some()),
-            ("stripPrefixRegex", self.strip_prefix_regex.is_some()),
-            ("replacePath", self.replace_path.is_some()),
-            ("replacePathRegex", self.replace_path_regex.is_some()),
-            ("redirectScheme", self.redirect_scheme.is_some()),
-            ("redirectRegex", self.redirect_regex.is_some()),
-            ("headers", self.headers.is_some()),
-            ("rateLimit", self.rate_limit.is_some()),
-            ("basicAuth", self.basic_auth.is_some()),
-            ("digestAuth", self.digest_auth.is_some()),
-            ("forwardAuth", self.forward_auth.is_some()),
-            ("ipAllowList", self.ip_allow_list.is_some()),
-            ("inFlightReq", self.in_flight_req.is_some()),
-            ("retry", self.retry.is_some()),
-            ("chain", self.chain.is_some()),
-            ("buffering", self.buffering.is_some()),
-            ("compress", self.compress.is_some()),
-            ("errors", self.errors.is_some()),
-            ("circuitBreaker", self.circuit_breaker.is_some()),
-            ("grpcWeb", self.grpc_web.is_some()),
-            ("contentType", self.content_type.is_some()),
-            ("passTLSClientCert", self.pass_tls_client_cert.is_some()),
-            ("plugin", self.plugin.is_some()),
-        ];
-        set.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect()
-    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]

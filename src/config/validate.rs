@@ -4,6 +4,7 @@ use super::dynamic::DynamicConfig;
 use super::error::{ConfigError, ConfigErrors};
 use super::observability::is_status_filter;
 use super::static_config::{parse_address, parse_level, parse_net, StaticConfig};
+use crate::rule::ParsedRules;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -75,9 +76,15 @@ fn names<'a>(it: impl Iterator<Item = &'a String>) -> String {
     }
 }
 
-/// The rule's parse error, in the rule module's words (message, rule, caret under the column).
-fn rule_error(rule: &str) -> Option<String> {
-    crate::rule::parse(rule).err().map(|e| e.to_string())
+/// The routers' rules of `dynamic`, each parsed once (validation and compilation share them).
+pub fn parse_rules(dynamic: &DynamicConfig) -> ParsedRules {
+    ParsedRules::parse_all(
+        dynamic
+            .http
+            .routers
+            .iter()
+            .map(|(name, r)| (name, r.rule.as_str())),
+    )
 }
 
 /// Checks the static and dynamic configuration together; `Ok` only when nothing is wrong.
@@ -86,20 +93,24 @@ pub fn validate(
     dynamic: &DynamicConfig,
     origin: &str,
 ) -> Result<(), ConfigErrors> {
+    validate_with_rules(static_cfg, dynamic, &parse_rules(dynamic), origin)
+}
+
+/// [`validate`] with the rules already parsed (see [`parse_rules`]).
+pub fn validate_with_rules(
+    static_cfg: &StaticConfig,
+    dynamic: &DynamicConfig,
+    rules: &ParsedRules,
+    origin: &str,
+) -> Result<(), ConfigErrors> {
     let mut c = Collector {
         origin,
         errors: Vec::new(),
     };
     validate_static(static_cfg, dynamic, &mut c);
-    validate_routers(static_cfg, dynamic, &mut c);
+    validate_routers(static_cfg, dynamic, rules, &mut c);
     for (name, mw) in &dynamic.http.middlewares {
-        validate_middleware(name, mw, &mut c);
-        errors::validate(
-            &format!("http.middlewares.{name}"),
-            mw.errors.as_ref(),
-            dynamic,
-            &mut c,
-        );
+        validate_middleware(name, mw, dynamic, &mut c);
     }
     chain::validate(dynamic, &mut c);
     for (name, svc) in &dynamic.http.services {
@@ -238,10 +249,16 @@ fn validate_static(s: &StaticConfig, d: &DynamicConfig, c: &mut Collector<'_>) {
     }
 }
 
-fn validate_routers(s: &StaticConfig, d: &DynamicConfig, c: &mut Collector<'_>) {
+fn validate_routers(
+    s: &StaticConfig,
+    d: &DynamicConfig,
+    rules: &ParsedRules,
+    c: &mut Collector<'_>,
+) {
     for (name, router) in &d.http.routers {
         let base = format!("http.routers.{name}");
-        if let Some(e) = rule_error(&router.rule) {
+        // The rule module's words: message, rule, caret under the column.
+        if let Some(e) = rules.error(name) {
             c.push(format!("{base}.rule"), format!("invalid rule: {e}"), None);
         }
         if let Some(syntax) = router.rule_syntax.as_deref().filter(|s| *s != "v3") {

@@ -7,7 +7,7 @@
 //! other provider's names their suffix. [`qualify`] rewrites one provider's part that way,
 //! references included; [`display_name`] gives any merged name its `@provider` form.
 
-use crate::config::dynamic::{DynamicConfig, HttpConfig};
+use crate::config::dynamic::{DynamicConfig, HttpConfig, MiddlewareConfig};
 use crate::config::ConfigError;
 use std::collections::BTreeMap;
 
@@ -63,11 +63,14 @@ pub fn qualify(part: DynamicConfig, provider: &str) -> DynamicConfig {
     let middlewares = middlewares
         .into_iter()
         .map(|(name, mut m)| {
-            if let Some(chain) = m.chain.as_mut() {
-                chain.middlewares = chain.middlewares.iter().map(|x| refer(x)).collect();
-            }
-            if let Some(errors) = m.errors.as_mut() {
-                errors.service = errors.service.as_deref().map(refer);
+            match &mut m {
+                MiddlewareConfig::Chain(chain) => {
+                    chain.middlewares = chain.middlewares.iter().map(|x| refer(x)).collect();
+                }
+                MiddlewareConfig::Errors(errors) => {
+                    errors.service = errors.service.as_deref().map(refer);
+                }
+                _ => {}
             }
             (own(name), m)
         })
@@ -191,12 +194,14 @@ mod tests {
         let web = &q.http.routers["web@docker"];
         assert_eq!(web.service.as_deref(), Some("app@docker"));
         assert_eq!(web.middlewares, ["strip@docker", "auth"]);
-        let chain = q.http.middlewares["both@docker"]
-            .chain
-            .as_ref()
-            .expect("chain");
+        let MiddlewareConfig::Chain(chain) = &q.http.middlewares["both@docker"] else {
+            panic!("not a chain")
+        };
         assert_eq!(chain.middlewares, ["strip@docker", "auth"]);
-        let errors = q.http.middlewares["oops@docker"].errors.as_ref();
+        let errors = match &q.http.middlewares["oops@docker"] {
+            MiddlewareConfig::Errors(e) => Some(e),
+            _ => None,
+        };
         assert_eq!(
             errors.and_then(|e| e.service.as_deref()),
             Some("pages@docker")

@@ -76,7 +76,11 @@ impl BackgroundService for ReloadService {
         let watched = self.watched.clone();
         let _watcher = start_watcher(&watched, tx);
         let mut hup = match signal(SignalKind::hangup()) {
-            Ok(s) => Some(s),
+            Ok(s) => {
+                // Until now SIGHUP's default action (exit) applied: this line says it is safe.
+                log::info!("configuration reload: listening for SIGHUP");
+                Some(s)
+            }
             Err(e) => {
                 log::error!("cannot listen for SIGHUP: {e}");
                 None

@@ -3,7 +3,11 @@
 //! Services and middlewares are built once per config and shared (by `Arc`) by every router
 //! naming them, so a middleware's state (e.g. a rate-limit bucket) is per instance, not per router.
 
-use super::fingerprint::fingerprint;
+pub mod compiler;
+
+pub use compiler::{Compiled, Compiler};
+
+use super::fingerprint::middleware_fingerprint;
 use super::middlewares::{build_middlewares, resolve, Resolved};
 use super::services::{build_services, local_name};
 use super::{EntryPoint, Route, RouteTable, Snapshot};
@@ -11,6 +15,8 @@ use crate::config::dynamic::DynamicConfig;
 use crate::config::internal::{InternalService, INTERNAL_ENTRYPOINT};
 use crate::provider::namespace::display_name;
 use crate::router::{RouteSpec, Router};
+use crate::rule::ParsedRules;
+use crate::tls::CertStore;
 use crate::upstream::Balancer;
 use crate::upstream::Transport;
 use std::collections::HashMap;
@@ -43,26 +49,39 @@ pub struct EntryPointRouting {
     pub middlewares: Vec<String>,
 }
 
-/// Builds the Snapshot for `dynamic` over the given entry points (`routing` is indexed alike).
+/// One validated configuration and what was built from it before routes: its routers' rules
+/// (parsed once) and its certificates.
+pub struct Checked<'a> {
+    pub dynamic: &'a DynamicConfig,
+    pub rules: &'a ParsedRules,
+    pub tls: Arc<CertStore>,
+}
+
+/// Builds the Snapshot for `checked` over the given entry points (`routing` is indexed alike).
 pub fn compile(
     version: u64,
-    dynamic: &DynamicConfig,
+    checked: Checked<'_>,
     entrypoints: &[Arc<EntryPoint>],
     routing: &[EntryPointRouting],
     transport: &Transport,
     previous: Option<&Snapshot>,
 ) -> Result<Snapshot, Vec<CompileError>> {
+    let Checked {
+        dynamic,
+        rules,
+        tls,
+    } = checked;
     let mut errors = Vec::new();
     let previous_pools = previous.map_or(&[][..], |p| &p.pools[..]);
     let (services, service_errors) = build_services(dynamic, transport, previous_pools);
     errors.extend(service_errors);
     let (mut middlewares, middleware_errors) = build_middlewares(dynamic, &services.by_name);
     errors.extend(middleware_errors);
-    // A middleware whose config is unchanged keeps its instance (and so its state, e.g.
+    // A middleware built from the same config and files keeps its instance (and so its state, e.g.
     // rate-limit buckets and in-flight counters) across reloads.
     let mut prints = HashMap::new();
     for (name, mw) in &dynamic.http.middlewares {
-        let print = fingerprint(mw);
+        let print = middleware_fingerprint(mw);
         if let Some((old_print, old)) = previous.and_then(|p| p.middlewares.get(name)) {
             // An `errors` middleware holds its service, which may have changed: rebuilt.
             let reusable = !matches!(old, super::middlewares::Built::Errors(_));
@@ -78,7 +97,7 @@ pub fn compile(
         .collect();
     for (name, router) in &dynamic.http.routers {
         let path = format!("http.routers.{name}");
-        let expr = match crate::rule::parse(&router.rule) {
+        let expr = match rules.get(name, &router.rule) {
             Ok(e) => e,
             Err(e) => {
                 errors.push(err(format!("{path}.rule"), e.to_string()));
@@ -188,5 +207,6 @@ pub fn compile(
         dynamic: Arc::new(dynamic.clone()),
         left_out: Arc::default(),
         certificates: Vec::new(),
+        tls,
     })
 }

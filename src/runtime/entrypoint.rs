@@ -63,6 +63,12 @@ pub struct EntryPoint {
     pub clients: super::client_limits::ClientLimits,
 }
 
+/// An entry point with the socket addresses it binds.
+pub struct Listening {
+    pub entrypoint: std::sync::Arc<EntryPoint>,
+    pub binds: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,11 +59,7 @@ pub fn build_middlewares(
     let mut built = HashMap::new();
     let mut errors = Vec::new();
     for (name, mw) in &dynamic.http.middlewares {
-        let made = match &mw.errors {
-            Some(cfg) => errors::build(name, cfg, services),
-            None => build(name, mw),
-        };
-        match made {
+        match build(name, mw, services) {
             Ok(b) => {
                 built.insert(name.clone(), b);
             }
@@ -95,67 +91,48 @@ pub fn resolve(
     }
 }
 
-fn build(name: &str, mw: &MiddlewareConfig) -> Result<Built, CompileError> {
-    if let Some(sp) = &mw.strip_prefix {
-        return Ok(Built::Plugin(Arc::new(StripPrefix::new(
+/// Builds one middleware: the one `match` over every type.
+fn build(
+    name: &str,
+    mw: &MiddlewareConfig,
+    services: &HashMap<String, Balancer>,
+) -> Result<Built, CompileError> {
+    match mw {
+        MiddlewareConfig::StripPrefix(sp) => Ok(Built::Plugin(Arc::new(StripPrefix::new(
             sp.prefixes.clone(),
-        ))));
-    }
-    if let Some(r) = &mw.retry {
-        return Ok(Built::Retry(RetryPolicy {
+        )))),
+        MiddlewareConfig::Retry(r) => Ok(Built::Retry(RetryPolicy {
             attempts: r.attempts.unwrap_or(1).clamp(1, 64) as u32,
             initial_interval: r
                 .initial_interval
                 .map_or(Duration::from_millis(100), |d| d.get()),
-        }));
+        })),
+        MiddlewareConfig::InFlightReq(f) => in_flight(name, f).map(|p| Built::Plugin(Arc::new(p))),
+        MiddlewareConfig::RedirectScheme(c) => redirect_scheme::build(name, c),
+        MiddlewareConfig::RedirectRegex(c) => redirect_regex::build(name, c),
+        MiddlewareConfig::AddPrefix(c) => add_prefix::build(name, c),
+        MiddlewareConfig::ReplacePath(c) => replace_path::build(name, c),
+        MiddlewareConfig::ReplacePathRegex(c) => replace_path_regex::build(name, c),
+        MiddlewareConfig::StripPrefixRegex(c) => strip_prefix_regex::build(name, c),
+        MiddlewareConfig::IpAllowList(c) => ip_allow_list::build(name, c),
+        MiddlewareConfig::Chain(c) => chain::build(name, c),
+        MiddlewareConfig::RateLimit(r) => rate_limit::build(name, r),
+        MiddlewareConfig::BasicAuth(c) => basic_auth::build(name, c),
+        MiddlewareConfig::Headers(c) => headers::build(name, c),
+        MiddlewareConfig::Buffering(c) => buffering::build(name, c),
+        MiddlewareConfig::Compress(c) => compress::build(name, c),
+        MiddlewareConfig::Errors(c) => errors::build(name, c, services),
+        MiddlewareConfig::DigestAuth(_)
+        | MiddlewareConfig::ForwardAuth(_)
+        | MiddlewareConfig::CircuitBreaker(_)
+        | MiddlewareConfig::GrpcWeb(_)
+        | MiddlewareConfig::ContentType(_)
+        | MiddlewareConfig::PassTlsClientCert(_)
+        | MiddlewareConfig::Plugin(_) => Err(CompileError {
+            key_path: format!("http.middlewares.{name}.{}", mw.kind()),
+            message: "this middleware type is not supported yet".to_string(),
+        }),
     }
-    if let Some(f) = &mw.in_flight_req {
-        return in_flight(name, f).map(|p| Built::Plugin(Arc::new(p)));
-    }
-    // One `if let` per further middleware type, each calling its own module's `build`.
-    if let Some(c) = &mw.redirect_scheme {
-        return redirect_scheme::build(name, c);
-    }
-    if let Some(c) = &mw.redirect_regex {
-        return redirect_regex::build(name, c);
-    }
-    if let Some(c) = &mw.add_prefix {
-        return add_prefix::build(name, c);
-    }
-    if let Some(c) = &mw.replace_path {
-        return replace_path::build(name, c);
-    }
-    if let Some(c) = &mw.replace_path_regex {
-        return replace_path_regex::build(name, c);
-    }
-    if let Some(c) = &mw.strip_prefix_regex {
-        return strip_prefix_regex::build(name, c);
-    }
-    if let Some(c) = &mw.ip_allow_list {
-        return ip_allow_list::build(name, c);
-    }
-    if let Some(c) = &mw.chain {
-        return chain::build(name, c);
-    }
-    if let Some(r) = &mw.rate_limit {
-        return rate_limit::build(name, r);
-    }
-    if let Some(c) = &mw.basic_auth {
-        return basic_auth::build(name, c);
-    }
-    if let Some(c) = &mw.headers {
-        return headers::build(name, c);
-    }
-    if let Some(c) = &mw.buffering {
-        return buffering::build(name, c);
-    }
-    if let Some(c) = &mw.compress {
-        return compress::build(name, c);
-    }
-    Err(CompileError {
-        key_path: format!("http.middlewares.{name}"),
-        message: "this middleware type is not supported yet".to_string(),
-    })
 }
 
 fn in_flight(name: &str, f: &InFlightReqConfig) -> Result<InFlightReq, CompileError> {

@@ -5,6 +5,7 @@ use crate::config::internal::InternalService;
 use crate::config::labels::LabelError;
 use crate::config::{ConfigError, DynamicConfig};
 use crate::router::Router;
+use crate::tls::CertStore;
 use crate::upstream::{Balancer, Pool};
 use arc_swap::ArcSwap;
 use pylon_plugins::Plugin;
@@ -82,6 +83,9 @@ pub struct Snapshot {
     pub left_out: Arc<LeftOut>,
     /// The configured certificates' names and expiry (`tls_certs_not_after`).
     pub certificates: Vec<crate::tls::CertInfo>,
+    /// Certificates and `tls.options` by name: in the Snapshot, so that one swap publishes
+    /// them with the routes that use them.
+    pub tls: Arc<CertStore>,
 }
 
 /// The objects a configuration in force leaves out, each with why.
@@ -117,5 +121,10 @@ impl Store {
 
     pub fn swap(&self, next: Snapshot) {
         self.current.store(Arc::new(next));
+    }
+
+    /// The certificates in force (a TLS handshake's view).
+    pub fn certs(&self) -> Arc<CertStore> {
+        self.current.load().tls.clone()
     }
 }

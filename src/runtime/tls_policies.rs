@@ -5,6 +5,7 @@
 use super::services::local_name;
 use crate::config::DynamicConfig;
 use crate::provider::namespace::display_name;
+use crate::rule::ParsedRules;
 use crate::tls::policy::{TlsPolicies, TlsPolicy};
 use crate::tls::server_name::normalize;
 use std::collections::{BTreeMap, HashMap};
@@ -14,6 +15,7 @@ use std::sync::Arc;
 /// `http.tls.options`. Returns the warnings (conflicting names) too.
 pub fn build(
     dynamic: &DynamicConfig,
+    rules: &ParsedRules,
     entrypoint_options: &BTreeMap<String, String>,
 ) -> (TlsPolicies, Vec<String>) {
     let options = &dynamic.tls.options;
@@ -41,7 +43,7 @@ pub fn build(
             continue;
         };
         let name = local_name(&name).to_string();
-        let Ok(rule) = crate::rule::parse(&router.rule) else {
+        let Ok(rule) = rules.get(router_name, &router.rule) else {
             continue;
         };
         let hosts = rule.hosts().into_iter();
@@ -106,7 +108,7 @@ mod tests {
         )
         .unwrap();
         let eps = BTreeMap::from([("secure".to_string(), "strict".to_string())]);
-        let (p, warnings) = build(&d, &eps);
+        let (p, warnings) = build(&d, &crate::config::parse_rules(&d), &eps);
         assert!(warnings.is_empty());
         assert_eq!(p.for_name(Some("a.test")).name, "modern@file");
         assert_eq!(p.for_name(Some("b.test")).name, "strict@file");
@@ -125,7 +127,7 @@ mod tests {
             "t.toml",
         )
         .unwrap();
-        let (p, warnings) = build(&d, &BTreeMap::new());
+        let (p, warnings) = build(&d, &crate::config::parse_rules(&d), &BTreeMap::new());
         assert_eq!(p.for_name(Some("a.test")).name, "default");
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("a.test"), "{}", warnings[0]);

@@ -7,8 +7,7 @@
 
 use super::client_hello::Requested;
 use super::policy::{TlsPolicies, TlsPolicy};
-use super::CertStore;
-use arc_swap::ArcSwap;
+use crate::runtime::Store;
 use openssl::error::ErrorStack;
 use openssl::ex_data::Index;
 use openssl::ssl::{
@@ -41,9 +40,10 @@ pub enum HandshakeError {
 
 impl TlsTerminator {
     /// An acceptor with Mozilla's intermediate profile (TLS 1.2+), HTTP/2 preferred over
-    /// HTTP/1.1 by ALPN, and certificates chosen from `certs` by SNI on every handshake.
+    /// HTTP/1.1 by ALPN, and certificates chosen by SNI on every handshake from the snapshot in
+    /// force (so certificates and routes change together).
     pub fn new(
-        certs: Arc<ArcSwap<CertStore>>,
+        certs: Arc<Store>,
         handshake_timeout: Duration,
     ) -> Result<TlsTerminator, openssl::error::ErrorStack> {
         let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
@@ -94,9 +94,9 @@ tokio::task_local! {
 fn on_client_hello(
     ssl: &mut SslRef,
     alert: &mut SslAlert,
-    certs: &ArcSwap<CertStore>,
+    certs: &Store,
 ) -> Result<ClientHelloResponse, ErrorStack> {
-    let store = certs.load();
+    let store = certs.certs();
     let sni = match super::client_hello::requested_server_name(ssl) {
         Requested::Absent => None,
         Requested::Name(name) => Some(name),

@@ -110,7 +110,9 @@ fn keys_are_case_insensitive_and_spellings_merge() {
         lb.health_check.as_ref().unwrap().path.as_deref(),
         Some("/h")
     );
-    let m = d.http.middlewares["m"].strip_prefix.as_ref().unwrap();
+    let crate::config::dynamic::MiddlewareConfig::StripPrefix(m) = &d.http.middlewares["m"] else {
+        panic!("not stripPrefix")
+    };
     assert_eq!(m.prefixes, ["/a", "/b"]);
 }
 
@@ -272,14 +274,18 @@ fn body_middlewares_from_labels() {
     );
     let d = config(&c);
     assert!(matches!(
-        d.http.middlewares["z"].compress,
-        Some(Toggle::Flag(true))
+        d.http.middlewares["z"],
+        crate::config::dynamic::MiddlewareConfig::Compress(Toggle::Flag(true))
     ));
-    let zz = d.http.middlewares["zz"].compress.as_ref().unwrap();
+    let crate::config::dynamic::MiddlewareConfig::Compress(zz) = &d.http.middlewares["zz"] else {
+        panic!("not compress")
+    };
     let zz = zz.options().unwrap();
     assert_eq!(zz.encodings.as_deref().unwrap(), ["zstd", "br"]);
     assert_eq!(zz.min_response_body_bytes, Some(10));
-    let b = d.http.middlewares["b"].buffering.as_ref().unwrap();
+    let crate::config::dynamic::MiddlewareConfig::Buffering(b) = &d.http.middlewares["b"] else {
+        panic!("not buffering")
+    };
     assert_eq!(b.max_request_body_bytes, Some(2_000_000));
 }
 
@@ -297,7 +303,9 @@ fn errors_middleware_from_labels() {
         ],
     );
     let d = config(&c);
-    let e = d.http.middlewares["oops"].errors.as_ref().unwrap();
+    let crate::config::dynamic::MiddlewareConfig::Errors(e) = &d.http.middlewares["oops"] else {
+        panic!("not errors")
+    };
     assert_eq!(e.status, ["500-599", "404"]);
     assert_eq!(e.service.as_deref(), Some("pages@file"));
     assert_eq!(e.query.as_deref(), Some("/{status}.html"));

@@ -32,10 +32,11 @@ fn label_trees_fill_the_same_model() {
     assert_eq!(r.entry_points, ["websecure"]);
     assert_eq!(r.priority, Some(2));
     assert!(r.is_tls());
-    let sp = d.http.middlewares["userservice-stripprefix"]
-        .strip_prefix
-        .as_ref()
-        .unwrap();
+    let crate::config::dynamic::MiddlewareConfig::StripPrefix(sp) =
+        &d.http.middlewares["userservice-stripprefix"]
+    else {
+        panic!("not stripPrefix")
+    };
     assert_eq!(sp.prefixes, ["/api/users"]);
     let lb = d.http.services["userservice"]
         .load_balancer

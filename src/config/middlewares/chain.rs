@@ -18,7 +18,9 @@ mod tests {
     fn label_form_is_a_comma_list() {
         let text = "[http.middlewares.c.chain]\nmiddlewares = \"a, b@docker\"\n";
         let d: DynamicConfig = from_tree(toml::from_str(text).unwrap(), "labels").unwrap();
-        let c = d.http.middlewares["c"].chain.clone().unwrap();
+        let crate::config::dynamic::MiddlewareConfig::Chain(c) = &d.http.middlewares["c"] else {
+            panic!("not a chain")
+        };
         assert_eq!(c.middlewares, ["a", "b@docker"]);
     }
 }

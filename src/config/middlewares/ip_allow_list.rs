@@ -32,7 +32,11 @@ ipstrategy.excludedips = "1.2.3.4"
         )
         .unwrap();
         let d: DynamicConfig = from_tree(labels, "labels").unwrap();
-        let m = d.http.middlewares["m"].ip_allow_list.clone().unwrap();
+        let crate::config::dynamic::MiddlewareConfig::IpAllowList(m) =
+            d.http.middlewares["m"].clone()
+        else {
+            panic!("not ipAllowList")
+        };
         assert_eq!(m.source_range, ["10.0.0.0/8", "127.0.0.1/32"]);
         assert_eq!(m.reject_status_code, Some(404));
         let s = m.ip_strategy.unwrap();

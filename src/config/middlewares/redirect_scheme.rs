@@ -25,7 +25,11 @@ mod tests {
                 "[http.middlewares.m.redirectScheme]\nscheme = \"https\"\nport = {port}\npermanent = \"true\"\n"
             );
             let d: DynamicConfig = from_tree(toml::from_str(&text).unwrap(), "t").unwrap();
-            let m = d.http.middlewares["m"].redirect_scheme.clone().unwrap();
+            let crate::config::dynamic::MiddlewareConfig::RedirectScheme(m) =
+                &d.http.middlewares["m"]
+            else {
+                panic!("not redirectScheme")
+            };
             assert_eq!(m.port.as_deref(), Some("8443"));
             assert_eq!(m.permanent, Some(true));
         }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 pub(super) fn validate(d: &DynamicConfig, c: &mut Collector<'_>) {
     let middlewares = &d.http.middlewares;
     for (name, mw) in middlewares {
-        let Some(chain) = &mw.chain else { continue };
+        let MiddlewareConfig::Chain(chain) = mw else {
+            continue;
+        };
         let key = format!("http.middlewares.{name}.chain.middlewares");
         for (i, member) in chain.middlewares.iter().enumerate() {
             if !exists(middlewares, member) {
@@ -40,8 +42,10 @@ fn local(name: &str) -> &str {
 fn members<'a>(name: &str, all: &'a BTreeMap<String, MiddlewareConfig>) -> &'a [String] {
     all.get(name)
         .or_else(|| all.get(local(name)))
-        .and_then(|m| m.chain.as_ref())
-        .map_or(&[], |c| c.middlewares.as_slice())
+        .map_or(&[], |m| match m {
+            MiddlewareConfig::Chain(c) => c.middlewares.as_slice(),
+            _ => &[],
+        })
 }
 
 /// A path `start -> ... -> start` through chain members, if there is one.
@@ -71,12 +75,9 @@ mod tests {
     use crate::config::middlewares::chain::ChainConfig;
 
     fn chain(members: &[&str]) -> MiddlewareConfig {
-        MiddlewareConfig {
-            chain: Some(ChainConfig {
-                middlewares: members.iter().map(|s| s.to_string()).collect(),
-            }),
-            ..Default::default()
-        }
+        MiddlewareConfig::Chain(ChainConfig {
+            middlewares: members.iter().map(|s| s.to_string()).collect(),
+        })
     }
 
     #[test]
@@ -87,7 +88,10 @@ mod tests {
         all.insert("c".to_string(), chain(&["a"]));
         all.insert("d".to_string(), chain(&["a"]));
         all.insert("self".to_string(), chain(&["self"]));
-        all.insert("plain".to_string(), MiddlewareConfig::default());
+        all.insert(
+            "plain".to_string(),
+            MiddlewareConfig::Retry(Default::default()),
+        );
         assert_eq!(
             cycle_from("a", &all).unwrap().join(" -> "),
             "a -> b -> c -> a"

@@ -1,13 +1,10 @@
 //! Validation of the `rateLimit` middleware's settings.
 
 use super::Collector;
-use crate::config::dynamic::MiddlewareConfig;
+use crate::config::middlewares::rate_limit::RateLimitConfig;
 
-/// Checks `mw.rateLimit` (if set); `base` is `http.middlewares.NAME`.
-pub(super) fn validate_rate_limit(base: &str, mw: &MiddlewareConfig, c: &mut Collector<'_>) {
-    let Some(r) = &mw.rate_limit else {
-        return;
-    };
+/// Checks a `rateLimit` middleware's settings; `base` is `http.middlewares.NAME`.
+pub(super) fn validate_rate_limit(base: &str, r: &RateLimitConfig, c: &mut Collector<'_>) {
     let key = format!("{base}.rateLimit");
     if r.average.is_some_and(|a| a < 0) {
         c.push(

@@ -70,6 +70,11 @@ fn fast_check() -> ActiveCheck {
 }
 
 fn snapshot(version: u64, pools: Vec<Arc<Pool>>) -> Snapshot {
+    static NO_CERTS: std::sync::OnceLock<Arc<crate::tls::CertStore>> = std::sync::OnceLock::new();
+    let tls = NO_CERTS.get_or_init(|| {
+        let default = crate::tls::CertPair::self_signed_default().unwrap();
+        Arc::new(crate::tls::CertStore::new(Vec::new(), Arc::new(default)))
+    });
     Snapshot {
         version,
         tables: Box::new([]),
@@ -78,6 +83,7 @@ fn snapshot(version: u64, pools: Vec<Arc<Pool>>) -> Snapshot {
         dynamic: Default::default(),
         left_out: Default::default(),
         certificates: Vec::new(),
+        tls: tls.clone(),
     }
 }
 
