@@ -69,6 +69,8 @@ labels_may_not_reach_internal_services_other_addresses_files_or_others_names|13.
 the_label_policy_opens_to_what_the_operator_allows|13.4 label policy|control: `allowedInternalServices`/`allowedServerAddresses` let labels reach what the operator allows|1
 devices_fifos_and_big_files_are_refused_without_echoing_content|13.3 key files|`usersFile`/`certFile` naming a FIFO, `/dev/zero` or a 1.3 MB file: refused at once, content never echoed|1
 htpasswd_errors_name_the_line_not_its_content|13.3 key files|an htpasswd parse error names the line number, not its content|1
+the_unit_passes_systemd_analyze_verify|13.11 deployment|systemd unit: `systemd-analyze verify` clean, `systemd-analyze security` exposure 1.9 (was 4.1), syscall filter, W^X, UMask applied|1
+outside_systemd_the_run_files_go_to_a_private_directory|13.11 deployment|outside systemd the upgrade socket and pid file go to a 0700 directory of the user; a planted symlink there stops pylon|1
 '
 
 NOT_COVERED='
@@ -83,6 +85,7 @@ status=$?
 # Issue 13's rows: the key-file reader and, on the tests' private Docker engine, the label policy.
 cargo test --test key_files --test docker -- a_bad_tls_store labels_may_not the_label_policy \
   devices_fifos htpasswd_errors >>"$log" 2>&1 || status=$?
+cargo test --test upgrades -- the_unit_passes outside_systemd >>"$log" 2>&1 || status=$?
 
 {
   echo "# Hardening matrix (issues 8 and 13)"
