@@ -379,10 +379,18 @@ async fn outside_systemd_the_run_files_go_to_a_private_directory() {
     let xdg = dir.path().join("xdg");
     std::fs::create_dir(&xdg).expect("xdg");
     std::os::unix::fs::symlink(&planted, xdg.join("pylon")).expect("symlink");
-    let child = start_without_systemd(&config, &xdg);
+    let mut child = start_without_systemd(&config, &xdg);
+    let exited = common::eventually(Duration::from_secs(20), || {
+        let status = child.try_wait().ok().flatten();
+        async move { status }
+    })
+    .await;
+    if exited.is_none() {
+        let _ = child.kill();
+    }
     let out = child.wait_with_output().expect("pylon exits");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(exited.and_then(|s| s.code()), Some(2), "{stderr}");
     assert!(stderr.contains("not a directory"), "{stderr}");
     assert_eq!(std::fs::read_dir(&planted).expect("ls").count(), 0);
     // Without it, pylon makes the directory 0700 and puts its pid file there.
