@@ -6,7 +6,7 @@
 #   DOCKER_BUILDKIT=1 docker build -t pylon .
 # Runtime stage only, from a binary built on the host (how the tests build it, offline):
 #   RUSTFLAGS="-C target-feature=+crt-static" OPENSSL_STATIC=1 \
-#     cargo build --release --target x86_64-unknown-linux-gnu --bin pylon
+#     cargo build --release --locked --target x86_64-unknown-linux-gnu --bin pylon
 #   then an image holding /out (see tests/image.rs) passed as --build-arg ARTIFACTS=<image>.
 
 ARG ARTIFACTS=build
@@ -20,7 +20,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 ENV RUSTFLAGS="-C target-feature=+crt-static" OPENSSL_STATIC=1
-RUN cargo build --release --target x86_64-unknown-linux-gnu --bin pylon \
+# --locked: exactly the dependency versions of Cargo.lock, or the build fails.
+RUN cargo build --release --locked --target x86_64-unknown-linux-gnu --bin pylon \
  && mkdir -p /out/etc/pylon /out/etc/ssl/certs \
  && cp target/x86_64-unknown-linux-gnu/release/pylon /out/pylon \
  && strip /out/pylon \

@@ -212,6 +212,8 @@ fn container(i: usize) -> Inspected {
         id: format!("{i:064}"),
         serving: true,
         warning: None,
+        addresses: Vec::new(),
+        created: format!("2026-01-01T00:00:00.{i:09}Z"),
         info: ContainerInfo {
             name: format!("bench-svc{i}-1"),
             service_name: Some(format!("svc{i}")),

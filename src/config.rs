@@ -6,6 +6,7 @@ pub mod duration;
 pub mod dynamic;
 pub mod error;
 pub mod internal;
+pub mod key_file;
 pub mod labels;
 pub mod load;
 pub mod middlewares;

@@ -50,12 +50,12 @@ struct Cli {
     daemon: bool,
 
     /// The Unix socket the listening sockets pass through on an upgrade [default:
-    /// $RUNTIME_DIRECTORY/upgrade.sock, else /tmp/pylon_upgrade.sock].
+    /// $RUNTIME_DIRECTORY/upgrade.sock, else $XDG_RUNTIME_DIR/pylon/ or /tmp/pylon-<uid>/ (0700)].
     #[arg(long, env = "PYLON_UPGRADE_SOCK", global = true)]
     upgrade_sock: Option<PathBuf>,
 
-    /// Written with pylon's pid once it serves [default: $RUNTIME_DIRECTORY/pylon.pid, else
-    /// /tmp/pylon.pid].
+    /// Written with pylon's pid once it serves [default: $RUNTIME_DIRECTORY/pylon.pid, else in
+    /// the same private directory as the upgrade socket].
     #[arg(long, env = "PYLON_PID_FILE", global = true)]
     pid_file: Option<PathBuf>,
 
@@ -160,6 +160,17 @@ fn run(cli: &Cli, source: &StaticSource) -> ExitCode {
         eprintln!("{errors}");
         eprintln!("pylon: not starting: cannot set up metrics or the access log");
         return ExitCode::from(2);
+    }
+    let defaults_used = cli.upgrade_sock.is_none() || cli.pid_file.is_none();
+    if defaults_used && pylon::run_files::runtime_directory().is_none() {
+        let dir = pylon::run_files::private_directory();
+        if let Err(e) = pylon::run_files::ensure_private_dir(&dir) {
+            eprintln!(
+                "pylon: not starting: the directory for the upgrade socket and pid file: {e}"
+            );
+            eprintln!("  hint: remove it, or set --upgrade-sock and --pid-file (PYLON_UPGRADE_SOCK, PYLON_PID_FILE)");
+            return ExitCode::from(2);
+        }
     }
     let plan = prepared.into_plan(pylon::app::StartOptions {
         upgrade: cli.upgrade,

@@ -62,12 +62,28 @@ impl BackgroundService for Readiness {
 }
 
 /// Replaces the pid file atomically (write a sibling, rename), so a reader sees the old pid or
-/// the new one, never a partial file.
+/// the new one, never a partial file. The sibling is created new (`O_EXCL | O_NOFOLLOW`): a
+/// symlink planted there is never followed, and the rename replaces a link at `path` itself
+/// rather than writing through it.
 pub fn write_pid_file(path: &Path, pid: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".{pid}.tmp"));
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, format!("{pid}\n"))?;
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)?;
+    file.write_all(format!("{pid}\n").as_bytes())?;
+    drop(file);
     std::fs::rename(&tmp, path)
 }
 
@@ -83,5 +99,22 @@ mod tests {
         write_pid_file(&path, 42).expect("write");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "42\n");
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+
+    #[test]
+    fn planted_symlinks_are_replaced_not_followed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep\n").expect("victim");
+        let path = dir.path().join("pylon.pid");
+        std::os::unix::fs::symlink(&victim, &path).expect("link");
+        std::os::unix::fs::symlink(&victim, dir.path().join("pylon.pid.43.tmp")).expect("link");
+        write_pid_file(&path, 43).expect("write");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep\n");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "43\n");
+        assert!(!std::fs::symlink_metadata(&path)
+            .expect("meta")
+            .file_type()
+            .is_symlink());
     }
 }

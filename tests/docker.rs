@@ -681,3 +681,244 @@ async fn without_watch_the_containers_are_listed_once() {
         Some(404)
     );
 }
+
+/// Starts `name` (httpd on a fresh port serving its own name) with `pairs` as labels.
+fn start_labelled(engine: &DockerEngine, scope: &str, name: &str, pairs: &[(String, String)]) {
+    engine.serve_file(name, "index.html", name);
+    let port = free_port();
+    let mut all: Vec<(String, String)> = vec![
+        ("traefik.enable".into(), "true".into()),
+        (
+            format!("traefik.http.routers.{name}.rule"),
+            format!("Host(`{name}.test`)"),
+        ),
+    ];
+    if !pairs.iter().any(|(k, _)| k.contains(".services.")) {
+        all.push((
+            format!("traefik.http.services.{name}.loadbalancer.server.port"),
+            port.to_string(),
+        ));
+    }
+    all.extend(pairs.iter().cloned());
+    let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    engine.run_httpd(name, port, &scoped(scope, &all), &[]);
+}
+
+/// The `/api/leftout` entry of `container`, once it is there.
+async fn left_out(admin: u16, container: &str) -> Option<serde_json::Value> {
+    eventually(Duration::from_secs(5), || async {
+        let (_, left) = get_json(format!("http://127.0.0.1:{admin}/api/leftout")).await;
+        left.as_array()?
+            .iter()
+            .find(|e| e["container"] == container)
+            .cloned()
+    })
+    .await
+}
+
+// Fails without the fix in src/provider/merge.rs: the `tls.stores.default` error was blamed on
+// the file provider, so the update was refused and the good container never routed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_tls_store_label_leaves_out_only_its_container() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let (web, admin) = (free_port(), free_port());
+    let allowed = tempfile::tempdir().expect("dir");
+    let junk = allowed.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").expect("junk");
+    let config = format!(
+        "{}allowedPaths = [\"{}\"]\n[entryPoints.traefik]\naddress = \"127.0.0.1:{admin}\"\n[api]\ninsecure = true\n",
+        static_config(web, engine, &scope),
+        allowed.path().display()
+    );
+    let gw = TestGateway::start(&config, &[web, admin]).await;
+    let (bad, good) = (unique("tlsstore"), unique("good"));
+    let junk = junk.display().to_string();
+    start_labelled(
+        engine,
+        &scope,
+        &bad,
+        &[
+            (
+                "traefik.tls.stores.default.defaultcertificate.certfile".into(),
+                junk.clone(),
+            ),
+            (
+                "traefik.tls.stores.default.defaultcertificate.keyfile".into(),
+                junk,
+            ),
+        ],
+    );
+    start_labelled(engine, &scope, &good, &[]);
+    let routed = wait_for(
+        web,
+        &format!("{good}.test"),
+        "/",
+        200,
+        &good,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        routed.is_some(),
+        "the good container is not routed:\n{}",
+        gw.log()
+    );
+    let entry = left_out(admin, &bad).await;
+    let entry = entry.unwrap_or_else(|| panic!("{bad} is not left out:\n{}", gw.log()));
+    assert!(
+        entry["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("tls.stores.default"),
+        "{entry}"
+    );
+    assert_eq!(
+        get(web, &format!("{bad}.test"), "/").await.map(|r| r.0),
+        Some(404)
+    );
+}
+
+// Each refusal fails without src/provider/docker/policy.rs and names.rs: the API container
+// answered /api/version, the loopback and file containers were routed, the thief's server
+// joined the victim's service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_may_not_reach_internal_services_other_addresses_files_or_others_names() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let (web, admin) = (free_port(), free_port());
+    let config = format!(
+        "{}[entryPoints.traefik]\naddress = \"127.0.0.1:{admin}\"\n[api]\ninsecure = true\n",
+        static_config(web, engine, &scope)
+    );
+    let gw = TestGateway::start(&config, &[web, admin]).await;
+    let (api, lo, file, victim, thief) = (
+        unique("api"),
+        unique("loop"),
+        unique("file"),
+        unique("victim"),
+        unique("thief"),
+    );
+    let router = |n: &str, field: &str| format!("traefik.http.routers.{n}.{field}");
+    start_labelled(
+        engine,
+        &scope,
+        &api,
+        &[(router(&api, "service"), "api@internal".into())],
+    );
+    start_labelled(
+        engine,
+        &scope,
+        &lo,
+        &[(
+            format!("traefik.http.services.{lo}.loadbalancer.server.url"),
+            format!("http://127.0.0.2:{admin}"),
+        )],
+    );
+    start_labelled(
+        engine,
+        &scope,
+        &file,
+        &[
+            (router(&file, "middlewares"), "steal".into()),
+            (
+                "traefik.http.middlewares.steal.basicauth.usersfile".into(),
+                "/etc/passwd".into(),
+            ),
+        ],
+    );
+    // The victim first (creation order decides), then the thief with the same service name.
+    let shared = format!("shared-{victim}");
+    let run_with_shared = |name: &str| {
+        engine.serve_file(name, "index.html", name);
+        let port = free_port();
+        let pairs: Vec<(String, String)> = vec![
+            ("traefik.enable".into(), "true".into()),
+            (router(name, "rule"), format!("Host(`{name}.test`)")),
+            (router(name, "service"), shared.clone()),
+            (
+                format!("traefik.http.services.{shared}.loadbalancer.server.port"),
+                port.to_string(),
+            ),
+        ];
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        engine.run_httpd(name, port, &scoped(&scope, &pairs), &[]);
+    };
+    run_with_shared(&victim);
+    let routed = wait_for(
+        web,
+        &format!("{victim}.test"),
+        "/",
+        200,
+        &victim,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(routed.is_some(), "the victim is not routed:\n{}", gw.log());
+    run_with_shared(&thief);
+
+    for (container, label) in [
+        (&api, "service"),
+        (&lo, "server.url"),
+        (&file, "usersfile"),
+        (&thief, "services"),
+    ] {
+        let entry = left_out(admin, container).await;
+        let entry = entry.unwrap_or_else(|| panic!("{container} is not left out:\n{}", gw.log()));
+        assert!(
+            entry["label"].as_str().unwrap_or("").contains(label),
+            "{container}: the label at fault is named: {entry}"
+        );
+        assert_eq!(
+            get(web, &format!("{container}.test"), "/api/version")
+                .await
+                .map(|r| r.0),
+            Some(404),
+            "{container} is not routed"
+        );
+    }
+    for _ in 0..8 {
+        let answer = get(web, &format!("{victim}.test"), "/").await;
+        assert_eq!(
+            answer.map(|r| r.1),
+            Some(victim.clone()),
+            "only the victim serves its service"
+        );
+    }
+}
+
+// Fails without the policy keys (unknown keys): the operator lets labels reach what Traefik lets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_label_policy_opens_to_what_the_operator_allows() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let web = free_port();
+    let config = format!(
+        "{}allowedInternalServices = [\"api@internal\"]\nallowedServerAddresses = [\"127.0.0.0/8\"]\n[api]\n",
+        static_config(web, engine, &scope)
+    );
+    let gw = TestGateway::start(&config, &[web]).await;
+    let api = unique("api");
+    start_labelled(
+        engine,
+        &scope,
+        &api,
+        &[(
+            format!("traefik.http.routers.{api}.service"),
+            "api@internal".into(),
+        )],
+    );
+    let served = eventually(Duration::from_secs(5), || async {
+        let (status, body) = get(web, &format!("{api}.test"), "/api/version").await?;
+        (status == 200 && body.contains("Version")).then_some(())
+    })
+    .await;
+    assert!(
+        served.is_some(),
+        "api@internal allowed to labels:\n{}",
+        gw.log()
+    );
+}

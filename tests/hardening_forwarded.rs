@@ -111,3 +111,42 @@ async fn upgrade_path_also_keeps_forwarded_headers() {
     );
     assert!(seen.contains("connection: upgrade\r\n"), "{seen:?}");
 }
+
+// Fails without the VOUCHED list and the `_` spellings in src/proxy/forwarded.rs: the upstream
+// received each of these headers as the client wrote it.
+#[tokio::test]
+async fn vouched_and_underscore_forwarded_headers_are_dropped_from_untrusted_peers() {
+    let up = TestUpstream::start("app").await;
+    let (gw, port) = pylon(&route_all_to(&up.url())).await;
+    let spoofed = [
+        ("X-Forwarded-Uri", "/admin"),
+        ("X-Forwarded-Method", "DELETE"),
+        ("X-Forwarded-Tls-Client-Cert", "MIIBspoofed"),
+        ("X-Forwarded-Tls-Client-Cert-Info", "Subject=\"CN=admin\""),
+        ("Forwarded", "for=10.0.0.1;proto=https"),
+        ("X_Forwarded_For", "10.0.0.1"),
+        ("X-Forwarded_Host", "evil.test"),
+        ("X_Real_Ip", "10.0.0.1"),
+    ];
+    let mut raw = String::from("GET /x HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n");
+    for (name, value) in spoofed {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    raw.push_str("\r\n");
+    let answer = raw_request(port, raw.as_bytes()).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "{answer:?}\n{}",
+        gw.log()
+    );
+    let seen = up.last().expect("the request reached the upstream");
+    for (name, _) in spoofed {
+        assert_eq!(
+            seen.header_count(&name.to_ascii_lowercase()),
+            0,
+            "{name} reached the upstream: {:?}",
+            seen.headers
+        );
+    }
+    assert_eq!(seen.header("x-forwarded-for"), Some("127.0.0.1"));
+}

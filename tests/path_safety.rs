@@ -255,3 +255,60 @@ async fn path_parameter_and_double_encoding_tricks_are_refused() {
     let failures = check(NEEDS_WORK, REWRITING_ROUTERS).await;
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+// Fails without the fix in src/proxy/path.rs: each byte of `é` became a character of its own
+// (`/cafÃ©/carte`), so the upstream got another path than the client's.
+#[tokio::test]
+async fn non_ascii_paths_reach_the_upstream_intact() {
+    let admin = TestUpstream::start("admin").await;
+    let public = TestUpstream::start("public").await;
+    let port = free_port();
+    let _gw = TestGateway::start(&config(port, &admin, &public, ""), &[port]).await;
+    let head = "GET /café//menu/../carte HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    let response = raw_request(port, head.as_bytes()).await;
+    assert_eq!(status_of(&response), Some(200), "{response}");
+    let seen = public.last().expect("reached the public upstream");
+    assert_eq!(seen.target, "/café/carte");
+}
+
+// Fails without the absolute-form handling in src/proxy/gateway.rs (normalize_path): once the
+// path was rebuilt the target's host was gone, so `http://a.test//x` routed with an empty Host
+// to the catch-all, and a normal absolute-form target went upstream as `http://a.test/x`.
+#[tokio::test]
+async fn absolute_form_targets_route_by_the_host_they_name() {
+    let named = TestUpstream::start("named").await;
+    let other = TestUpstream::start("other").await;
+    let port = free_port();
+    let config = format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n\
+         [http.routers.named]\nrule = \"Host(`a.test`)\"\nservice = \"named\"\n\
+         [http.routers.all]\nrule = \"PathPrefix(`/`)\"\nservice = \"other\"\npriority = 1\n\
+         [http.services.named.loadBalancer]\nservers = [{{ url = \"{}\" }}]\n\
+         [http.services.other.loadBalancer]\nservers = [{{ url = \"{}\" }}]\n",
+        named.url(),
+        other.url()
+    );
+    let gw = TestGateway::start(&config, &[port]).await;
+    for (head, target) in [
+        ("GET http://a.test//x/../y HTTP/1.0\r\n\r\n", "/y"),
+        ("GET http://a.test/z?q=1 HTTP/1.0\r\n\r\n", "/z?q=1"),
+    ] {
+        let response = raw_request(port, head.as_bytes()).await;
+        assert_eq!(
+            status_of(&response),
+            Some(200),
+            "{head:?}: {response}\n{}",
+            gw.log()
+        );
+        let seen = named.last().unwrap_or_else(|| {
+            panic!("{head:?} did not reach a.test's router: {:?}", other.last())
+        });
+        assert_eq!(seen.target, target, "{head:?}");
+        assert_eq!(seen.header("host"), Some("a.test"), "{head:?}");
+    }
+    assert!(
+        other.last().is_none(),
+        "the catch-all was reached: {:?}",
+        other.last()
+    );
+}

@@ -62,6 +62,30 @@ fn the_unit_passes_systemd_analyze_verify() {
         !text.contains("pylon.service"),
         "systemd-analyze verify warns:\n{text}"
     );
+    // The sandbox's exposure score, printed for the record; fails without the unit's
+    // SystemCallFilter, MemoryDenyWriteExecute, Protect* and UMask lines (it was 4.1; 1.9 with them).
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(&path)
+        .output()
+        .expect("run systemd-analyze security");
+    let report = String::from_utf8_lossy(&out.stdout);
+    println!("{report}");
+    let score: f64 = report
+        .lines()
+        .find_map(|l| l.split("pylon.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{report}"));
+    println!("systemd-analyze security: exposure {score}");
+    assert!(score <= 2.0, "exposure {score} above 2.0:\n{report}");
+    for expected in ["SystemCallFilter=~@", "MemoryDenyWriteExecute=", "UMask="] {
+        let line = report.lines().find(|l| l.contains(expected));
+        assert!(
+            line.is_some_and(|l| l.trim_start().starts_with('✓')),
+            "{expected} is not applied:\n{report}"
+        );
+    }
 }
 
 #[test]
@@ -319,4 +343,73 @@ async fn explicit_paths_override_the_runtime_directory() {
         !run.join("pylon.pid").exists(),
         "the flag wins over $RUNTIME_DIRECTORY"
     );
+}
+
+/// pylon without flags and without systemd, its `$XDG_RUNTIME_DIR` set to `xdg`.
+fn start_without_systemd(config: &std::path::Path, xdg: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_pylon"))
+        .arg("--config")
+        .arg(config)
+        .env("XDG_RUNTIME_DIR", xdg)
+        .env_remove("RUNTIME_DIRECTORY")
+        .env_remove("PYLON_PID_FILE")
+        .env_remove("PYLON_UPGRADE_SOCK")
+        .env_remove("NOTIFY_SOCKET")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start pylon")
+}
+
+// Fails without src/run_files.rs's private directory: pylon used /tmp/pylon_upgrade.sock and
+// /tmp/pylon.pid, names any local user can take first, and followed a planted symlink.
+#[tokio::test]
+async fn outside_systemd_the_run_files_go_to_a_private_directory() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("pylon.toml");
+    std::fs::write(
+        &config,
+        format!("[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("write config");
+    // Someone planted a symlink where the private directory goes: pylon refuses to start.
+    let planted = dir.path().join("planted");
+    std::fs::create_dir(&planted).expect("planted dir");
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir(&xdg).expect("xdg");
+    std::os::unix::fs::symlink(&planted, xdg.join("pylon")).expect("symlink");
+    let mut child = start_without_systemd(&config, &xdg);
+    let exited = common::eventually(Duration::from_secs(20), || {
+        let status = child.try_wait().ok().flatten();
+        async move { status }
+    })
+    .await;
+    if exited.is_none() {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().expect("pylon exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(exited.and_then(|s| s.code()), Some(2), "{stderr}");
+    assert!(stderr.contains("not a directory"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&planted).expect("ls").count(), 0);
+    // Without it, pylon makes the directory 0700 and puts its pid file there.
+    std::fs::remove_file(xdg.join("pylon")).expect("unplant");
+    let mut child = start_without_systemd(&config, &xdg);
+    let pid_file = xdg.join("pylon").join("pylon.pid");
+    let written = common::eventually(Duration::from_secs(20), || {
+        let pid_file = pid_file.clone();
+        async move { std::fs::read_to_string(pid_file).ok() }
+    })
+    .await;
+    let pid = child.id().to_string();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(written.as_deref().map(str::trim), Some(pid.as_str()));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(xdg.join("pylon"))
+        .expect("private dir")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
 }

@@ -138,11 +138,12 @@ pub fn services(view: &View<'_>) -> Vec<Value> {
             let mut health = Map::new();
             for (i, server) in pool.servers().iter().enumerate() {
                 let up = if pool.is_up(i) { "UP" } else { "DOWN" };
-                status.insert(server.url.clone(), Value::from(up));
+                let url = super::redact::redact_url(&server.url).into_owned();
+                status.insert(url.clone(), Value::from(up));
                 if let Some(h) = pool.health(i) {
                     let v = h.view();
                     health.insert(
-                        server.url.clone(),
+                        url,
                         json!({"up": v.up, "sinceMs": v.since_ms, "reason": v.reason}),
                     );
                 }

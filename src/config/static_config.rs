@@ -197,6 +197,17 @@ pub struct DockerProviderConfig {
     #[serde(rename = "useBindPortIP")]
     pub use_bind_port_ip: Option<bool>,
     pub http_client_timeout: Option<Duration>,
+    /// pylon's label trust policy (src/provider/docker/policy.rs): the `@internal` services
+    /// labels may name (default none; `["*"]` any, as Traefik).
+    pub allowed_internal_services: Option<Vec<String>>,
+    /// Networks (CIDR or IP) label servers may point at besides the container's own addresses
+    /// (default none; `["*"]` anything, as Traefik).
+    pub allowed_server_addresses: Option<Vec<String>>,
+    /// Directories whose files labels may name (`usersFile`, `certFile`, ...; default none).
+    pub allowed_paths: Option<Vec<String>>,
+    /// Any containers may define the same router/service/middleware name (Traefik's merge);
+    /// default false: only replicas of one compose service share names.
+    pub allow_shared_names: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]

@@ -7,6 +7,11 @@
 //! still apply. File routers that refer to an object of another provider that is not there
 //! (a `whoami@docker` service whose container stopped) are left out with a warning rather than
 //! refusing the update, so a container going away always takes effect.
+//!
+//! Whatever key a container's labels set (`tls.stores.default.*` included), its errors stay
+//! its own: an error the key path does not trace to a container is the file's only if the file
+//! part fails on its own too; otherwise the containers are added one at a time and each one
+//! whose addition fails is left out.
 
 use super::namespace::{self, absorb, qualify};
 use crate::config::dynamic::DynamicConfig;
@@ -57,10 +62,7 @@ pub fn merge_and_check<T>(
             })
             .unwrap_or_default();
         let owners = owners(&parts);
-        let (docker_config, conflicts) = merge_containers(parts);
-        let mut combined = file.clone();
-        absorb(&mut combined, qualify(docker_config, "docker"));
-        let disabled_routers = disable_dangling_file_routers(&mut combined);
+        let (combined, conflicts, disabled_routers) = combine(file, parts.clone());
         let errors = match check(&combined) {
             Ok(value) => {
                 skipped.extend(conflicts);
@@ -93,7 +95,40 @@ pub fn merge_and_check<T>(
             }
         }
         if !file_errors.is_empty() {
-            return Err(ConfigErrors(file_errors));
+            let remaining: Vec<_> = parts
+                .into_iter()
+                .filter(|(name, _)| !excluded.contains(name))
+                .collect();
+            if remaining.is_empty() {
+                return Err(ConfigErrors(file_errors));
+            }
+            let (file_only, _, _) = combine(file, Vec::new());
+            check(&file_only)?;
+            let mut accepted = Vec::new();
+            for (name, config) in remaining {
+                let mut trial = accepted.clone();
+                trial.push((name.clone(), config.clone()));
+                let (combined, _, _) = combine(file, trial);
+                match check(&combined) {
+                    Ok(_) => accepted.push((name, config)),
+                    Err(errors) => {
+                        let first = errors.0.first();
+                        excluded.insert(name.clone());
+                        skipped.push(
+                            LabelError::new(
+                                &name,
+                                None,
+                                first.map_or_else(String::new, |e| {
+                                    format!("{}: {}", e.key_path, e.message)
+                                }),
+                            )
+                            .with_hint(first.and_then(|e| e.hint.clone()).unwrap_or_else(
+                                || "fix the container's labels; the other containers are still served".into(),
+                            )),
+                        );
+                    }
+                }
+            }
         }
         if excluded.len() == before {
             // Errors were traced to containers already left out: cannot happen unless `check`
@@ -105,6 +140,19 @@ pub fn merge_and_check<T>(
             )]));
         }
     }
+}
+
+/// The file's part plus the containers' (merged, qualified), with file routers whose foreign
+/// objects are gone left out; also the containers' name conflicts and those routers.
+fn combine(
+    file: &DynamicConfig,
+    parts: Vec<(String, DynamicConfig)>,
+) -> (DynamicConfig, Vec<LabelError>, Vec<ConfigError>) {
+    let (docker_config, conflicts) = merge_containers(parts);
+    let mut combined = file.clone();
+    absorb(&mut combined, qualify(docker_config, "docker"));
+    let disabled_routers = disable_dangling_file_routers(&mut combined);
+    (combined, conflicts, disabled_routers)
 }
 
 /// `(kind, merged name)` → the containers that define it.
@@ -129,6 +177,19 @@ fn owners(parts: &[(String, DynamicConfig)]) -> Owners {
             "serversTransports",
             http.servers_transports.keys().collect(),
         );
+        // TLS names are global (not qualified by provider).
+        let tls = &config.tls;
+        for (kind, names) in [
+            ("tls.options", tls.options.keys().collect::<Vec<_>>()),
+            ("tls.stores", tls.stores.keys().collect()),
+        ] {
+            for name in names {
+                owners
+                    .entry((kind, name.clone()))
+                    .or_default()
+                    .push(container.clone());
+            }
+        }
     }
     owners
 }
@@ -136,7 +197,18 @@ fn owners(parts: &[(String, DynamicConfig)]) -> Owners {
 /// The containers behind the object a key path (`http.routers.web@docker.rule`) is about.
 fn owner_of<'a>(key_path: &str, owners: &'a Owners) -> Option<&'a Vec<String>> {
     let mut segments = key_path.splitn(4, '.');
-    if segments.next()? != "http" {
+    let root = segments.next()?;
+    if root == "tls" {
+        let kind = match segments.next()? {
+            "options" => "tls.options",
+            "stores" => "tls.stores",
+            _ => return None,
+        };
+        let name = segments.next()?;
+        let name = name.split('[').next().unwrap_or(name);
+        return owners.get(&(kind, name.to_string()));
+    }
+    if root != "http" {
         return None;
     }
     let kind = match segments.next()? {

@@ -54,13 +54,47 @@ fn server_name() -> &'static HeaderValue {
     })
 }
 
-/// Removes every client-sent forwarded header (the peer is not a trusted forwarder).
+/// Headers an upstream may read as facts pylon vouches for, which pylon never sets itself and
+/// so drops from untrusted peers (Traefik's list, plus RFC 7239 `Forwarded`).
+const VOUCHED: [HeaderName; 5] = [
+    HeaderName::from_static("x-forwarded-uri"),
+    HeaderName::from_static("x-forwarded-method"),
+    HeaderName::from_static("x-forwarded-tls-client-cert"),
+    HeaderName::from_static("x-forwarded-tls-client-cert-info"),
+    header::FORWARDED,
+];
+
+/// Removes every client-sent forwarded header (the peer is not a trusted forwarder), and the
+/// `_` spellings of them (`X_Forwarded_For`), which CGI-style servers read as the same header.
 pub fn strip_untrusted(req: &mut RequestHeader) {
-    for name in ALL {
-        if req.headers.contains_key(&name) {
+    for name in ALL.iter().chain(VOUCHED.iter()) {
+        if req.headers.contains_key(name) {
+            req.remove_header(name);
+        }
+    }
+    if req.headers.keys().any(|k| k.as_str().contains('_')) {
+        let spoofed: Vec<HeaderName> = req
+            .headers
+            .keys()
+            .filter(|k| is_underscore_spelling(k.as_str()))
+            .cloned()
+            .collect();
+        for name in spoofed {
             req.remove_header(&name);
         }
     }
+}
+
+/// `x_forwarded_for` (any mix of `_` and `-`) for one of the forwarded headers.
+fn is_underscore_spelling(name: &str) -> bool {
+    name.contains('_')
+        && ALL.iter().chain(VOUCHED.iter()).any(|h| {
+            let h = h.as_str();
+            h.len() == name.len()
+                && h.bytes()
+                    .zip(name.bytes())
+                    .all(|(a, b)| a == b || (a == b'-' && b == b'_'))
+        })
 }
 
 /// Sets the forwarded headers on `req` (the request about to go upstream).

@@ -161,17 +161,29 @@ impl Gateway {
 
     /// Replaces the request path by its normalized form (see `path`), so routing, middlewares
     /// and the upstream all see the same path. No allocation when the path is already normal.
+    ///
+    /// An HTTP/1 absolute-form target (`GET http://a.test/x HTTP/1.0`) names the host itself:
+    /// as RFC 9112 §3.2.2 says, its authority replaces the Host header (so the request routes
+    /// by the host it names, not by an empty or different Host), and the target becomes
+    /// origin-form (`/x`) for routing and the upstream.
     fn normalize_path(&self, session: &mut Session) -> std::result::Result<(), BadPath> {
         let req = session.req_header();
-        let rebuilt = match path::normalize(req.uri.path())? {
-            Cow::Borrowed(_) => return Ok(()),
-            Cow::Owned(clean) => match req.uri.query() {
-                Some(q) => format!("{clean}?{q}"),
-                None => clean,
-            },
+        let named_host = absolute_form_host(req)?;
+        let clean = path::normalize(req.uri.path())?;
+        if named_host.is_none() && matches!(clean, Cow::Borrowed(_)) {
+            return Ok(());
+        }
+        let rebuilt = match req.uri.query() {
+            Some(q) => format!("{clean}?{q}"),
+            None => clean.into_owned(),
         };
         let uri = http::Uri::try_from(rebuilt).map_err(|_| BadPath::BadEscape)?;
-        session.req_header_mut().set_uri(uri);
+        let req = session.req_header_mut();
+        req.set_uri(uri);
+        if let Some(host) = named_host {
+            req.insert_header(header::HOST, host)
+                .map_err(|_| BadPath::UserinfoInTarget)?;
+        }
         Ok(())
     }
 
@@ -319,6 +331,29 @@ impl Gateway {
         .await?;
         Ok(true)
     }
+}
+
+/// The host an HTTP/1 absolute-form target names (`http://a.test/x` → `a.test`). Pingora keeps
+/// such a target verbatim in `raw_path` and only its path in the URI.
+fn absolute_form_host(req: &RequestHeader) -> std::result::Result<Option<String>, BadPath> {
+    let raw = req.raw_path();
+    if req.version == http::Version::HTTP_2 || raw.first() == Some(&b'/') || raw == b"*" {
+        return Ok(None);
+    }
+    let target = std::str::from_utf8(raw)
+        .ok()
+        .and_then(|t| t.parse::<http::Uri>().ok());
+    let Some(authority) = target
+        .as_ref()
+        .filter(|u| u.scheme().is_some())
+        .and_then(|u| u.authority())
+    else {
+        return Ok(None);
+    };
+    if authority.as_str().contains('@') {
+        return Err(BadPath::UserinfoInTarget);
+    }
+    Ok(Some(authority.as_str().to_string()))
 }
 
 /// The Host header, or the `:authority` of an HTTP/2 request.

@@ -23,6 +23,9 @@ pub enum BadPath {
     DotSegmentParameters,
     /// Not an absolute path.
     NotAbsolute,
+    /// An absolute-form target with userinfo (`http://user@host/`), or a host that is not a
+    /// header value.
+    UserinfoInTarget,
 }
 
 impl BadPath {
@@ -34,6 +37,7 @@ impl BadPath {
             BadPath::EncodedReserved => "encoded ';', '%', '?' or '#' in the path\n",
             BadPath::DotSegmentParameters => "path parameters on an empty or dot segment\n",
             BadPath::NotAbsolute => "the path must start with '/'\n",
+            BadPath::UserinfoInTarget => "userinfo or a bad host in the request target\n",
         }
     }
 }
@@ -86,8 +90,11 @@ fn decode_unreserved(raw: &str) -> Result<String, BadPath> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] != b'%' {
-            out.push(bytes[i] as char);
-            i += 1;
+            // Copy up to the next escape as text: a non-ASCII character (`é` is two bytes)
+            // stays whole. `%` is ASCII, so the slice ends on a character boundary.
+            let end = raw[i..].find('%').map_or(raw.len(), |n| i + n);
+            out.push_str(&raw[i..end]);
+            i = end;
             continue;
         }
         let (Some(h), Some(l)) = (
@@ -107,8 +114,10 @@ fn decode_unreserved(raw: &str) -> Result<String, BadPath> {
                 out.push(c as char)
             }
             _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 out.push('%');
-                out.push_str(&format!("{c:02X}"));
+                out.push(HEX[usize::from(c >> 4)] as char);
+                out.push(HEX[usize::from(c & 0xf)] as char);
             }
         }
         i += 3;
@@ -175,6 +184,12 @@ mod tests {
     fn other_escapes_are_kept_upper_cased() {
         assert_eq!(n("/a%20b/%c3%a9"), Ok("/a%20b/%C3%A9".into()));
         assert_eq!(n("/admin;x=1"), Ok("/admin;x=1".into()));
+    }
+
+    #[test]
+    fn non_ascii_paths_stay_intact() {
+        assert_eq!(n("/café//menu/../carte"), Ok("/café/carte".into()));
+        assert_eq!(n("/日本/%41"), Ok("/日本/A".into()));
     }
 
     #[test]

@@ -45,7 +45,7 @@ impl CertPair {
     /// Loads a PEM certificate chain and its PEM private key.
     pub fn from_files(cert_file: &Path, key_file: &Path) -> Result<CertPair, CertError> {
         let read = |p: &Path| {
-            std::fs::read(p).map_err(|e| CertError::Read {
+            crate::config::key_file::read_key_file(p).map_err(|e| CertError::Read {
                 path: p.display().to_string(),
                 reason: e.to_string(),
             })

@@ -15,14 +15,14 @@ pub(super) fn validate(base: &str, cfg: Option<&BasicAuthConfig>, c: &mut Collec
     let mut entries = 0usize;
     let mut file_unreadable = false;
     if let Some(path) = cfg.users_file.as_deref().filter(|p| !p.is_empty()) {
-        match std::fs::read_to_string(path) {
+        match crate::config::key_file::read_key_file_to_string(path) {
             Ok(text) => {
                 for (line, entry) in file_lines(&text) {
                     entries += 1;
-                    if let Err(e) = parse_user(entry) {
+                    if parse_user(entry).is_err() {
                         c.push(
                             format!("{key}.usersFile"),
-                            format!("users file `{path}` line {line}: the entry {e}"),
+                            format!("users file `{path}` line {line}: not a `user:hash` entry pylon reads (the line is not shown)"),
                             Some(HASH_HINT.into()),
                         );
                     }

@@ -88,7 +88,7 @@ pub(super) fn validate_rate_limit(base: &str, r: &RateLimitConfig, c: &mut Colle
         );
     }
     if let Some(file) = &redis.password_file {
-        if let Err(e) = std::fs::read_to_string(file) {
+        if let Err(e) = crate::config::key_file::read_key_file_to_string(file) {
             c.push(
                 format!("{key}.passwordFile"),
                 format!("cannot read `{file}`: {e}"),

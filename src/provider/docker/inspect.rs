@@ -25,6 +25,11 @@ pub struct Inspected {
     pub info: ContainerInfo,
     /// A note for the log (e.g. the named network is not one the container is on).
     pub warning: Option<String>,
+    /// Every IP the container has on its networks (the label policy's "own addresses").
+    pub addresses: Vec<IpAddr>,
+    /// When the engine created it (RFC 3339, fraction padded to nanoseconds so the text sorts
+    /// by time): the earlier container keeps a name two containers define.
+    pub created: String,
 }
 
 /// Reads the facts of one container.
@@ -80,6 +85,8 @@ pub fn inspected(c: &ContainerInspectResponse, settings: &InspectSettings) -> In
         serving,
         info,
         warning,
+        addresses: network_addresses(c),
+        created: sortable_time(c.created.as_deref().unwrap_or_default()),
     }
 }
 
@@ -114,6 +121,32 @@ fn tcp_port(spec: &str) -> Option<u16> {
     } else {
         None
     }
+}
+
+/// Every IPv4 and IPv6 address of the container on its networks.
+fn network_addresses(c: &ContainerInspectResponse) -> Vec<IpAddr> {
+    let Some(nets) = c
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+    else {
+        return Vec::new();
+    };
+    nets.values()
+        .flat_map(|e| [e.ip_address.as_deref(), e.global_ipv6_address.as_deref()])
+        .filter_map(|ip| ip.and_then(|ip| ip.parse().ok()))
+        .collect()
+}
+
+/// Docker's `2026-12-03T08:11:30.12Z` with the fraction padded to nine digits, so that two
+/// such texts compare as their times do.
+fn sortable_time(created: &str) -> String {
+    let (base, rest) = created
+        .split_once('.')
+        .unwrap_or((created.trim_end_matches('Z'), "Z"));
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let zone = &rest[digits.len()..];
+    format!("{base}.{digits:0<9}{zone}")
 }
 
 /// Container port → the host address it is published on (`useBindPortIP`); an unspecified

@@ -15,17 +15,17 @@ pub fn build(name: &str, cfg: &BasicAuthConfig) -> Result<Built, CompileError> {
     };
     let mut users = Vec::new();
     if let Some(path) = cfg.users_file.as_deref().filter(|p| !p.is_empty()) {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::config::key_file::read_key_file_to_string(path).map_err(|e| {
             err(
                 ".usersFile",
                 format!("cannot read users file `{path}`: {e}"),
             )
         })?;
         for (line, entry) in file_lines(&text) {
-            let user = parse_user(entry).map_err(|e| {
+            let user = parse_user(entry).map_err(|_| {
                 err(
                     ".usersFile",
-                    format!("users file `{path}` line {line}: the entry {e}"),
+                    format!("users file `{path}` line {line}: not a `user:hash` entry pylon reads (the line is not shown)"),
                 )
             })?;
             users.push(user);

@@ -46,7 +46,7 @@ fn redis_settings(r: &RedisConfig) -> Result<RedisSettings, String> {
         .ok_or("`endpoints` is empty: name the Redis server")?;
     let password = match (&r.password, &r.password_file) {
         (_, Some(file)) => Some(
-            std::fs::read_to_string(file)
+            crate::config::key_file::read_key_file_to_string(file)
                 .map_err(|e| format!("cannot read passwordFile `{file}`: {e}"))?
                 .trim_end_matches(['\r', '\n'])
                 .to_string(),
