@@ -155,6 +155,9 @@ fn run(cli: &Cli, source: &StaticSource) -> ExitCode {
         }
     };
     pylon::logging::init(&prepared.static_config);
+    if source.has_file() {
+        log::info!("configuration loaded from file: {}", source.path.display());
+    }
     if let Err(errors) = prepared.start_observability() {
         eprintln!("{errors}");
         eprintln!("pylon: not starting: cannot set up metrics or the access log");

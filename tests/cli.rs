@@ -19,6 +19,63 @@ fn check_accepts_the_shipped_and_the_musicshare_configs() {
         &format!("{root}/tests/fixtures/musicshare/traefik.toml"),
     ]);
     assert_eq!(code, 0, "{out}");
+    // MusicShare's own static file, as it is.
+    let (code, out) = run_pylon(&[
+        "check",
+        "--config",
+        &format!("{root}/tests/fixtures/musicshare/traefik.yml"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("traefik.yml: configuration OK"), "{out}");
+}
+
+#[test]
+fn check_on_yaml_names_file_line_and_column_of_each_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("traefik.yml");
+    std::fs::write(
+        &path,
+        "entryPoints:\n  web:\n    address: \":8000\"\nproviders:\n  file:\n    directory: dynamic\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("dynamic/more")).unwrap();
+    std::fs::write(
+        dir.path().join("dynamic/routers.yaml"),
+        "http:\n  routers:\n    a:\n      rule: PathPrefix(`/api`) && Hots(`x`)\n      service: s\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("dynamic/more/services.yml"),
+        "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n        pasHostHeader: true\n",
+    )
+    .unwrap();
+    let (code, out) = run_pylon(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    let d = dir.path().join("dynamic").display().to_string();
+    assert!(
+        out.contains(&format!(
+            "{d}/more/services.yml:7:9: http.services.s.loadBalancer.pasHostHeader: unknown key"
+        )),
+        "{out}"
+    );
+    // Fixed, the next check finds the validation errors, each at its line.
+    std::fs::write(
+        dir.path().join("dynamic/more/services.yml"),
+        "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n",
+    )
+    .unwrap();
+    let (code, out) = run_pylon(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(&format!("{d}/routers.yaml:4:7: http.routers.a.rule")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{d}/more/services.yml:6:13: http.services.s.loadBalancer.servers[0].url"
+        )),
+        "{out}"
+    );
 }
 
 #[test]
