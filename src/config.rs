@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod client_limits;
+pub mod default_file;
 pub mod duration;
 pub mod dynamic;
 pub mod error;
