@@ -17,6 +17,7 @@ pub mod origins;
 pub mod overlay;
 pub mod source;
 pub mod static_config;
+pub mod static_keys;
 pub mod tree;
 pub mod validate;
 pub mod yaml;

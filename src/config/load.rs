@@ -177,8 +177,9 @@ pub fn load_dynamic_file(path: &Path) -> Result<DynamicConfig, ConfigErrors> {
 
 /// [`load_dynamic_file`], with where the file wrote its keys.
 fn load_dynamic_located(path: &Path) -> Result<(DynamicConfig, Locations), ConfigErrors> {
-    let parsed = parse_file(path)?;
+    let mut parsed = parse_file(path)?;
     let origin = path.display().to_string();
+    super::static_keys::strip(&mut parsed.tree, &origin);
     from_tree_all(parsed.tree, &origin, DYNAMIC_DEPTH)
         .map(|d| (d, parsed.locations.clone()))
         .map_err(|e| parsed.locations.annotate(e, &origin))
@@ -374,6 +375,8 @@ pub fn load_dynamic_with_origins(
     if let Some(file) = &static_cfg.providers.file {
         match file.source(&origin) {
             Err(e) => errors.push(e),
+            // The static file itself (one file for both): its `http` and `tls` are in already.
+            Ok(FileSource::File(f)) if same_file(&resolve(static_path, f), static_path) => {}
             Ok(FileSource::File(f)) => merged.add_file(&resolve(static_path, f), &mut errors),
             Ok(FileSource::Directory(d)) => merged.add_dir(&resolve(static_path, d), &mut errors),
         }
@@ -383,6 +386,15 @@ pub fn load_dynamic_with_origins(
     } else {
         Err(ConfigErrors(errors))
     }
+}
+
+/// Whether `a` and `b` name one file (both resolved; unequal when either is absent).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || a.canonicalize()
+            .ok()
+            .zip(b.canonicalize().ok())
+            .is_some_and(|(x, y)| x == y)
 }
 
 /// `path` as written in the static file at `static_path`: relative paths start at its directory.

@@ -258,3 +258,25 @@ fn a_yaml_static_file_loads_like_its_toml_twin() {
     let from_toml = serde_json::to_value(load_static(&toml).unwrap()).unwrap();
     assert_eq!(from_yaml, from_toml);
 }
+
+#[test]
+fn one_file_may_be_static_and_dynamic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("traefik.yml");
+    std::fs::write(
+        &path,
+        "api:\n  insecure: true\nentryPoints:\n  web:\n    address: \":8000\"\n\
+         providers:\n  file:\n    filename: traefik.yml\n\
+         http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n",
+    )
+    .unwrap();
+    let s = load_static(&path).unwrap();
+    let d = load_dynamic_for(&s, &path).unwrap();
+    assert_eq!(d.http.routers.len(), 1, "read once, not twice");
+    // Read as a dynamic file of its own, its static keys are skipped, others still refused.
+    let d = load_dynamic_file(&path).unwrap();
+    assert!(d.http.routers.contains_key("r"));
+    std::fs::write(dir.path().join("dyn.yml"), "api: {}\nhttps: {}\n").unwrap();
+    let e = load_dynamic_file(&dir.path().join("dyn.yml")).unwrap_err();
+    assert!(e.to_string().contains("unknown key `https`"), "{e}");
+}
