@@ -1,21 +1,27 @@
-//! Configuration: the Traefik v3 static and dynamic models, loading from TOML, validation.
+//! Configuration: the Traefik v3 static and dynamic models, loading from TOML and YAML, validation.
 
 pub mod address;
 pub mod client_limits;
+pub mod default_file;
 pub mod duration;
 pub mod dynamic;
 pub mod error;
+pub mod format;
 pub mod internal;
 pub mod key_file;
 pub mod labels;
 pub mod load;
+pub mod locations;
 pub mod middlewares;
 pub mod observability;
+pub mod origins;
 pub mod overlay;
 pub mod source;
 pub mod static_config;
+pub mod static_keys;
 pub mod tree;
 pub mod validate;
+pub mod yaml;
 
 pub use dynamic::DynamicConfig;
 pub use error::{ConfigError, ConfigErrors};

@@ -9,12 +9,11 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The static file read when none is named (and only if it exists).
-const DEFAULT_CONFIG: &str = "conf/pylon.toml";
-
 const STATIC_KEYS_HELP: &str = "\
 Static configuration keys can also be set outside the file (a later source wins):
-  1. the file: --config, PYLON_CONFIG, or conf/pylon.toml if it exists (else none is needed)
+  1. the file: --config, PYLON_CONFIG, else the first of pylon.* then traefik.* (.toml, .yaml,
+     .yml) found in /etc/pylon/, /etc/traefik/, $XDG_CONFIG_HOME/, $HOME/.config/, the working
+     directory, then conf/pylon.toml (else none is needed); .yml/.yaml files are YAML
   2. environment: PYLON_<PATH> or TRAEFIK_<PATH>, segments joined by `_`, any case
        PYLON_ENTRYPOINTS_WEB_ADDRESS=:8000   PYLON_LOG_LEVEL=debug   PYLON_API_INSECURE=true
      PYLON_ wins over TRAEFIK_; <NAME>_FILE=/run/secrets/x reads the value from a file;
@@ -31,7 +30,8 @@ Lists are comma-separated; an unknown key is an error naming the variable or fla
     after_help = STATIC_KEYS_HELP
 )]
 struct Cli {
-    /// The static configuration file [default: conf/pylon.toml, if it exists].
+    /// The static configuration file, TOML or YAML by its extension [default: the first
+    /// pylon.* or traefik.* found in Traefik's places, see below].
     #[arg(
         long,
         short = 'c',
@@ -136,7 +136,8 @@ fn static_source(
         path: cli
             .config
             .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+            .or_else(pylon::config::default_file::find)
+            .unwrap_or_else(|| PathBuf::from(pylon::config::default_file::FALLBACK)),
         settings,
         pruned: Vec::new(),
     })
@@ -156,6 +157,13 @@ fn run(cli: &Cli, source: &StaticSource) -> ExitCode {
         }
     };
     pylon::logging::init(&prepared.static_config);
+    if source.has_file() {
+        log::info!("configuration loaded from file: {}", source.path.display());
+    } else {
+        log::info!(
+            "no configuration file found (none named, none in the default places): the environment and flags configure pylon"
+        );
+    }
     if let Err(errors) = prepared.start_observability() {
         eprintln!("{errors}");
         eprintln!("pylon: not starting: cannot set up metrics or the access log");

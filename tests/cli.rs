@@ -19,6 +19,63 @@ fn check_accepts_the_shipped_and_the_musicshare_configs() {
         &format!("{root}/tests/fixtures/musicshare/traefik.toml"),
     ]);
     assert_eq!(code, 0, "{out}");
+    // MusicShare's own static file, as it is.
+    let (code, out) = run_pylon(&[
+        "check",
+        "--config",
+        &format!("{root}/tests/fixtures/musicshare/traefik.yml"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("traefik.yml: configuration OK"), "{out}");
+}
+
+#[test]
+fn check_on_yaml_names_file_line_and_column_of_each_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("traefik.yml");
+    std::fs::write(
+        &path,
+        "entryPoints:\n  web:\n    address: \":8000\"\nproviders:\n  file:\n    directory: dynamic\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("dynamic/more")).unwrap();
+    std::fs::write(
+        dir.path().join("dynamic/routers.yaml"),
+        "http:\n  routers:\n    a:\n      rule: PathPrefix(`/api`) && Hots(`x`)\n      service: s\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("dynamic/more/services.yml"),
+        "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n        pasHostHeader: true\n",
+    )
+    .unwrap();
+    let (code, out) = run_pylon(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    let d = dir.path().join("dynamic").display().to_string();
+    assert!(
+        out.contains(&format!(
+            "{d}/more/services.yml:7:9: http.services.s.loadBalancer.pasHostHeader: unknown key"
+        )),
+        "{out}"
+    );
+    // Fixed, the next check finds the validation errors, each at its line.
+    std::fs::write(
+        dir.path().join("dynamic/more/services.yml"),
+        "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n",
+    )
+    .unwrap();
+    let (code, out) = run_pylon(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(&format!("{d}/routers.yaml:4:7: http.routers.a.rule")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{d}/more/services.yml:6:13: http.services.s.loadBalancer.servers[0].url"
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -163,4 +220,79 @@ fn version_prints_the_package_version() {
     let (code, out) = run_pylon(&["version"]);
     assert_eq!(code, 0);
     assert!(out.contains(env!("CARGO_PKG_VERSION")));
+}
+
+/// `pylon check` with no `--config` nor `PYLON_CONFIG`, in `cwd` with `HOME` and
+/// `XDG_CONFIG_HOME` given: (exit code, output).
+fn check_in(cwd: &std::path::Path, home: &std::path::Path, xdg: &std::path::Path) -> (i32, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pylon"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PYLON_") || name.starts_with("TRAEFIK_") {
+            cmd.env_remove(name);
+        }
+    }
+    let out = cmd
+        .arg("check")
+        .current_dir(cwd)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", xdg)
+        .output()
+        .unwrap();
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn without_config_the_file_is_found_in_traefiks_places_in_traefiks_order() {
+    for system in ["/etc/pylon", "/etc/traefik"] {
+        if std::path::Path::new(system).exists() {
+            eprintln!("skipped: {system} exists on this machine and would be read first");
+            return;
+        }
+    }
+    let root = tempfile::tempdir().unwrap();
+    let (cwd, home, xdg) = (
+        root.path().join("cwd"),
+        root.path().join("home"),
+        root.path().join("xdg"),
+    );
+    for d in [&cwd, &home.join(".config"), &xdg] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let config = |port: u16| format!("entryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\n");
+    let in_cwd = cwd.join("traefik.yml");
+    let in_home = home.join(".config/traefik.yaml");
+    let in_xdg = xdg.join("traefik.toml");
+    let pylon_in_xdg = xdg.join("pylon.yml");
+    std::fs::write(&in_cwd, config(1)).unwrap();
+    std::fs::write(&in_home, config(2)).unwrap();
+    std::fs::write(&in_xdg, "[entryPoints.web]\naddress = \"127.0.0.1:3\"\n").unwrap();
+    std::fs::write(&pylon_in_xdg, config(4)).unwrap();
+    let found = |path: &std::path::Path| {
+        let (code, out) = check_in(&cwd, &home, &xdg);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains(&format!("{}: configuration OK", path.display())),
+            "expected {}:\n{out}",
+            path.display()
+        );
+    };
+    found(&pylon_in_xdg);
+    std::fs::remove_file(&pylon_in_xdg).unwrap();
+    found(&in_xdg);
+    std::fs::remove_file(&in_xdg).unwrap();
+    found(&in_home);
+    std::fs::remove_file(&in_home).unwrap();
+    let (code, out) = check_in(&cwd, &home, &xdg);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("./traefik.yml: configuration OK"), "{out}");
+    // A file found there is read as it is: its errors are reported, not skipped.
+    std::fs::write(&in_cwd, "entryPoints:\n  web:\n    adress: x\n").unwrap();
+    let (code, out) = check_in(&cwd, &home, &xdg);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("./traefik.yml:3:5: entryPoints.web.adress"),
+        "{out}"
+    );
 }

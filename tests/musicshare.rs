@@ -1,5 +1,6 @@
 //! The MusicShare fixture (tests/fixtures/musicshare/): its static config and its routers,
-//! written as a file-provider TOML, route as its README table says.
+//! written as a file-provider TOML, route as its README table says; its YAML static file runs
+//! as it is.
 
 mod common;
 
@@ -181,7 +182,57 @@ async fn musicshare_routes_as_its_readme_says() {
     std::fs::write(dir.path().join("dynamic.toml"), dynamic_config(&ports)).unwrap();
     let config = static_config(web, websecure, admin);
     let _gw = TestGateway::start_in(dir, &config, &[web, websecure, admin]).await;
+    routes_as_the_readme_says(web, websecure, admin).await;
+}
 
+/// MusicShare's own `traefik.yml`, read as it is: only the ports (which need root and may be
+/// taken) and the provider (no Docker engine here) are set from flags.
+#[tokio::test]
+async fn musicshare_yaml_static_file_runs_unchanged() {
+    let names = [
+        "userservice",
+        "music",
+        "social",
+        "notifications",
+        "upload",
+        "formulario",
+        "frontend",
+    ];
+    let mut upstreams = Vec::new();
+    for n in names {
+        upstreams.push(TestUpstream::start(n).await);
+    }
+    let ports: Vec<(&str, u16)> = names
+        .iter()
+        .zip(&upstreams)
+        .map(|(n, u)| (*n, u.port))
+        .collect();
+    let (web, websecure, admin) = (free_port(), free_port(), free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("dynamic.toml");
+    std::fs::write(&dynamic, dynamic_config(&ports)).unwrap();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/musicshare/traefik.yml"
+    );
+    let args = [
+        format!("--entryPoints.web.address=127.0.0.1:{web}"),
+        format!("--entryPoints.websecure.address=127.0.0.1:{websecure}"),
+        format!("--entryPoints.traefik.address=127.0.0.1:{admin}"),
+        "--providers.docker=false".to_string(),
+        format!("--providers.file.filename={}", dynamic.display()),
+    ];
+    let gw = TestGateway::start_file(dir, file.as_ref(), &args, &[web, websecure, admin]).await;
+    routes_as_the_readme_says(web, websecure, admin).await;
+    let log = gw.log();
+    assert!(
+        log.contains(&format!("configuration loaded from file: {file}")),
+        "{log}"
+    );
+}
+
+/// Checks MusicShare's README table, the redirect, `/ping`, the API, dashboard and metrics.
+async fn routes_as_the_readme_says(web: u16, websecure: u16, admin: u16) {
     let table = [
         ("/api/users/auth/token", "userservice", "/auth/token"),
         ("/api/music/tracks", "music", "/tracks"),

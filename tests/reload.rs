@@ -263,3 +263,62 @@ async fn a_reload_publishes_certificates_with_the_routes_that_use_them() {
         Some("a")
     );
 }
+
+/// A dynamic route in YAML, to `url`.
+fn yaml_route_to(url: &str) -> String {
+    format!(
+        "http:\n  routers:\n    r:\n      rule: PathPrefix(`/`)\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: {url}\n"
+    )
+}
+
+#[tokio::test]
+async fn yaml_files_in_a_watched_subdirectory_reload_and_bad_yaml_keeps_the_last_good_config() {
+    let a = TestUpstream::start("a").await;
+    let b = TestUpstream::start("b").await;
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("dynamic/routes");
+    std::fs::create_dir_all(&sub).unwrap();
+    let dynamic = sub.join("route.yml");
+    std::fs::write(&dynamic, yaml_route_to(&a.url())).unwrap();
+    let config = format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n[providers.file]\ndirectory = \"dynamic\"\n"
+    );
+    let gw = TestGateway::start_in(dir, &config, &[port]).await;
+    assert_eq!(upstream_name(port).await.as_deref(), Some("a"));
+
+    replace_file(&dynamic, &yaml_route_to(&b.url()));
+    let applied = common::eventually(Duration::from_secs(5), || async move {
+        (upstream_name(port).await.as_deref() == Some("b")).then_some(())
+    })
+    .await;
+    assert!(applied.is_some(), "the edit was not applied:\n{}", gw.log());
+
+    // A duplicate key and a tab: refused with the file and line, b keeps serving.
+    let bad = format!("{}  services:\n    t: {{}}\n", yaml_route_to(&a.url()));
+    replace_file(&dynamic, &bad);
+    let file = dynamic.display().to_string();
+    let refused = common::eventually(Duration::from_secs(5), || {
+        let log = gw.log();
+        let file = file.clone();
+        async move {
+            log.contains(&format!(
+                "{file}:11:3: http.services: duplicate key `services`"
+            ))
+            .then_some(())
+        }
+    })
+    .await;
+    assert!(refused.is_some(), "the bad file is named:\n{}", gw.log());
+    replace_file(&dynamic, "http:\n\trouters: {}\n");
+    let refused = common::eventually(Duration::from_secs(5), || {
+        let log = gw.log();
+        let file = file.clone();
+        async move { log.contains(&format!("{file}:2:1")).then_some(()) }
+    })
+    .await;
+    assert!(refused.is_some(), "the tab is named:\n{}", gw.log());
+    for _ in 0..5 {
+        assert_eq!(upstream_name(port).await.as_deref(), Some("b"));
+    }
+}

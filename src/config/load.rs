@@ -3,11 +3,14 @@
 use super::dynamic::DynamicConfig;
 use super::error::one_of;
 use super::error::{ConfigError, ConfigErrors};
+use super::format::{parse_file, parse_toml, Format};
+use super::locations::Locations;
+use super::origins::Origins;
 use super::static_config::FileSource;
 use super::static_config::StaticConfig;
 use super::tree::{TreeDeserializer, TreeError};
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Deserializes a model from a value tree (a TOML file, or Docker labels turned into a tree);
@@ -142,30 +145,6 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-pub(crate) fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigErrors> {
-    toml::from_str::<toml::Table>(text)
-        .map(toml::Value::Table)
-        .map_err(|e| {
-            ConfigError::new(
-                origin,
-                "",
-                format!("invalid TOML: {}", e.to_string().trim_end()),
-            )
-            .into()
-        })
-}
-
-pub(crate) fn read(path: &Path) -> Result<String, ConfigErrors> {
-    std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            &path.display().to_string(),
-            "",
-            format!("cannot read the file: {e}"),
-        )
-        .into()
-    })
-}
-
 /// Tables this deep are deserialized on their own to report every error of a file: static
 /// (`entryPoints.web`) and dynamic (`http.routers.api`) sections have no required keys above.
 const STATIC_DEPTH: usize = 2;
@@ -180,41 +159,38 @@ pub fn load_static_tree(tree: toml::Value, origin: &str) -> Result<StaticConfig,
     from_tree_all(tree, origin, STATIC_DEPTH)
 }
 
+/// The static file at `path`, in the format its extension names.
 pub fn load_static(path: &Path) -> Result<StaticConfig, ConfigErrors> {
-    load_static_str(&read(path)?, &path.display().to_string())
+    let parsed = parse_file(path)?;
+    let origin = path.display().to_string();
+    load_static_tree(parsed.tree, &origin).map_err(|e| parsed.locations.annotate(e, &origin))
 }
 
 pub fn load_dynamic_str(text: &str, origin: &str) -> Result<DynamicConfig, ConfigErrors> {
     from_tree_all(parse_toml(text, origin)?, origin, DYNAMIC_DEPTH)
 }
 
+/// The file provider's file at `path` (TOML or YAML by its extension).
 pub fn load_dynamic_file(path: &Path) -> Result<DynamicConfig, ConfigErrors> {
-    load_dynamic_str(&read(path)?, &path.display().to_string())
+    load_dynamic_located(path).map(|(d, _)| d)
 }
 
-/// Every `*.toml` in `dir` (sorted by name), merged; a name defined twice is an error.
+/// [`load_dynamic_file`], with where the file wrote its keys.
+fn load_dynamic_located(path: &Path) -> Result<(DynamicConfig, Locations), ConfigErrors> {
+    let mut parsed = parse_file(path)?;
+    let origin = path.display().to_string();
+    super::static_keys::strip(&mut parsed.tree, &origin);
+    from_tree_all(parsed.tree, &origin, DYNAMIC_DEPTH)
+        .map(|d| (d, parsed.locations.clone()))
+        .map_err(|e| parsed.locations.annotate(e, &origin))
+}
+
+/// Every `*.toml`, `*.yaml` and `*.yml` in `dir` and its subdirectories (by name, as
+/// Traefik), merged; a name defined twice is an error.
 pub fn load_dynamic_dir(dir: &Path) -> Result<DynamicConfig, ConfigErrors> {
-    let origin = dir.display().to_string();
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        ConfigErrors::from(ConfigError::new(
-            &origin,
-            "",
-            format!("cannot read the directory: {e}"),
-        ))
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
     let mut merged = Merged::default();
     let mut errors = Vec::new();
-    for file in &files {
-        match load_dynamic_file(file) {
-            Ok(part) => merged.add(part, &file.display().to_string(), &mut errors),
-            Err(e) => errors.extend(e.0),
-        }
-    }
+    merged.add_dir(dir, &mut errors);
     if errors.is_empty() {
         Ok(merged.config)
     } else {
@@ -222,19 +198,70 @@ pub fn load_dynamic_dir(dir: &Path) -> Result<DynamicConfig, ConfigErrors> {
     }
 }
 
+/// The configuration files under `dir`, in name order, subdirectories read where they sort.
+/// Hidden directories (Kubernetes' `..data`) and symbolic links to directories are skipped,
+/// so a mounted ConfigMap is read once.
+pub fn config_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), ConfigErrors> {
+    let origin = dir.display().to_string();
+    let cannot = |e: std::io::Error| {
+        ConfigErrors::from(ConfigError::new(
+            &origin,
+            "",
+            format!("cannot read the directory: {e}"),
+        ))
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(cannot)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(cannot)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && !entry.file_name().to_string_lossy().starts_with('.') {
+            config_files(&path, files)?;
+        } else if !is_dir && Format::is_config_file(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
 /// Accumulates dynamic configs, remembering which file defined each name.
 #[derive(Default)]
 pub struct Merged {
     pub config: DynamicConfig,
-    owners: HashMap<String, String>,
+    /// Which file defined each name, and where each file wrote its keys.
+    pub origins: Origins,
 }
 
 impl Merged {
+    /// Adds the file provider's file at `path`; its errors go to `errors`.
+    pub fn add_file(&mut self, path: &Path, errors: &mut Vec<ConfigError>) {
+        match load_dynamic_located(path) {
+            Ok((part, locations)) => {
+                let origin = path.display().to_string();
+                self.origins.locate(&origin, locations);
+                self.add(part, &origin, errors);
+            }
+            Err(e) => errors.extend(e.0),
+        }
+    }
+
+    /// Adds every configuration file under `dir` (see [`config_files`]).
+    pub fn add_dir(&mut self, dir: &Path, errors: &mut Vec<ConfigError>) {
+        let mut files = Vec::new();
+        match config_files(dir, &mut files) {
+            Ok(()) => files.iter().for_each(|f| self.add_file(f, errors)),
+            Err(e) => errors.extend(e.0),
+        }
+    }
+
     /// Adds the names `part` defines; a name some earlier part defined is an error naming both.
     pub fn add(&mut self, part: DynamicConfig, origin: &str, errors: &mut Vec<ConfigError>) {
         let http = part.http;
         let into = &mut self.config;
-        let owners = &mut self.owners;
+        let owners = &mut self.origins;
         claim_all(
             owners,
             "http.routers",
@@ -288,7 +315,7 @@ impl Merged {
 }
 
 fn claim_all<V>(
-    owners: &mut HashMap<String, String>,
+    owners: &mut Origins,
     section: &str,
     part: BTreeMap<String, V>,
     into: &mut BTreeMap<String, V>,
@@ -297,7 +324,7 @@ fn claim_all<V>(
 ) {
     for (name, value) in part {
         let key = format!("{section}.{name}");
-        if let Some(first) = owners.get(&key) {
+        if let Some(first) = owners.owner(&key) {
             errors.push(
                 ConfigError::new(origin, key.clone(), format!("also defined in {first}"))
                     .with_hint(
@@ -306,7 +333,7 @@ fn claim_all<V>(
             );
             continue;
         }
-        owners.insert(key, origin.to_string());
+        owners.claim(key, origin);
         into.insert(name, value);
     }
 }
@@ -327,6 +354,16 @@ pub fn load_dynamic_from(
     static_path: &Path,
     origin: &str,
 ) -> Result<DynamicConfig, ConfigErrors> {
+    load_dynamic_with_origins(static_cfg, static_path, origin).map(|(d, _)| d)
+}
+
+/// Like [`load_dynamic_from`], with which file defined each object (for naming the file in
+/// errors found later).
+pub fn load_dynamic_with_origins(
+    static_cfg: &StaticConfig,
+    static_path: &Path,
+    origin: &str,
+) -> Result<(DynamicConfig, Origins), ConfigErrors> {
     let origin = origin.to_string();
     let mut merged = Merged::default();
     let mut errors = Vec::new();
@@ -336,27 +373,28 @@ pub fn load_dynamic_from(
     };
     merged.add(inline, &origin, &mut errors);
     if let Some(file) = &static_cfg.providers.file {
-        let part = match file.source(&origin) {
-            Err(e) => Err(ConfigErrors::from(e)),
-            Ok(FileSource::File(f)) => {
-                let path = resolve(static_path, f);
-                load_dynamic_file(&path).map(|d| (d, path))
-            }
-            Ok(FileSource::Directory(d)) => {
-                let path = resolve(static_path, d);
-                load_dynamic_dir(&path).map(|d| (d, path))
-            }
-        };
-        match part {
-            Ok((dynamic, path)) => merged.add(dynamic, &path.display().to_string(), &mut errors),
-            Err(e) => errors.extend(e.0),
+        match file.source(&origin) {
+            Err(e) => errors.push(e),
+            // The static file itself (one file for both): its `http` and `tls` are in already.
+            Ok(FileSource::File(f)) if same_file(&resolve(static_path, f), static_path) => {}
+            Ok(FileSource::File(f)) => merged.add_file(&resolve(static_path, f), &mut errors),
+            Ok(FileSource::Directory(d)) => merged.add_dir(&resolve(static_path, d), &mut errors),
         }
     }
     if errors.is_empty() {
-        Ok(merged.config)
+        Ok((merged.config, merged.origins))
     } else {
         Err(ConfigErrors(errors))
     }
+}
+
+/// Whether `a` and `b` name one file (both resolved; unequal when either is absent).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || a.canonicalize()
+            .ok()
+            .zip(b.canonicalize().ok())
+            .is_some_and(|(x, y)| x == y)
 }
 
 /// `path` as written in the static file at `static_path`: relative paths start at its directory.

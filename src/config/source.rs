@@ -2,7 +2,9 @@
 //! environment, then command-line flags — a later source wins.
 
 use super::error::ConfigErrors;
-use super::load::{load_static_tree, parse_toml, read};
+use super::format::parse_file;
+use super::load::load_static_tree;
+use super::locations::Locations;
 use super::overlay::{self, Setting};
 use super::static_config::StaticConfig;
 use std::path::{Path, PathBuf};
@@ -67,30 +69,36 @@ impl StaticSource {
     /// deserializes the result; an error about a key a setting set names that setting.
     pub fn load(&self) -> Result<StaticConfig, ConfigErrors> {
         let origin = self.origin();
-        let (tree, landed) = self.tree()?;
-        load_static_tree(tree, &origin).map_err(|e| overlay::attribute(e, &origin, &landed))
+        let (tree, landed, locations) = self.tree()?;
+        load_static_tree(tree, &origin)
+            .map_err(|e| locations.annotate(overlay::attribute(e, &origin, &landed), &origin))
     }
 
     /// Gives errors found later (validation) about a key a setting set that setting's name.
     pub fn explain(&self, errors: ConfigErrors) -> ConfigErrors {
         match self.tree() {
-            Ok((_, landed)) => overlay::attribute(errors, &self.origin(), &landed),
+            Ok((_, landed, locations)) => {
+                let origin = self.origin();
+                locations.annotate(overlay::attribute(errors, &origin, &landed), &origin)
+            }
             Err(_) => errors,
         }
     }
 
-    /// The file's tree with the settings laid over it, and where each setting landed.
-    fn tree(&self) -> Result<(toml::Value, Vec<overlay::Landed>), ConfigErrors> {
-        let mut tree = if self.has_file() {
-            parse_toml(&read(&self.path)?, &self.origin())?
+    /// The file's tree with the settings laid over it, where each setting landed, and where
+    /// the file wrote each key.
+    fn tree(&self) -> Result<(toml::Value, Vec<overlay::Landed>, Locations), ConfigErrors> {
+        let (mut tree, locations) = if self.has_file() {
+            let parsed = parse_file(&self.path)?;
+            (parsed.tree, parsed.locations)
         } else {
-            toml::Value::Table(toml::Table::new())
+            (toml::Value::Table(toml::Table::new()), Locations::default())
         };
         let landed = overlay::apply(&mut tree, &self.settings)?;
         for path in &self.pruned {
             remove_path(&mut tree, path);
         }
-        Ok((tree, landed))
+        Ok((tree, landed, locations))
     }
 }
 

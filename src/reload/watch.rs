@@ -147,8 +147,13 @@ fn start_watcher(
             return None;
         }
     };
-    for (dir, _) in watched {
-        if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
+    for (dir, name) in watched {
+        // A provider directory is read with its subdirectories, so it is watched with them.
+        let mode = match name {
+            Some(_) => RecursiveMode::NonRecursive,
+            None => RecursiveMode::Recursive,
+        };
+        if let Err(e) = watcher.watch(dir, mode) {
             log::error!("cannot watch {}: {e}; SIGHUP still reloads", dir.display());
         }
     }

@@ -22,10 +22,23 @@ impl TestGateway {
     pub async fn start_in(dir: tempfile::TempDir, config: &str, ports: &[u16]) -> TestGateway {
         let path = dir.path().join("pylon.toml");
         std::fs::write(&path, config).expect("write config");
+        Self::start_file(dir, &path, &[], ports).await
+    }
+
+    /// Starts pylon on the existing static file `path` (any format) with extra arguments
+    /// (static key flags), its log in `dir`.
+    pub async fn start_file(
+        dir: tempfile::TempDir,
+        path: &Path,
+        args: &[String],
+        ports: &[u16],
+    ) -> TestGateway {
+        let path = path.to_path_buf();
         let log = std::fs::File::create(dir.path().join("pylon.log")).expect("create log file");
         let child = Command::new(env!("CARGO_BIN_EXE_pylon"))
             .arg("--config")
             .arg(&path)
+            .args(args)
             .env(
                 "RUST_LOG",
                 std::env::var("PYLON_TEST_LOG").unwrap_or_else(|_| "info".into()),

@@ -184,3 +184,100 @@ fn near_misses_are_suggested() {
     );
     assert_eq!(closest("zzz", &["address", "http"]), None);
 }
+
+#[test]
+fn a_directory_reads_yaml_and_toml_in_its_subdirectories() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "routers.yml",
+        "http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n",
+    );
+    write(
+        "sub/deeper/services.YAML",
+        "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n",
+    );
+    write(
+        "sub/tls.toml",
+        "[tls.options.modern]\nminVersion = \"VersionTLS13\"\n",
+    );
+    write("notes.txt", "not a configuration file");
+    // Kubernetes' ConfigMap mounts keep a second copy in a hidden directory.
+    write("..data/routers.yml", "http:\n  routers:\n    r: {}\n");
+    let d = load_dynamic_dir(dir.path()).unwrap();
+    assert!(d.http.routers.contains_key("r"));
+    assert!(d.http.services.contains_key("s"));
+    assert!(d.tls.options.contains_key("modern"));
+}
+
+#[test]
+fn yaml_errors_give_file_line_column_and_key_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dynamic.yml");
+    std::fs::write(
+        &path,
+        "http:\n  routers:\n    r:\n      rule: Path(`/`)\n      servce: s\n  services:\n    s:\n      loadBalancer:\n        passHostHeader: maybe\n",
+    )
+    .unwrap();
+    let e = load_dynamic_file(&path).unwrap_err();
+    let text = e.to_string();
+    let file = path.display().to_string();
+    assert!(
+        text.contains(&format!("{file}:5:7: http.routers.r.servce: unknown key")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{file}:9:9: http.services.s.loadBalancer.passHostHeader: expected true or false"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_yaml_static_file_loads_like_its_toml_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("traefik.yml");
+    let toml = dir.path().join("traefik.toml");
+    std::fs::write(
+        &yaml,
+        "entryPoints:\n  web:\n    address: \":8000\"\n    forwardedHeaders:\n      trustedIPs: [10.0.0.0/8]\n\
+         providers:\n  file:\n    filename: dyn.yaml\nlog:\n  level: DEBUG\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &toml,
+        "[entryPoints.web]\naddress = \":8000\"\n[entryPoints.web.forwardedHeaders]\ntrustedIPs = [\"10.0.0.0/8\"]\n\
+         [providers.file]\nfilename = \"dyn.yaml\"\n[log]\nlevel = \"DEBUG\"\n",
+    )
+    .unwrap();
+    let from_yaml = serde_json::to_value(load_static(&yaml).unwrap()).unwrap();
+    let from_toml = serde_json::to_value(load_static(&toml).unwrap()).unwrap();
+    assert_eq!(from_yaml, from_toml);
+}
+
+#[test]
+fn one_file_may_be_static_and_dynamic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("traefik.yml");
+    std::fs::write(
+        &path,
+        "api:\n  insecure: true\nentryPoints:\n  web:\n    address: \":8000\"\n\
+         providers:\n  file:\n    filename: traefik.yml\n\
+         http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n",
+    )
+    .unwrap();
+    let s = load_static(&path).unwrap();
+    let d = load_dynamic_for(&s, &path).unwrap();
+    assert_eq!(d.http.routers.len(), 1, "read once, not twice");
+    // Read as a dynamic file of its own, its static keys are skipped, others still refused.
+    let d = load_dynamic_file(&path).unwrap();
+    assert!(d.http.routers.contains_key("r"));
+    std::fs::write(dir.path().join("dyn.yml"), "api: {}\nhttps: {}\n").unwrap();
+    let e = load_dynamic_file(&dir.path().join("dyn.yml")).unwrap_err();
+    assert!(e.to_string().contains("unknown key `https`"), "{e}");
+}

@@ -275,3 +275,30 @@ fn reserved_names_and_other_variables_are_not_keys() {
     .unwrap();
     assert!(settings.is_empty(), "{settings:?}");
 }
+
+#[test]
+fn settings_lay_over_a_yaml_file_and_its_errors_keep_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("traefik.yml");
+    std::fs::write(
+        &path,
+        "entryPoints:\n  web:\n    address: \":80\"\nlog:\n  level: INFO\n",
+    )
+    .unwrap();
+    let settings = flags::split([OsString::from("--entryPoints.web.address=127.0.0.1:8000")]).0;
+    let c = source(Some(&path), settings).load().unwrap();
+    assert_eq!(c.entry_points["web"].address, "127.0.0.1:8000");
+    assert_eq!(c.log.unwrap().level.as_deref(), Some("INFO"));
+
+    std::fs::write(&path, "entryPoints:\n  web:\n    adress: \":80\"\n").unwrap();
+    let settings = flags::split([OsString::from("--log.level=DEBUG")]).0;
+    let e = source(Some(&path), settings)
+        .load()
+        .unwrap_err()
+        .to_string();
+    let file = path.display().to_string();
+    assert!(
+        e.contains(&format!("{file}:3:5: entryPoints.web.adress: unknown key")),
+        "{e}"
+    );
+}

@@ -140,16 +140,20 @@ impl Compiler {
         // The static file is read again for its inline dynamic sections; its static keys
         // stay as they were at start.
         let current = self.source.load()?;
-        let file = config::load::load_dynamic_from(&current, &self.static_path, &origin)?;
+        let (file, origins) =
+            config::load::load_dynamic_with_origins(&current, &self.static_path, &origin)?;
+        // Errors found below name the file that defined their object (and its line).
+        let attribute = |e| origins.attribute(e, &origin, &origin);
         let misnamed = crate::provider::namespace::check_file_names(&file, &origin);
         if !misnamed.is_empty() {
-            return Err(ConfigErrors(misnamed));
+            return Err(attribute(ConfigErrors(misnamed)));
         }
         let file = crate::provider::namespace::qualify(file, crate::provider::namespace::FILE);
         let docker = self.sources.docker.load_full();
         let merged = crate::provider::merge_and_check(&file, docker.as_deref(), |dynamic| {
             self.check_and_compile(version, dynamic, previous, &origin)
-        })?;
+        })
+        .map_err(attribute)?;
         let mut snapshot = merged.value;
         snapshot.left_out = Arc::new(crate::runtime::LeftOut {
             containers: merged.skipped.clone(),
