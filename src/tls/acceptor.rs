@@ -1,11 +1,15 @@
 //! Terminates TLS on a plain accepted connection: SNI picks the certificate, ALPN offers h2.
+//!
+//! Everything about a handshake is decided in OpenSSL's client-hello callback, before the version
+//! and the cipher are chosen: the `tls.options` of the requested name, and the certificates for
+//! it — one per key kind, so OpenSSL serves the RSA or the ECDSA one the client supports. A client
+//! without SNI is matched by the address it connected to (a certificate's IP SANs), as in Traefik.
 
 use super::CertStore;
 use arc_swap::ArcSwap;
 use openssl::error::ErrorStack;
 use openssl::ssl::{
-    AlpnError, ClientHelloResponse, NameType, SniError, SslAcceptor, SslAlert, SslMethod, SslRef,
-    SslVersion,
+    AlpnError, ClientHelloResponse, SslAcceptor, SslAlert, SslMethod, SslRef, SslVersion,
 };
 use pingora::protocols::l4::stream::Stream as L4Stream;
 use pingora::protocols::tls::server::handshake;
@@ -39,16 +43,11 @@ impl TlsTerminator {
     ) -> Result<TlsTerminator, openssl::error::ErrorStack> {
         let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
         builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
-        {
-            let store = certs.load();
-            let default = store.default_cert();
-            builder.set_certificate(&default.cert)?;
-            builder.set_private_key(&default.key)?;
-        }
+        // No certificate on the context: each handshake gets its own in the client-hello
+        // callback (a context certificate would stay in its key kind's slot and be served to
+        // clients that support that kind, whatever the name).
         builder.set_alpn_select_callback(select_alpn);
-        let policies = certs.clone();
-        builder.set_client_hello_callback(move |ssl, alert| apply_policy(ssl, alert, &policies));
-        builder.set_servername_callback(move |ssl, _alert| choose_certificate(ssl, &certs));
+        builder.set_client_hello_callback(move |ssl, alert| on_client_hello(ssl, alert, &certs));
         Ok(TlsTerminator {
             acceptor: builder.build(),
             handshake_timeout,
@@ -57,11 +56,17 @@ impl TlsTerminator {
 
     /// Runs the server side of the handshake on `stream`, which must be a plain TCP stream.
     pub async fn accept(&self, stream: Stream) -> Result<Stream, HandshakeError> {
+        let local = stream.get_socket_digest().and_then(|d| {
+            d.local_addr()
+                .and_then(|a| a.as_inet())
+                .map(|a| a.ip().to_canonical())
+        });
         let l4 = stream
             .into_any()
             .downcast::<L4Stream>()
             .map_err(|_| HandshakeError::NotTcp)?;
-        match tokio::time::timeout(self.handshake_timeout, handshake(&self.acceptor, *l4)).await {
+        let handshake = LOCAL_ADDRESS.scope(local, handshake(&self.acceptor, *l4));
+        match tokio::time::timeout(self.handshake_timeout, handshake).await {
             Err(_) => Err(HandshakeError::Timeout),
             Ok(Err(e)) => Err(HandshakeError::Failed(e.to_string())),
             Ok(Ok(tls)) => Ok(Box::new(tls)),
@@ -69,39 +74,44 @@ impl TlsTerminator {
     }
 }
 
+tokio::task_local! {
+    /// The address the client connected to, for the handshake being polled: a client without
+    /// SNI gets the certificate whose IP SAN is that address.
+    static LOCAL_ADDRESS: Option<std::net::IpAddr>;
+}
+
 /// Before the version is chosen: the `tls.options` of the requested name set the versions and
-/// ciphers; `sniStrict` refuses a missing name or one no configured certificate covers.
-fn apply_policy(
+/// ciphers (`sniStrict` refuses a missing name or one no configured certificate covers), and the
+/// name's certificates are set on the handshake.
+fn on_client_hello(
     ssl: &mut SslRef,
     alert: &mut SslAlert,
     certs: &ArcSwap<CertStore>,
 ) -> Result<ClientHelloResponse, ErrorStack> {
     let store = certs.load();
-    let name = super::client_hello::requested_server_name(ssl);
-    let policy = store.policies().for_name(name.as_deref());
-    if policy.sni_strict
-        && !name
-            .as_deref()
-            .is_some_and(|n| store.has_certificate_for(n))
-    {
+    let sni = super::client_hello::requested_server_name(ssl);
+    let policy = store.policies().for_name(sni.as_deref());
+    if policy.sni_strict && !sni.as_deref().is_some_and(|n| store.has_certificate_for(n)) {
         *alert = SslAlert::UNRECOGNIZED_NAME;
         return Err(ErrorStack::get());
     }
     policy.apply(ssl)?;
-    Ok(ClientHelloResponse::SUCCESS)
-}
-
-fn choose_certificate(ssl: &mut SslRef, certs: &ArcSwap<CertStore>) -> Result<(), SniError> {
-    let store = certs.load();
-    let pair = store.find(ssl.servername(NameType::HOST_NAME));
-    ssl.set_certificate(&pair.cert)
-        .and_then(|_| ssl.set_private_key(&pair.key))
-        .map_err(|_| SniError::ALERT_FATAL)?;
-    for extra in &pair.chain {
-        ssl.add_chain_cert(extra.clone())
-            .map_err(|_| SniError::ALERT_FATAL)?;
+    let local = match &sni {
+        Some(_) => None,
+        None => LOCAL_ADDRESS
+            .try_with(|a| *a)
+            .ok()
+            .flatten()
+            .map(|ip| ip.to_string()),
+    };
+    for pair in store.find(sni.as_deref().or(local.as_deref())).iter() {
+        ssl.set_certificate(&pair.cert)?;
+        ssl.set_private_key(&pair.key)?;
+        for extra in &pair.chain {
+            ssl.add_chain_cert(extra.clone())?;
+        }
     }
-    Ok(())
+    Ok(ClientHelloResponse::SUCCESS)
 }
 
 /// ALPN: h2 when the client offers it, else http/1.1; no overlap means no ALPN (HTTP/1.1).

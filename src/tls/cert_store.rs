@@ -103,12 +103,17 @@ impl CertPair {
     }
 }
 
+/// The names a certificate covers, lower case: its DNS and IP SANs, else its CN.
 fn dns_names(cert: &X509) -> Vec<String> {
     let mut names: Vec<String> = cert
         .subject_alt_names()
         .map(|sans| {
             sans.iter()
-                .filter_map(|n| n.dnsname().map(|d| d.to_ascii_lowercase()))
+                .filter_map(|n| match (n.dnsname(), n.ipaddress()) {
+                    (Some(d), _) => Some(d.to_ascii_lowercase()),
+                    (None, Some(ip)) => ip_text(ip),
+                    (None, None) => None,
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -122,34 +127,76 @@ fn dns_names(cert: &X509) -> Vec<String> {
     names
 }
 
+/// An IP SAN's bytes as the address text a client without SNI is matched by.
+fn ip_text(bytes: &[u8]) -> Option<String> {
+    let ip: std::net::IpAddr = match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok()?.into(),
+        16 => <[u8; 16]>::try_from(bytes).ok()?.into(),
+        _ => return None,
+    };
+    Some(ip.to_string())
+}
+
+/// The kind of key a certificate carries: a name may have one certificate of each kind, and a
+/// client is served the one whose signature algorithms it supports (as nginx and Traefik do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa,
+    Ec,
+    Other(openssl::pkey::Id),
+}
+
+impl KeyKind {
+    pub fn of(key: &PKey<Private>) -> KeyKind {
+        match key.id() {
+            openssl::pkey::Id::RSA => KeyKind::Rsa,
+            openssl::pkey::Id::EC => KeyKind::Ec,
+            other => KeyKind::Other(other),
+        }
+    }
+}
+
+/// The certificates served for one name: at most one per key kind, in configuration order.
+pub type CertChoice = Arc<[Arc<CertPair>]>;
+
 /// Certificates by name, and the default served when no name matches.
 #[derive(Debug, Clone)]
 pub struct CertStore {
-    exact: HashMap<String, Arc<CertPair>>,
-    wildcard: HashMap<String, Arc<CertPair>>,
-    default: Arc<CertPair>,
+    exact: HashMap<String, CertChoice>,
+    wildcard: HashMap<String, CertChoice>,
+    default: CertChoice,
     /// `tls.options` in force, by server name.
     policies: super::policy::TlsPolicies,
 }
 
 impl CertStore {
-    /// Indexes `certs` by their names; the first certificate for a name wins.
+    /// Indexes `certs` by their names; for each name, the first certificate of each key kind
+    /// wins (so an RSA and an ECDSA certificate for one name are both served).
     pub fn new(certs: Vec<CertPair>, default: Arc<CertPair>) -> CertStore {
-        let mut exact = HashMap::new();
-        let mut wildcard = HashMap::new();
+        let mut exact: HashMap<String, Vec<Arc<CertPair>>> = HashMap::new();
+        let mut wildcard: HashMap<String, Vec<Arc<CertPair>>> = HashMap::new();
         for pair in certs.into_iter().map(Arc::new) {
+            let kind = KeyKind::of(&pair.key);
             for name in &pair.names {
-                match name.strip_prefix("*.") {
+                let slot = match name.strip_prefix("*.") {
                     Some(suffix) => wildcard.entry(suffix.to_string()),
                     None => exact.entry(name.clone()),
                 }
-                .or_insert_with(|| pair.clone());
+                .or_default();
+                if !slot.iter().any(|p| KeyKind::of(&p.key) == kind) {
+                    slot.push(pair.clone());
+                }
             }
         }
+        let freeze = |m: HashMap<String, Vec<Arc<CertPair>>>| {
+            m.into_iter()
+                .map(|(name, pairs)| (name, CertChoice::from(pairs)))
+                .collect()
+        };
         CertStore {
-            exact,
-            wildcard,
-            default,
+            exact: freeze(exact),
+            wildcard: freeze(wildcard),
+            default: CertChoice::from(vec![default]),
             policies: Default::default(),
         }
     }
@@ -169,26 +216,28 @@ impl CertStore {
         !Arc::ptr_eq(self.find(Some(name)), &self.default)
     }
 
-    /// The certificate for an SNI name: exact match, then `*.parent`, else the default.
-    /// The name is compared case-insensitively and without a trailing dot.
-    pub fn find(&self, sni: Option<&str>) -> &Arc<CertPair> {
-        let Some(raw) = sni else {
+    /// The certificates for a server name (the SNI, or the local address when the client sent
+    /// none): exact match, then `*.parent`, else the default. The name is compared
+    /// case-insensitively and without a trailing dot.
+    pub fn find(&self, name: Option<&str>) -> &CertChoice {
+        let Some(raw) = name else {
             return &self.default;
         };
         let name = raw.trim_end_matches('.').to_ascii_lowercase();
-        if let Some(pair) = self.exact.get(&name) {
-            return pair;
+        if let Some(pairs) = self.exact.get(&name) {
+            return pairs;
         }
         if let Some((_, parent)) = name.split_once('.') {
-            if let Some(pair) = self.wildcard.get(parent) {
-                return pair;
+            if let Some(pairs) = self.wildcard.get(parent) {
+                return pairs;
             }
         }
         &self.default
     }
 
+    /// The certificate served when no name matches.
     pub fn default_cert(&self) -> &Arc<CertPair> {
-        &self.default
+        &self.default[0]
     }
 }
 
@@ -208,10 +257,40 @@ mod tests {
             vec![pair("a", &["a.test"]), pair("w", &["*.w.test"])],
             default.clone(),
         );
-        assert_eq!(store.find(Some("A.TEST.")).names, vec!["a.test"]);
-        assert_eq!(store.find(Some("x.w.test")).names, vec!["*.w.test"]);
-        assert!(Arc::ptr_eq(store.find(Some("x.y.w.test")), &default));
-        assert!(Arc::ptr_eq(store.find(None), &default));
+        assert_eq!(store.find(Some("A.TEST."))[0].names, vec!["a.test"]);
+        assert_eq!(store.find(Some("x.w.test"))[0].names, vec!["*.w.test"]);
+        assert!(Arc::ptr_eq(&store.find(Some("x.y.w.test"))[0], &default));
+        assert!(Arc::ptr_eq(&store.find(None)[0], &default));
+    }
+
+    #[test]
+    fn one_certificate_per_key_kind_and_name() {
+        let default = Arc::new(CertPair::self_signed_default().unwrap());
+        let rsa_key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let rsa = {
+            let ec = pair("a", &["a.test"]);
+            let mut b = openssl::x509::X509Builder::new().unwrap();
+            b.set_pubkey(&rsa_key).unwrap();
+            b.set_subject_name(ec.cert.subject_name()).unwrap();
+            b.sign(&rsa_key, openssl::hash::MessageDigest::sha256())
+                .unwrap();
+            CertPair {
+                cert: b.build(),
+                chain: vec![],
+                key: rsa_key,
+                names: vec!["a.test".into()],
+            }
+        };
+        let store = CertStore::new(
+            vec![pair("a", &["a.test"]), rsa, pair("again", &["a.test"])],
+            default,
+        );
+        let kinds: Vec<KeyKind> = store
+            .find(Some("a.test"))
+            .iter()
+            .map(|p| KeyKind::of(&p.key))
+            .collect();
+        assert_eq!(kinds, vec![KeyKind::Ec, KeyKind::Rsa]);
     }
 
     #[test]
