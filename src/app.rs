@@ -338,6 +338,9 @@ pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
     let (compiler, listening) = Compiler::new(source)?;
     let compiled = compiler.compile(1, None)?;
     check_metrics(&compiler.static_config, &source.origin()).map_err(|e| source.explain(e))?;
+    if let Some(acme) = crate::acme::Manager::prepare(&compiler.static_config, &source.origin())? {
+        acme.install();
+    }
     Ok(Prepared {
         routers: compiled.routers,
         services: compiled.services,

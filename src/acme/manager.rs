@@ -534,3 +534,16 @@ fn unix_now() -> i64 {
 fn rfc3339(unix: i64) -> String {
     crate::access_log::time::rfc3339(UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64))
 }
+
+/// The manager as a Pingora background service, reading the configuration in force from `store`.
+pub struct AcmeService {
+    pub manager: Arc<Manager>,
+    pub store: Arc<Store>,
+}
+
+#[async_trait::async_trait]
+impl pingora::services::background::BackgroundService for AcmeService {
+    async fn start(&self, shutdown: pingora::server::ShutdownWatch) {
+        self.manager.clone().run(self.store.clone(), shutdown).await;
+    }
+}

@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod docker;
 pub mod gateway;
+pub mod pebble;
 pub mod raw_upstream;
 pub mod tls;
 pub mod trickle_upstream;
