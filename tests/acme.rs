@@ -5,101 +5,11 @@
 
 mod common;
 
-use common::certs::{served, Client};
+use common::acme::*;
+use common::certs::served;
 use common::pebble::{Pebble, Validation};
-use common::{eventually, free_port, TestGateway, TestUpstream};
-use openssl::ssl::SslVersion;
-use openssl::x509::X509;
+use common::{TestGateway, TestUpstream};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::time::Duration;
-
-const TLS13: Client<'static> = Client {
-    version: SslVersion::TLS1_3,
-    ciphers: None,
-    sigalgs: None,
-};
-
-/// How long pylon gets to obtain a certificate from pebble (the machine is shared and loaded).
-const ISSUE_DEADLINE: Duration = Duration::from_secs(90);
-
-struct Ports {
-    http: u16,
-    https: u16,
-    acme: u16,
-}
-
-fn ports() -> Ports {
-    Ports {
-        http: free_port(),
-        https: free_port(),
-        acme: free_port(),
-    }
-}
-
-/// The static config: `web` (redirecting to HTTPS), `websecure`, resolver `le` with `challenge`.
-fn static_config(p: &Ports, pebble_ca: &Path, storage: &Path, challenge: &str) -> String {
-    format!(
-        r#"[log]
-level = "INFO"
-[entryPoints.web]
-address = "127.0.0.1:{http}"
-[entryPoints.web.http.redirections.entryPoint]
-to = "websecure"
-scheme = "https"
-[entryPoints.websecure]
-address = "127.0.0.1:{https}"
-[entryPoints.websecure.http.tls]
-
-[certificatesResolvers.le.acme]
-email = "ops@pylon.test"
-caServer = "https://127.0.0.1:{acme}/dir"
-storage = "{storage}"
-keyType = "EC256"
-caCertificates = ["{ca}"]
-{challenge}
-"#,
-        http = p.http,
-        https = p.https,
-        acme = p.acme,
-        storage = storage.display(),
-        ca = pebble_ca.display(),
-    )
-}
-
-fn router(name: &str, host: &str, upstream: &str) -> String {
-    format!(
-        r#"
-[http.routers.{name}]
-rule = "Host(`{host}`)"
-service = "{name}"
-entryPoints = ["websecure"]
-[http.routers.{name}.tls]
-certResolver = "le"
-[http.services.{name}.loadBalancer]
-servers = [{{ url = "{upstream}" }}]
-"#
-    )
-}
-
-/// Waits until `port` serves `name` a certificate that verifies against `root`.
-async fn wait_for_valid_cert(port: u16, name: &str, root: &X509) -> bool {
-    eventually(ISSUE_DEADLINE, || async move {
-        served("127.0.0.1", port, Some(name), name, root, TLS13)
-            .await
-            .ok()
-    })
-    .await
-    .is_some()
-}
-
-async fn pebble_root(pebble: &Pebble) -> X509 {
-    X509::from_pem(pebble.root_pem().await.as_bytes()).expect("pebble root PEM")
-}
-
-fn stored_json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).expect("acme.json")).expect("acme.json is JSON")
-}
 
 #[tokio::test]
 async fn http01_behind_a_redirect_issues_stores_and_serves() {
@@ -209,5 +119,48 @@ async fn tls_alpn01_is_answered_in_the_handshake() {
     assert_eq!(
         json["le"]["Certificates"][0]["domain"]["main"],
         "alpn.pylon.test"
+    );
+}
+
+#[tokio::test]
+async fn a_router_added_at_run_time_through_the_file_provider_gets_its_certificate() {
+    let up = TestUpstream::start("app").await;
+    let p = ports();
+    let pebble = Pebble::start_on(
+        p.acme,
+        Validation {
+            http_port: p.http,
+            tls_port: p.https,
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("acme.json");
+    let dynamic = dir.path().join("dynamic.toml");
+    std::fs::write(&dynamic, router("first", "first.pylon.test", &up.url())).unwrap();
+    let config = static_config(
+        &p,
+        pebble.https_ca_path(),
+        &storage,
+        "[certificatesResolvers.le.acme.httpChallenge]\nentryPoint = \"web\"",
+    ) + &format!(
+        "[providers.file]\nfilename = \"{}\"\nwatch = true\n",
+        dynamic.display()
+    );
+    let gw = TestGateway::start(&config, &[p.http, p.https]).await;
+    let root = pebble_root(&pebble).await;
+    assert!(
+        wait_for_valid_cert(p.https, "first.pylon.test", &root).await,
+        "{}",
+        gw.log()
+    );
+    let both = router("first", "first.pylon.test", &up.url())
+        + &router("later", "later.pylon.test", &up.url());
+    std::fs::write(&dynamic, both).unwrap();
+    assert!(
+        wait_for_valid_cert(p.https, "later.pylon.test", &root).await,
+        "the router added at run time got no certificate\n{}\n{}",
+        gw.log(),
+        pebble.log()
     );
 }

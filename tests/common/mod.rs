@@ -2,6 +2,7 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+pub mod acme;
 pub mod certs;
 pub mod docker;
 pub mod gateway;
