@@ -15,6 +15,7 @@ use std::os::unix::fs::PermissionsExt;
 async fn http01_behind_a_redirect_issues_stores_and_serves() {
     let up = TestUpstream::start("app").await;
     let p = ports();
+    let api = common::free_port();
     let pebble = Pebble::start_on(
         p.acme,
         Validation {
@@ -30,8 +31,9 @@ async fn http01_behind_a_redirect_issues_stores_and_serves() {
         pebble.https_ca_path(),
         &storage,
         "[certificatesResolvers.le.acme.httpChallenge]\nentryPoint = \"web\"",
-    ) + &router("app", "a.pylon.test", &up.url());
-    let gw = TestGateway::start(&config, &[p.http, p.https]).await;
+    ) + &router("app", "a.pylon.test", &up.url())
+        + &observability(api);
+    let gw = TestGateway::start(&config, &[p.http, p.https, api]).await;
     let root = pebble_root(&pebble).await;
 
     assert!(
@@ -66,6 +68,34 @@ async fn http01_behind_a_redirect_issues_stores_and_serves() {
     assert!(
         raw.starts_with("HTTP/1.1 30"),
         "the redirect still applies: {raw}"
+    );
+
+    // The API and the metrics show the certificate and the order.
+    let (status, acme) = common::get_json(format!("http://127.0.0.1:{api}/api/acme")).await;
+    assert_eq!(status, 200);
+    assert_eq!(acme["resolvers"][0]["name"], "le");
+    assert!(acme["resolvers"][0]["account"].is_string(), "{acme}");
+    let cert = &acme["certificates"][0];
+    assert_eq!(cert["domains"][0], "a.pylon.test", "{acme}");
+    assert!(
+        cert["notAfter"].is_string() && cert["lastError"].is_null(),
+        "{acme}"
+    );
+    let metrics = reqwest::get(format!("http://127.0.0.1:{api}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"pylon_acme_orders_total{resolver="le",result="success"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("pylon_tls_certs_not_after") && l.contains("a.pylon.test")),
+        "{metrics}"
     );
 
     // Traefik's layout, mode 0600.

@@ -59,6 +59,7 @@ fn write_private(path: &Path, text: &str, mode: u32) {
 async fn traefik_file_is_served_at_once_with_the_ca_down_then_new_names_are_ordered() {
     let up = TestUpstream::start("app").await;
     let p = ports();
+    let api = common::free_port();
     let dir = tempfile::tempdir().unwrap();
     let storage = dir.path().join("acme.json");
     let ca = Ca::root("Traefik-era CA");
@@ -75,8 +76,9 @@ async fn traefik_file_is_served_at_once_with_the_ca_down_then_new_names_are_orde
     std::fs::write(&pebble_ca, ca.cert.to_pem().unwrap()).unwrap();
     let config = static_config(&p, &pebble_ca, &storage, HTTP_CHALLENGE)
         + &router("old", "old.pylon.test", &up.url())
-        + &router("new", "new.pylon.test", &up.url());
-    let gw = TestGateway::start(&config, &[p.http, p.https]).await;
+        + &router("new", "new.pylon.test", &up.url())
+        + &observability(api);
+    let gw = TestGateway::start(&config, &[p.http, p.https, api]).await;
 
     // The stored certificate is served at once, though the CA cannot be reached.
     let got = served(
@@ -107,6 +109,18 @@ async fn traefik_file_is_served_at_once_with_the_ca_down_then_new_names_are_orde
     })
     .await;
     assert!(failed.is_some(), "the failure is logged: {}", gw.log());
+    let (_, acme) = common::get_json(format!("http://127.0.0.1:{api}/api/acme")).await;
+    let pending = acme["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["domains"][0] == "new.pylon.test")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        pending["lastError"].is_string() && pending["nextAttempt"].is_string(),
+        "the API shows the failure: {acme}"
+    );
 
     // The CA comes up on the configured port: the retry gets the certificate.
     let pebble = Pebble::start_on(

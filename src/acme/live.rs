@@ -128,6 +128,13 @@ pub struct Live {
     pub status: ArcSwap<Status>,
 }
 
+impl Live {
+    /// What `/api/acme` returns.
+    pub fn status_json(&self) -> serde_json::Value {
+        serde_json::to_value(&**self.status.load()).unwrap_or_default()
+    }
+}
+
 static LIVE: OnceLock<Live> = OnceLock::new();
 
 pub fn global() -> &'static Live {

@@ -132,9 +132,14 @@ impl Manager {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
+        let prefix = s
+            .metrics
+            .as_ref()
+            .and_then(|m| m.prometheus.as_ref())
+            .map_or("pylon", |p| p.prefix());
         let orders = prometheus::IntCounterVec::new(
             prometheus::Opts::new(
-                "pylon_acme_orders_total",
+                format!("{prefix}_acme_orders_total"),
                 "ACME orders, by resolver and result (success, failure).",
             ),
             &["resolver", "result"],
@@ -172,7 +177,7 @@ impl Manager {
     ) {
         if let Some(m) = crate::metrics::global() {
             if let Err(e) = m.registry.register(Box::new(self.orders.clone())) {
-                log::warn!("ACME: cannot register pylon_acme_orders_total: {e}");
+                log::warn!("ACME: cannot register the orders counter: {e}");
             }
         }
         let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();

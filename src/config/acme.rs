@@ -457,3 +457,64 @@ fn validate_resolver(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(static_toml: &str, dynamic_toml: &str) -> Vec<String> {
+        let s = crate::config::load_static_str(static_toml, "static.toml").unwrap();
+        let d = crate::config::load_dynamic_str(dynamic_toml, "dynamic.toml").unwrap();
+        validate(&s, &d, "static.toml")
+            .into_iter()
+            .map(|e| {
+                format!(
+                    "{}: {} ({})",
+                    e.key_path,
+                    e.message,
+                    e.hint.unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    const EP: &str = "[entryPoints.web]\naddress = \":80\"\n";
+
+    #[test]
+    fn a_complete_resolver_is_accepted() {
+        let s = format!(
+            "{EP}[certificatesResolvers.le.acme]\nemail = \"a@b.test\"\ncaServer = \"{LETS_ENCRYPT_STAGING}\"\n\
+             keyType = \"EC384\"\ncertificatesDuration = 2160\nprofile = \"tlsserver\"\nclientTimeout = \"1m\"\n\
+             eab = {{ kid = \"k\", hmacEncoded = \"c2VjcmV0\" }}\nhttpChallenge.entryPoint = \"web\"\n"
+        );
+        assert!(errors(&s, "").is_empty(), "{:?}", errors(&s, ""));
+    }
+
+    #[test]
+    fn unsupported_keys_and_bad_references_are_refused_by_name() {
+        let s = format!(
+            "{EP}[certificatesResolvers.le.acme]\npreferredChain = \"ISRG Root X1\"\nkeyType = \"RSA1024\"\n\
+             httpChallenge.entryPoint = \"nowhere\"\n[certificatesResolvers.dns.acme.dnsChallenge]\nprovider = \"cloudflare\"\n"
+        );
+        let d = "[http.routers.r]\nrule = \"Host(`a.test`)\"\ntls.certResolver = \"missing\"\n\
+                 [http.routers.w]\nrule = \"Host(`a.test`)\"\n[http.routers.w.tls]\ncertResolver = \"le\"\n\
+                 [[http.routers.w.tls.domains]]\nmain = \"*.a.test\"\n";
+        let all = errors(&s, d).join("\n");
+        for wanted in [
+            "certificatesResolvers.le.acme.preferredChain: `preferredChain` is not supported yet",
+            "certificatesResolvers.le.acme.keyType: `RSA1024` is not a key type",
+            "certificatesResolvers.le.acme.httpChallenge.entryPoint: entry point `nowhere` does not exist",
+            "certificatesResolvers.dns.acme.dnsChallenge.provider: provider `cloudflare` is not supported yet",
+            "http.routers.r.tls.certResolver: certificate resolver `missing` does not exist",
+            "http.routers.w.tls.domains[0]: wildcard name `*.a.test` needs a DNS-01 challenge",
+        ] {
+            assert!(all.contains(wanted), "missing `{wanted}` in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let s = format!("{EP}[certificatesResolvers.le.acme]\nemial = \"typo\"\n");
+        assert!(crate::config::load_static_str(&s, "static.toml").is_err());
+    }
+}

@@ -95,3 +95,10 @@ pub async fn pebble_root(pebble: &Pebble) -> X509 {
 pub fn stored_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).expect("acme.json")).expect("acme.json is JSON")
 }
+
+/// The API and `/metrics` on entry point `traefik` at `port`.
+pub fn observability(port: u16) -> String {
+    format!(
+        "[entryPoints.traefik]\naddress = \"127.0.0.1:{port}\"\n[api]\ninsecure = true\n[metrics.prometheus]\n"
+    )
+}

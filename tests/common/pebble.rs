@@ -90,10 +90,12 @@ impl Pebble {
             children: vec![challtestsrv, pebble],
         };
         let up = super::eventually(Duration::from_secs(20), || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", acme_port))
-                .await
-                .ok()
-                .map(|_| ())
+            for port in [acme_port, management] {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .ok()?;
+            }
+            Some(())
         })
         .await;
         assert!(up.is_some(), "pebble did not listen: {}", p.log());
