@@ -3,13 +3,14 @@
 # the build tools, the load-test peers and clients (nginx, HAProxy, Caddy, wrk, h2load, gnuplot
 # for `make bench-peers`), Redis, and a Docker engine with a static busybox (the Docker tests
 # start their own dockerd on a private socket), systemd (for `systemd-analyze verify` on the unit)
-# and shellcheck (for the upgrade script).
+# and shellcheck (for the upgrade script), and pebble (Let's Encrypt's test CA, with pebble-challtestsrv)
+# for the ACME tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light haproxy caddy nghttp2-client gnuplot-nox redis-server docker.io busybox-static prometheus chromium chromium-driver systemd shellcheck; do
+for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light haproxy caddy nghttp2-client gnuplot-nox redis-server docker.io busybox-static prometheus chromium chromium-driver systemd shellcheck pebble; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,7 +1,8 @@
 //! The API (`[api]`): Traefik's read-only endpoints over the configuration in force —
 //! `/api/overview`, `/api/entrypoints`, `/api/http/{routers,services,middlewares}[/{name}]`,
 //! `/api/rawdata`, `/api/version` — plus pylon's `/api/leftout` (what the providers' updates
-//! left out, and why) and `/api/reloads` (recent reloads). Served on the insecure `traefik`
+//! left out, and why), `/api/reloads` (recent reloads) and `/api/acme` (certificate resolvers
+//! and their certificates). Served on the insecure `traefik`
 //! entry point or through a router to `api@internal` (after that router's middlewares).
 
 pub mod dashboard;
@@ -76,6 +77,7 @@ pub fn handle(method: &Method, path: &str, query: Option<&str>, view: &View<'_>)
         "/api/rawdata" => Answer::json(StatusCode::OK, &model::rawdata(view)),
         "/api/leftout" => Answer::json(StatusCode::OK, &Value::from(model::left_out(view))),
         "/api/reloads" => Answer::json(StatusCode::OK, &json!(view.context.reloads.recent())),
+        "/api/acme" => Answer::json(StatusCode::OK, &crate::acme::live::global().status_json()),
         "/api/entrypoints" => list(model::entrypoints(statics)),
         "/api/http/routers" => list(model::routers(view)),
         "/api/http/services" => list(model::services(view)),

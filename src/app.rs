@@ -131,6 +131,9 @@ pub fn prepare(source: &StaticSource) -> Result<Prepared, ConfigErrors> {
         Compiler::new(source).map_err(|refused| past_static_errors(source, refused))?;
     let compiled = compiler.compile(1, None)?;
     check_metrics(&compiler.static_config, &source.origin()).map_err(|e| source.explain(e))?;
+    if let Some(acme) = crate::acme::Manager::prepare(&compiler.static_config, &source.origin())? {
+        acme.install();
+    }
     Ok(Prepared {
         routers: compiled.routers,
         services: compiled.services,

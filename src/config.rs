@@ -1,5 +1,6 @@
 //! Configuration: the Traefik v3 static and dynamic models, loading from TOML and YAML, validation.
 
+pub mod acme;
 pub mod address;
 pub mod client_limits;
 pub mod default_file;

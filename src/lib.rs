@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod access_log;
+pub mod acme;
 pub mod api;
 pub mod app;
 pub mod config;

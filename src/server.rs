@@ -107,6 +107,15 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
             crate::access_log::reopen::ReopenOnSignal(log.clone()),
         ));
     }
+    if let Some(acme) = crate::acme::manager::global() {
+        server.add_service(pingora::services::background::background_service(
+            "acme",
+            crate::acme::manager::AcmeService {
+                manager: acme.clone(),
+                store: plan.store.clone(),
+            },
+        ));
+    }
     server.add_service(pingora::services::background::background_service(
         "health checks",
         crate::upstream::checker::HealthChecker::new(plan.store.clone()),

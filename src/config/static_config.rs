@@ -28,6 +28,8 @@ pub struct StaticConfig {
     pub metrics: Option<MetricsConfig>,
     pub global: Option<GlobalConfig>,
     pub servers_transport: Option<ServersTransportStatic>,
+    #[serde(default)]
+    pub certificates_resolvers: BTreeMap<String, super::acme::CertificateResolver>,
     /// Dynamic routers/middlewares/services written in the static file itself.
     pub http: Option<HttpConfig>,
     /// Dynamic TLS certificates written in the static file itself.

@@ -108,6 +108,8 @@ pub fn validate_with_rules(
         errors: Vec::new(),
     };
     validate_static(static_cfg, dynamic, &mut c);
+    c.errors
+        .extend(super::acme::validate(static_cfg, dynamic, origin));
     validate_routers(static_cfg, dynamic, rules, &mut c);
     for (name, mw) in &dynamic.http.middlewares {
         validate_middleware(name, mw, dynamic, &mut c);

@@ -21,7 +21,12 @@ impl Metrics {
             }
         }
         self.tls_certs_not_after.reset();
-        for cert in &snapshot.certificates {
+        let acme = crate::acme::live::global().index.load();
+        let acme_infos = acme
+            .certs
+            .iter()
+            .map(|c| crate::tls::cert_info(&c.pair.cert));
+        for cert in snapshot.certificates.iter().cloned().chain(acme_infos) {
             if let Ok(g) = self.tls_certs_not_after.get_metric_with_label_values(&[
                 &cert.cn,
                 &cert.serial,

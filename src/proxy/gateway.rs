@@ -187,6 +187,29 @@ impl Gateway {
         Ok(())
     }
 
+    /// HTTP-01: answers `/.well-known/acme-challenge/<token>` on a resolver's `httpChallenge`
+    /// entry point (before redirections and routers) for the tokens being solved; other
+    /// tokens get 404. Returns whether it answered.
+    async fn acme_http01(&self, session: &mut Session) -> Result<bool> {
+        let path = session.req_header().uri.path();
+        let Some(token) = path.strip_prefix(crate::acme::challenges::HTTP01_PREFIX) else {
+            return Ok(false);
+        };
+        let challenges = crate::acme::challenges::global();
+        if !challenges.answers_http_on(&self.entrypoint.name) {
+            return Ok(false);
+        }
+        match challenges.http_answer(token) {
+            Some(answer) => {
+                let body = bytes::Bytes::copy_from_slice(answer.as_bytes());
+                let ct = "application/octet-stream";
+                respond::full(session, StatusCode::OK, &[], body, ct).await?;
+            }
+            None => respond::text(session, StatusCode::NOT_FOUND, "404 page not found\n").await?,
+        }
+        Ok(true)
+    }
+
     /// Answers `/ping` (200 `OK`, 503 while shutting down). Returns whether it answered.
     async fn ping(&self, session: &mut Session) -> Result<bool> {
         let req = session.req_header();
@@ -423,7 +446,7 @@ impl ProxyHttp for Gateway {
             respond::text(session, StatusCode::BAD_REQUEST, bad.reason()).await?;
             return Ok(true);
         }
-        if self.ping(session).await? {
+        if self.ping(session).await? || self.acme_http01(session).await? {
             return Ok(true);
         }
         if self.entrypoint.metrics {

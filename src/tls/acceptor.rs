@@ -106,8 +106,19 @@ fn on_client_hello(
             return Err(ErrorStack::get());
         }
     };
+    if let Some(validation) = sni.as_deref().and_then(|n| tls_alpn_challenge(ssl, n)) {
+        set_pair(ssl, &validation)?;
+        return Ok(ClientHelloResponse::SUCCESS);
+    }
+    // Certificates from the ACME resolvers serve the names no configured certificate covers.
+    let configured = sni.as_deref().is_some_and(|n| store.has_certificate_for(n));
+    let acme = crate::acme::live::global().index.load();
+    let acme_pair = sni
+        .as_deref()
+        .filter(|_| !configured)
+        .and_then(|n| acme.find(n));
     let policy = store.policies().for_name(sni.as_deref());
-    if policy.sni_strict && !sni.as_deref().is_some_and(|n| store.has_certificate_for(n)) {
+    if policy.sni_strict && !configured && acme_pair.is_none() {
         *alert = SslAlert::UNRECOGNIZED_NAME;
         return Err(ErrorStack::get());
     }
@@ -119,6 +130,10 @@ fn on_client_hello(
             policies: store.policies().clone(),
         }),
     );
+    if let Some(pair) = acme_pair {
+        set_pair(ssl, pair)?;
+        return Ok(ClientHelloResponse::SUCCESS);
+    }
     let local = match &sni {
         Some(_) => None,
         None => LOCAL_ADDRESS
@@ -128,11 +143,7 @@ fn on_client_hello(
             .map(|ip| ip.to_string()),
     };
     for pair in store.find(sni.as_deref().or(local.as_deref())).iter() {
-        ssl.set_certificate(&pair.cert)?;
-        ssl.set_private_key(&pair.key)?;
-        for extra in &pair.chain {
-            ssl.add_chain_cert(extra.clone())?;
-        }
+        set_pair(ssl, pair)?;
     }
     Ok(ClientHelloResponse::SUCCESS)
 }
@@ -173,9 +184,35 @@ impl TlsAccept for KeepHandshake {
     }
 }
 
+/// Sets one certificate, its key and its chain on the handshake.
+fn set_pair(ssl: &mut SslRef, pair: &super::CertPair) -> Result<(), ErrorStack> {
+    ssl.set_certificate(&pair.cert)?;
+    ssl.set_private_key(&pair.key)?;
+    for extra in &pair.chain {
+        ssl.add_chain_cert(extra.clone())?;
+    }
+    Ok(())
+}
+
+/// TLS-ALPN-01: the validation certificate, when pylon is solving the challenge for `name` and
+/// the client offers `acme-tls/1` (only the CA does).
+fn tls_alpn_challenge(ssl: &SslRef, name: &str) -> Option<Arc<super::CertPair>> {
+    let cert = crate::acme::challenges::global().tls_alpn_cert(name)?;
+    let offered = super::client_hello::offered_alpn(ssl)?;
+    crate::acme::challenges::offers_acme_tls(&offered).then_some(cert)
+}
+
 /// ALPN: h2 when the client offers it, else http/1.1; no overlap means no ALPN (HTTP/1.1).
-fn select_alpn<'a>(_ssl: &mut SslRef, offered: &'a [u8]) -> Result<&'a [u8], AlpnError> {
-    for wanted in [&b"h2"[..], &b"http/1.1"[..]] {
+fn select_alpn<'a>(ssl: &mut SslRef, offered: &'a [u8]) -> Result<&'a [u8], AlpnError> {
+    let challenge = crate::acme::challenges::ACME_TLS_ALPN;
+    let solving = |ssl: &SslRef| {
+        ssl.servername(openssl::ssl::NameType::HOST_NAME)
+            .is_some_and(|n| crate::acme::challenges::global().tls_alpn_cert(n).is_some())
+    };
+    for wanted in [challenge, &b"h2"[..], &b"http/1.1"[..]] {
+        if wanted == challenge && !solving(ssl) {
+            continue;
+        }
         let mut rest = offered;
         while let Some((&len, tail)) = rest.split_first() {
             let len = len as usize;

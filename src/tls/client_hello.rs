@@ -45,6 +45,27 @@ pub fn requested_server_name(ssl: &SslRef) -> Requested {
     parse_server_name(bytes)
 }
 
+/// TLS extension number of `application_layer_protocol_negotiation` (RFC 7301).
+const ALPN_EXTENSION: u32 = 16;
+
+/// The ALPN protocol list (wire format, without its 2-byte length) of the ClientHello being
+/// processed, if it sent one (only valid inside the client-hello callback).
+pub fn offered_alpn(ssl: &SslRef) -> Option<Vec<u8>> {
+    let mut data: *const u8 = std::ptr::null();
+    let mut len: usize = 0;
+    // SAFETY: as in `requested_server_name`: a live SSL object inside its client-hello
+    // callback; OpenSSL owns the buffer for the whole callback and the bytes are copied.
+    let found = unsafe {
+        openssl_sys::SSL_client_hello_get0_ext(ssl.as_ptr(), ALPN_EXTENSION, &mut data, &mut len)
+    };
+    if found != 1 || data.is_null() {
+        return None;
+    }
+    // SAFETY: as above, `data` points at `len` readable bytes owned by OpenSSL.
+    let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+    bytes.get(2..).map(<[u8]>::to_vec)
+}
+
 /// Parses the `server_name` extension's body: a 2-byte list length, then entries of a 1-byte
 /// type and a 2-byte length. The first host name, normalised.
 pub fn parse_server_name(ext: &[u8]) -> Requested {

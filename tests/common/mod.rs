@@ -2,10 +2,12 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+pub mod acme;
 pub mod certs;
 pub mod docker;
 pub mod gateway;
 pub mod h2;
+pub mod pebble;
 pub mod raw_upstream;
 pub mod tls;
 pub mod trickle_upstream;
