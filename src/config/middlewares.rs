@@ -9,7 +9,7 @@ pub mod compress;
 pub mod errors;
 pub mod headers;
 pub mod ip_allow_list;
-mod one_type;
+pub mod one_type;
 pub mod rate_limit;
 pub mod redirect_regex;
 pub mod redirect_scheme;
