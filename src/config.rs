@@ -17,10 +17,12 @@ pub mod middlewares;
 pub mod observability;
 pub mod origins;
 pub mod overlay;
+pub mod prune;
 pub mod source;
 pub mod static_config;
 pub mod static_keys;
 pub mod tree;
+pub mod unsupported;
 pub mod validate;
 pub mod yaml;
 

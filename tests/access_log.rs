@@ -199,3 +199,44 @@ async fn a_full_disk_does_not_stop_proxying() {
         "logged once per outage, not per line"
     );
 }
+
+#[tokio::test]
+async fn internal_requests_are_logged_only_with_add_internals() {
+    let up = TestUpstream::start("up").await;
+    for add_internals in [false, true] {
+        let web = free_port();
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("access.log");
+        let section = format!(
+            "[ping]\nentryPoint = \"web\"\n[accessLog]\nfilePath = \"{}\"\naddInternals = {add_internals}\n",
+            file.display()
+        );
+        let _gw = TestGateway::start(&config(web, &up.url(), &section), &[web]).await;
+        let ping = client()
+            .get(format!("http://127.0.0.1:{web}/ping"))
+            .send()
+            .await
+            .expect("ping");
+        assert_eq!(ping.status(), 200);
+        let routed = client()
+            .get(format!("http://127.0.0.1:{web}/routed"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(routed.status(), 200);
+        let expected = if add_internals { 2 } else { 1 };
+        let written = lines(&file, expected).await;
+        // The routed request's line is written after the ping's: once it is there, a ping
+        // line would be too.
+        assert!(
+            written.iter().any(|l| l.contains("GET /routed")),
+            "{written:?}"
+        );
+        let pings = written.iter().filter(|l| l.contains("GET /ping")).count();
+        assert_eq!(
+            pings,
+            usize::from(add_internals),
+            "addInternals = {add_internals}: {written:?}"
+        );
+    }
+}

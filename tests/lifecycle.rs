@@ -63,3 +63,25 @@ async fn sigterm_turns_ping_to_503_and_exits_zero_after_the_grace_period() {
         "in-flight work gets graceTimeOut"
     );
 }
+
+#[tokio::test]
+async fn ping_answers_the_terminating_status_code_while_shutting_down() {
+    let port = free_port();
+    let config = format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n[entryPoints.web.transport.lifeCycle]\ngraceTimeOut = \"2s\"\nrequestAcceptGraceTimeout = \"1s\"\n[ping]\nentryPoint = \"web\"\nterminatingStatusCode = 204\n"
+    );
+    let gw = TestGateway::start(&config, &[port]).await;
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let first = get_ping(&mut conn).await;
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &gw.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let during = get_ping(&mut conn).await;
+    assert!(during.starts_with("HTTP/1.1 204"), "{during}");
+}

@@ -11,19 +11,22 @@ use http::{header, HeaderValue, StatusCode};
 use pingora::Result;
 use pingora_proxy::Session;
 
-/// Writes the answer of `service` to the request in `session`; `draining` turns `/ping` 503.
+/// Writes the answer of `service` to the request in `session`; while shutting down,
+/// `terminating` is what `/ping` answers (503 unless `ping.terminatingStatusCode` says otherwise).
 pub async fn serve(
     session: &mut Session,
     service: InternalService,
     snapshot: &Snapshot,
-    draining: bool,
+    terminating: Option<StatusCode>,
 ) -> Result<()> {
     match service {
-        InternalService::Ping if draining => {
-            let status = StatusCode::SERVICE_UNAVAILABLE;
-            respond::text(session, status, "Service Unavailable").await
-        }
-        InternalService::Ping => respond::text(session, StatusCode::OK, "OK").await,
+        InternalService::Ping => match terminating {
+            Some(status) => {
+                let reason = status.canonical_reason().unwrap_or("Terminating");
+                respond::text(session, status, reason).await
+            }
+            None => respond::text(session, StatusCode::OK, "OK").await,
+        },
         InternalService::Prometheus => match crate::metrics::global() {
             Some(m) => {
                 let body = Bytes::from(m.render(snapshot));

@@ -44,7 +44,6 @@ pub struct RouterConfig {
     pub priority: Option<i64>,
     pub tls: Option<Toggle<RouterTls>>,
     pub rule_syntax: Option<String>,
-    pub observability: Option<toml::Table>,
 }
 
 impl RouterConfig {

@@ -37,9 +37,27 @@ fn from_tree_all<T: DeserializeOwned>(
         Err(e) => e,
     };
     let mut errors: Vec<ConfigError> = Vec::new();
-    for part in parts(value, depth) {
-        if let Err(e) = deserialize::<T>(part, origin) {
-            if !errors.contains(&e) {
+    for mut part in parts(value, depth) {
+        // Each error's key is taken out and the part read again, so every error of a part is
+        // found in one run (bounded: a key is removed each round).
+        let mut removed_from: Vec<String> = Vec::new();
+        for _ in 0..MAX_ERRORS_PER_PART {
+            let Err(e) = deserialize::<T>(part.clone(), origin) else {
+                break;
+            };
+            let table = parent(&e.key_path);
+            // A required key missing only because its misspelt sibling was taken out is the
+            // same mistake: not reported twice.
+            let consequence =
+                e.message.starts_with("missing required key") && removed_from.contains(&table);
+            if !super::prune::remove_key(&mut part, &e.key_path) {
+                if !consequence && !errors.contains(&e) {
+                    errors.push(e);
+                }
+                break;
+            }
+            removed_from.push(table);
+            if !consequence && !errors.contains(&e) {
                 errors.push(e);
             }
         }
@@ -49,6 +67,35 @@ fn from_tree_all<T: DeserializeOwned>(
         errors.push(first);
     }
     Err(ConfigErrors(errors))
+}
+
+/// The table holding the key at `path` (`entryPoints.web` for `entryPoints.web.address`).
+fn parent(path: &str) -> String {
+    path.rsplit_once('.')
+        .map_or("", |(table, _)| table)
+        .to_string()
+}
+
+/// Errors reported for one part of a file before the rest of it is left unread.
+const MAX_ERRORS_PER_PART: usize = 64;
+
+/// Like [`from_tree_all`], and on failure also the model read from what is left once every key
+/// at fault is taken out (`None` when even that fails), so the rest can still be checked.
+fn from_tree_lenient<T: DeserializeOwned>(
+    value: toml::Value,
+    origin: &str,
+    depth: usize,
+) -> (Option<T>, Vec<ConfigError>) {
+    match from_tree_all::<T>(value.clone(), origin, depth) {
+        Ok(t) => (Some(t), Vec::new()),
+        Err(errors) => {
+            let mut rest = value;
+            for e in &errors.0 {
+                super::prune::remove_key(&mut rest, &e.key_path);
+            }
+            (deserialize::<T>(rest, origin).ok(), errors.0)
+        }
+    }
 }
 
 /// Copies of `value` that each keep one path of `depth` table keys (or fewer, where a value
@@ -86,6 +133,14 @@ fn describe(origin: &str, path: &serde_path_to_error::Path, error: &TreeError) -
         TreeError::UnknownKey { key, expected } => {
             let last = path.rsplit('.').next().unwrap_or_default();
             let full = if last == key { path.clone() } else { join(key) };
+            if let Some(why) = super::unsupported::why(&full) {
+                return ConfigError::new(
+                    origin,
+                    full.clone(),
+                    super::unsupported::message(&full, why),
+                )
+                .with_hint("remove it to run on pylon (README: Traefik compatibility)");
+            }
             let e = ConfigError::new(
                 origin,
                 full.clone(),
@@ -177,12 +232,27 @@ pub fn load_dynamic_file(path: &Path) -> Result<DynamicConfig, ConfigErrors> {
 
 /// [`load_dynamic_file`], with where the file wrote its keys.
 fn load_dynamic_located(path: &Path) -> Result<(DynamicConfig, Locations), ConfigErrors> {
-    let mut parsed = parse_file(path)?;
+    match load_dynamic_lenient(path) {
+        (Some(part), errors) if errors.is_empty() => Ok(part),
+        (_, errors) => Err(ConfigErrors(errors)),
+    }
+}
+
+/// The file at `path` with its errors (file:line:col), and what of it reads once the keys at
+/// fault are left out (`None` when the file cannot be read or parsed at all).
+fn load_dynamic_lenient(path: &Path) -> (Option<(DynamicConfig, Locations)>, Vec<ConfigError>) {
+    let mut parsed = match parse_file(path) {
+        Ok(parsed) => parsed,
+        Err(e) => return (None, e.0),
+    };
     let origin = path.display().to_string();
     super::static_keys::strip(&mut parsed.tree, &origin);
-    from_tree_all(parsed.tree, &origin, DYNAMIC_DEPTH)
-        .map(|d| (d, parsed.locations.clone()))
-        .map_err(|e| parsed.locations.annotate(e, &origin))
+    let (part, errors) = from_tree_lenient(parsed.tree, &origin, DYNAMIC_DEPTH);
+    let errors = match errors.is_empty() {
+        true => errors,
+        false => parsed.locations.annotate(ConfigErrors(errors), &origin).0,
+    };
+    (part.map(|d| (d, parsed.locations)), errors)
 }
 
 /// Every `*.toml`, `*.yaml` and `*.yml` in `dir` and its subdirectories (by name, as
@@ -237,14 +307,15 @@ pub struct Merged {
 
 impl Merged {
     /// Adds the file provider's file at `path`; its errors go to `errors`.
+    /// A file's errors are reported and what reads of it is still added, so the rest of the
+    /// configuration is checked in the same run (the errors keep it from being used).
     pub fn add_file(&mut self, path: &Path, errors: &mut Vec<ConfigError>) {
-        match load_dynamic_located(path) {
-            Ok((part, locations)) => {
-                let origin = path.display().to_string();
-                self.origins.locate(&origin, locations);
-                self.add(part, &origin, errors);
-            }
-            Err(e) => errors.extend(e.0),
+        let (part, file_errors) = load_dynamic_lenient(path);
+        errors.extend(file_errors);
+        if let Some((part, locations)) = part {
+            let origin = path.display().to_string();
+            self.origins.locate(&origin, locations);
+            self.add(part, &origin, errors);
         }
     }
 
@@ -364,6 +435,22 @@ pub fn load_dynamic_with_origins(
     static_path: &Path,
     origin: &str,
 ) -> Result<(DynamicConfig, Origins), ConfigErrors> {
+    let (config, origins, errors) =
+        load_dynamic_lenient_with_origins(static_cfg, static_path, origin);
+    if errors.is_empty() {
+        Ok((config, origins))
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// The file provider's configuration as far as it reads, with the errors of its files:
+/// [`load_dynamic_with_origins`] for checking the rest past a file's errors.
+pub fn load_dynamic_lenient_with_origins(
+    static_cfg: &StaticConfig,
+    static_path: &Path,
+    origin: &str,
+) -> (DynamicConfig, Origins, Vec<ConfigError>) {
     let origin = origin.to_string();
     let mut merged = Merged::default();
     let mut errors = Vec::new();
@@ -381,11 +468,7 @@ pub fn load_dynamic_with_origins(
             Ok(FileSource::Directory(d)) => merged.add_dir(&resolve(static_path, d), &mut errors),
         }
     }
-    if errors.is_empty() {
-        Ok((merged.config, merged.origins))
-    } else {
-        Err(ConfigErrors(errors))
-    }
+    (merged.config, merged.origins, errors)
 }
 
 /// Whether `a` and `b` name one file (both resolved; unequal when either is absent).

@@ -96,40 +96,8 @@ impl StaticSource {
         };
         let landed = overlay::apply(&mut tree, &self.settings)?;
         for path in &self.pruned {
-            remove_path(&mut tree, path);
+            super::prune::remove_key(&mut tree, path);
         }
         Ok((tree, landed, locations))
-    }
-}
-
-/// Removes the key at `path` (`entryPoints.web.adress`; keys matched case-insensitively, an
-/// index `[n]` removes its whole list) from `tree`, if it is there.
-fn remove_path(tree: &mut toml::Value, path: &str) {
-    let segments: Vec<&str> = path
-        .split('.')
-        .map(|s| s.split('[').next().unwrap_or(s))
-        .collect();
-    let Some((last, parents)) = segments.split_last() else {
-        return;
-    };
-    let mut node = tree;
-    for segment in parents {
-        let Some(table) = node.as_table_mut() else {
-            return;
-        };
-        let Some(key) = table
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case(segment))
-            .cloned()
-        else {
-            return;
-        };
-        let Some(child) = table.get_mut(&key) else {
-            return;
-        };
-        node = child;
-    }
-    if let Some(table) = node.as_table_mut() {
-        table.retain(|k, _| !k.eq_ignore_ascii_case(last));
     }
 }

@@ -351,6 +351,12 @@ impl StaticConfig {
             redirect,
             trusted,
             ping: self.ping.as_ref().is_some_and(|p| p.entry_point == name),
+            ping_terminating_status: self
+                .ping
+                .as_ref()
+                .and_then(|p| p.terminating_status_code)
+                .and_then(|code| http::StatusCode::from_u16(code).ok())
+                .unwrap_or(http::StatusCode::SERVICE_UNAVAILABLE),
             metrics: self
                 .metrics
                 .as_ref()
@@ -358,6 +364,18 @@ impl StaticConfig {
                 .is_some_and(|p| p.entry_point.as_deref().unwrap_or("traefik") == name),
             api: self.api_on_entrypoint() && name == super::internal::INTERNAL_ENTRYPOINT,
             dashboard: self.dashboard_enabled(),
+            observe_internals: crate::runtime::entrypoint::ObserveInternals {
+                metrics: self
+                    .metrics
+                    .as_ref()
+                    .and_then(|m| m.add_internals)
+                    .unwrap_or(false),
+                access_log: self
+                    .access_log
+                    .as_ref()
+                    .and_then(|a| a.add_internals)
+                    .unwrap_or(false),
+            },
             max_header_bytes: http.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES),
             clients: ep
                 .transport

@@ -16,6 +16,7 @@ mod compress;
 mod errors;
 mod headers;
 mod ip_allow_list;
+mod not_yet;
 mod rate_limit;
 mod redirect_regex;
 mod redirect_scheme;
@@ -108,6 +109,8 @@ pub fn validate_with_rules(
         errors: Vec::new(),
     };
     validate_static(static_cfg, dynamic, &mut c);
+    not_yet::validate_static(static_cfg, &mut c);
+    not_yet::validate_dynamic(dynamic, &mut c);
     c.errors
         .extend(super::acme::validate(static_cfg, dynamic, origin));
     validate_routers(static_cfg, dynamic, rules, &mut c);
@@ -194,6 +197,16 @@ fn validate_static(s: &StaticConfig, d: &DynamicConfig, c: &mut Collector<'_>) {
         }
     }
     if let Some(ping) = &s.ping {
+        if let Some(code) = ping
+            .terminating_status_code
+            .filter(|code| !(100..=599).contains(code))
+        {
+            c.push(
+                "ping.terminatingStatusCode",
+                format!("{code} is not an HTTP status code"),
+                Some("write a code from 100 to 599 (default 503)".into()),
+            );
+        }
         if !s.entry_points.contains_key(&ping.entry_point) {
             let hint = if ping.entry_point == "traefik" {
                 format!(

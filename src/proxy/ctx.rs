@@ -33,6 +33,9 @@ pub struct RequestCtx {
     /// An `errors` middleware replaced the response: the upstream body is dropped and this
     /// page is sent at its end (taken when sent).
     pub error_page: Option<ErrorPageBody>,
+    /// One of pylon's own services answered (ping, API, metrics, an ACME challenge): left out
+    /// of the metrics and the access log unless `addInternals` says otherwise.
+    pub internal: bool,
 }
 
 /// The body of an error page replacing the upstream's.
@@ -55,6 +58,7 @@ impl RequestCtx {
             set_cookies: Vec::new(),
             started: Instant::now(),
             error_page: None,
+            internal: false,
         }
     }
 }

@@ -210,7 +210,7 @@ impl Gateway {
         Ok(true)
     }
 
-    /// Answers `/ping` (200 `OK`, 503 while shutting down). Returns whether it answered.
+    /// Answers `/ping` (200 `OK`; while shutting down 503 or `ping.terminatingStatusCode`). Returns whether it answered.
     async fn ping(&self, session: &mut Session) -> Result<bool> {
         let req = session.req_header();
         let is_ping = self.entrypoint.ping
@@ -220,12 +220,9 @@ impl Gateway {
             return Ok(false);
         }
         if self.lifecycle.is_draining() || session.is_process_shutting_down() {
-            respond::text(
-                session,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Service Unavailable",
-            )
-            .await?;
+            let status = self.entrypoint.ping_terminating_status;
+            let reason = status.canonical_reason().unwrap_or("Terminating");
+            respond::text(session, status, reason).await?;
         } else {
             respond::text(session, StatusCode::OK, "OK").await?;
         }
@@ -239,12 +236,14 @@ impl Gateway {
         ctx: &mut RequestCtx,
         service: InternalService,
     ) -> Result<()> {
+        ctx.internal = true;
         let draining = self.lifecycle.is_draining() || session.is_process_shutting_down();
         let snapshot = match &ctx.snapshot {
             Some(s) => s.clone(),
             None => self.store.load(),
         };
-        crate::api::serve::serve(session, service, &snapshot, draining).await
+        let terminating = draining.then_some(self.entrypoint.ping_terminating_status);
+        crate::api::serve::serve(session, service, &snapshot, terminating).await
     }
 
     /// Runs the route's `errors` middlewares on an upstream response: a matching status gets
@@ -447,11 +446,13 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         }
         if self.ping(session).await? || self.acme_http01(session).await? {
+            ctx.internal = true;
             return Ok(true);
         }
         if self.entrypoint.metrics {
             if let Some(metrics) = &self.metrics {
                 if super::observe::serve(metrics, &self.store, session).await? {
+                    ctx.internal = true;
                     return Ok(true);
                 }
             }
@@ -703,12 +704,19 @@ impl ProxyHttp for Gateway {
         }
     }
 
-    /// Counts the finished request in the metrics (when `[metrics.prometheus]` is on).
+    /// Counts the finished request in the metrics (when `[metrics.prometheus]` is on) and writes
+    /// its access log line; requests to internal services only with `addInternals`.
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
-        if let Some(metrics) = &self.metrics {
+        let internals = self.entrypoint.observe_internals;
+        if let Some(metrics) = self
+            .metrics
+            .as_ref()
+            .filter(|_| !ctx.internal || internals.metrics)
+        {
             super::observe::record(metrics, session, ctx, &self.entrypoint.name);
         }
-        if let Some(log) = &self.access_log {
+        let log = self.access_log.as_ref();
+        if let Some(log) = log.filter(|_| !ctx.internal || internals.access_log) {
             super::observe::access_log(log, session, ctx, &self.entrypoint.name);
         }
     }

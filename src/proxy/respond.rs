@@ -42,10 +42,17 @@ pub async fn typed(
     for (name, value) in headers {
         resp.insert_header(name.clone(), value.clone())?;
     }
+    // 1xx, 204 and 304 carry no body, nor a Content-Length (RFC 9110 8.6, 15.3.5)
+    let bodiless = status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    let body = if bodiless { Bytes::new() } else { body };
     if !body.is_empty() {
         resp.insert_header(header::CONTENT_TYPE, content_type)?;
     }
-    resp.insert_header(header::CONTENT_LENGTH, body.len())?;
+    if !bodiless {
+        resp.insert_header(header::CONTENT_LENGTH, body.len())?;
+    }
     let is_head = session.req_header().method == http::Method::HEAD;
     let end = body.is_empty() || is_head;
     session.write_response_header(Box::new(resp), end).await?;

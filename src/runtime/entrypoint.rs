@@ -51,6 +51,13 @@ pub struct EntryPoint {
     pub trusted: TrustedNets,
     /// `/ping` is answered here.
     pub ping: bool,
+    /// What `/ping` (and `ping@internal`) answers while shutting down: `ping.terminatingStatusCode`,
+    /// default 503.
+    pub ping_terminating_status: http::StatusCode,
+    /// Requests to pylon's own services (ping, API, dashboard, metrics, ACME challenges) are
+    /// counted in the metrics (`metrics.addInternals`) and written to the access log
+    /// (`accessLog.addInternals`); both default to false, as in Traefik.
+    pub observe_internals: ObserveInternals,
     /// `/metrics` is served here (`[metrics.prometheus] entryPoint`).
     pub metrics: bool,
     /// The API (and the dashboard when on) is served here without a router (`api.insecure`).
@@ -61,6 +68,13 @@ pub struct EntryPoint {
     pub max_header_bytes: usize,
     /// Slow and greedy client bounds (`transport.respondingTimeouts`, keep-alive caps).
     pub clients: super::client_limits::ClientLimits,
+}
+
+/// Whether requests to internal services are observed (Traefik's `addInternals` keys).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ObserveInternals {
+    pub metrics: bool,
+    pub access_log: bool,
 }
 
 /// An entry point with the socket addresses it binds.

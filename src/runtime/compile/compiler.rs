@@ -140,16 +140,36 @@ impl Compiler {
         // The static file is read again for its inline dynamic sections; its static keys
         // stay as they were at start.
         let current = self.source.load()?;
-        let (file, origins) =
-            config::load::load_dynamic_with_origins(&current, &self.static_path, &origin)?;
+        let (file, origins, file_errors) =
+            config::load::load_dynamic_lenient_with_origins(&current, &self.static_path, &origin);
         // Errors found below name the file that defined their object (and its line).
         let attribute = |e| origins.attribute(e, &origin, &origin);
         let misnamed = crate::provider::namespace::check_file_names(&file, &origin);
         if !misnamed.is_empty() {
-            return Err(attribute(ConfigErrors(misnamed)));
+            let mut errors = file_errors;
+            errors.extend(attribute(ConfigErrors(misnamed)).0);
+            return Err(ConfigErrors(errors));
         }
         let file = crate::provider::namespace::qualify(file, crate::provider::namespace::FILE);
         let docker = self.sources.docker.load_full();
+        if !file_errors.is_empty() {
+            // The files' own errors refuse this configuration; what of them still reads is
+            // validated too (not compiled), so every error comes in one run.
+            let rest = crate::provider::merge_and_check(&file, docker.as_deref(), |dynamic| {
+                config::validate(&self.static_config, dynamic, &origin)
+            });
+            let mut errors = file_errors;
+            if let Err(more) = rest.map_err(attribute) {
+                let overlaps = |e: &config::ConfigError| {
+                    errors.iter().any(|r| {
+                        e.key_path.starts_with(&r.key_path) || r.key_path.starts_with(&e.key_path)
+                    })
+                };
+                let more: Vec<_> = more.0.into_iter().filter(|e| !overlaps(e)).collect();
+                errors.extend(more);
+            }
+            return Err(ConfigErrors(errors));
+        }
         let merged = crate::provider::merge_and_check(&file, docker.as_deref(), |dynamic| {
             self.check_and_compile(version, dynamic, previous, &origin)
         })
