@@ -315,3 +315,130 @@ async fn an_edited_users_file_is_picked_up_by_a_reload() {
         "the removed user is refused"
     );
 }
+
+/// `config` with `127.0.0.1` as a trusted forwarder on the entry point.
+fn config_behind_proxy(port: u16, upstream: &str, auth: &str) -> String {
+    config(port, upstream, auth).replacen(
+        "[http.routers.r]",
+        "[entryPoints.web.forwardedHeaders]\ntrustedIPs = [\"127.0.0.1/32\"]\n\n[http.routers.r]",
+        1,
+    )
+}
+
+/// Sends `user:password` from the trusted proxy 127.0.0.1 on behalf of `client` (its
+/// `X-Forwarded-For`); returns the status.
+async fn status_for(port: u16, client: &str, user: &str, password: &str) -> u16 {
+    client_from("127.0.0.1".parse().unwrap())
+        .get(format!("http://127.0.0.1:{port}/"))
+        .header("x-forwarded-for", client)
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_are_counted_per_forwarded_client() {
+    let up = TestUpstream::start("app").await;
+    let port = free_port();
+    let auth = format!("users = [\"{SHA_TEST}\"]");
+    let _gw = TestGateway::start(&config_behind_proxy(port, &up.url(), &auth), &[port]).await;
+    // One attacker behind the CDN guesses until blocked...
+    for i in 0..10 {
+        let status = status_for(port, "203.0.113.9", "sha", &format!("guess{i}")).await;
+        assert_eq!(status, 401, "guess {i}");
+    }
+    assert_eq!(status_for(port, "203.0.113.9", "sha", "test").await, 429);
+    // ...and another client behind the same CDN still logs in (was: 429, keyed on the CDN).
+    assert_eq!(
+        status_for(port, "198.51.100.7", "sha", "test").await,
+        200,
+        "a client behind the same trusted proxy was locked out by another's guesses"
+    );
+    // A client cannot pick its key: hops before the trusted proxy's own are the client's.
+    assert_eq!(
+        status_for(port, "203.0.113.9, 127.0.0.1", "sha", "test").await,
+        429,
+        "a trusted hop appended by the client hides nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_untrusted_client_cannot_escape_the_count_with_forwarded_headers() {
+    let up = TestUpstream::start("app").await;
+    let port = free_port();
+    let auth = format!("users = [\"{SHA_TEST}\"]");
+    let _gw = TestGateway::start(&config_behind_proxy(port, &up.url(), &auth), &[port]).await;
+    let attacker = client_from("127.0.0.66".parse().unwrap());
+    let url = format!("http://127.0.0.1:{port}/");
+    for i in 0..10 {
+        let r = attacker
+            .get(&url)
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .basic_auth("sha", Some(format!("guess{i}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "guess {i}");
+    }
+    let r = attacker
+        .get(&url)
+        .header("x-forwarded-for", "198.51.100.200")
+        .basic_auth("sha", Some("test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "counted per peer, whatever it claims");
+}
+
+#[tokio::test]
+async fn guesses_sent_at_once_are_counted_before_they_are_hashed() {
+    let up = TestUpstream::start("app").await;
+    let port = free_port();
+    let auth = format!("users = [\"bc:{BCRYPT_8}\"]");
+    let gw = TestGateway::start(&config(port, &up.url(), &auth), &[port]).await;
+    let url = format!("http://127.0.0.1:{port}/");
+    // 40 guesses from one address at once, each on its own connection: all of them reach the
+    // check before any bcrypt hash (cost 8) is done.
+    let guesses = (0..40).map(|i| {
+        let url = url.clone();
+        async move {
+            client_from("127.0.0.55".parse().unwrap())
+                .get(&url)
+                .basic_auth("bc", Some(format!("guess{i}")))
+                .send()
+                .await
+                .map_or(0, |r| r.status().as_u16())
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let hashed = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    println!("401: {hashed}, 429: {throttled}");
+    assert_eq!(hashed + throttled, 40, "{statuses:?}\n{}", gw.log());
+    assert!(
+        hashed <= 10,
+        "{hashed} guesses were checked: at most 10 failures may be hashed before the block"
+    );
+}
+
+#[test]
+fn bcrypt_costs_above_the_maximum_are_refused_naming_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pylon.toml");
+    // cost 15: a well-formed hash whose checks would take seconds each
+    let costly = "$2y$15$wV418p/fGUPlqOpjOIjzu.D0jCp6TwEFVYGx3u9iSZk9mfSXWCVkW";
+    let auth = format!("users = [\"{SHA_TEST}\", \"big:{costly}\"]");
+    std::fs::write(&path, config(free_port(), "http://127.0.0.1:9", &auth)).unwrap();
+    let (code, out) = run_pylon(&["check", "--config", path.to_str().unwrap()]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("http.middlewares.auth.basicAuth.users[1]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bcrypt cost 15") && out.contains("at most 14"),
+        "{out}"
+    );
+    assert!(!out.contains("wV418p"), "the hash is not echoed: {out}");
+}

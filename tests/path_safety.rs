@@ -45,10 +45,36 @@ const CASES: &[&str] = &[
 ];
 
 /// Rewriting routers (below) must not turn a path into a traversal after routing.
-const REWRITES: &[&str] = &["/re../admin", "/old../admin", "/old/../../admin"];
+/// The `..;` cases (`/re..;/admin` becomes `/..;/admin` once `/re` is stripped) were forwarded
+/// before rewritten paths had to pass the client path's checks (issue 13 point 7).
+const REWRITES: &[&str] = &[
+    "/re../admin",
+    "/old../admin",
+    "/old/../../admin",
+    "/re..;/admin",
+    "/re%2e%2e;/admin",
+    "/re.%2e;x/admin",
+    "/old..;/admin",
+    "/old%2E%2E;/admin",
+    "/public..;/admin",
+];
 
-/// Cases pylon does not handle yet: see `path_tricks_pylon_does_not_refuse_yet`.
-const NEEDS_WORK: &[&str] = &[
+/// Path parameters must not let a request skip an exact router: a Tomcat-style upstream reads
+/// `/admin;x` as `/admin`. Routed to the catch-all before routers matched the path without
+/// its segment parameters (issue 13 point 7).
+const PARAMETERS: &[&str] = &[
+    "/admin;x",
+    "/admin;",
+    "/admin;jsessionid=1/x",
+    "/admin;x/y;z",
+    "/admin/x;a",
+];
+
+/// The protected router's rule for the `PARAMETERS` cases: exact, no prefix of `/admin` alone.
+const EXACT_ADMIN: &str = "Path(`/admin`) || PathPrefix(`/admin/`)";
+
+/// Path parameters on dot segments, encoded `;` and double encoding: refused (400).
+const PARAMETER_TRICKS: &[&str] = &[
     // Tomcat/Jetty read `..;` as `..` and drop `;params` from segments
     "/public/..;/admin",
     "/public/%2e%2e;/admin",
@@ -89,12 +115,23 @@ replacement = "/new/$1"
 "#;
 
 fn config(port: u16, admin: &TestUpstream, public: &TestUpstream, extra: &str) -> String {
+    config_with_rule(port, admin, public, "PathPrefix(`/admin`)", extra)
+}
+
+/// `config` with another rule for the protected router.
+fn config_with_rule(
+    port: u16,
+    admin: &TestUpstream,
+    public: &TestUpstream,
+    admin_rule: &str,
+    extra: &str,
+) -> String {
     format!(
         r#"[entryPoints.web]
 address = "127.0.0.1:{port}"
 
 [http.routers.admin]
-rule = "PathPrefix(`/admin`)"
+rule = "{admin_rule}"
 service = "admin"
 middlewares = ["office-only"]
 [http.middlewares.office-only.ipAllowList]
@@ -187,10 +224,16 @@ fn status_of(response: &str) -> Option<u16> {
 
 /// Sends every case; returns the failures (one line each).
 async fn check(cases: &[&str], extra: &str) -> Vec<String> {
+    check_with_rule(cases, "PathPrefix(`/admin`)", extra).await
+}
+
+/// `check` with another rule for the protected router.
+async fn check_with_rule(cases: &[&str], admin_rule: &str, extra: &str) -> Vec<String> {
     let admin = TestUpstream::start("admin").await;
     let public = TestUpstream::start("public").await;
     let port = free_port();
-    let _gw = TestGateway::start(&config(port, &admin, &public, extra), &[port]).await;
+    let config = config_with_rule(port, &admin, &public, admin_rule, extra);
+    let _gw = TestGateway::start(&config, &[port]).await;
     let mut failures = Vec::new();
     for target in cases {
         let before = public.requests().len();
@@ -227,7 +270,7 @@ fn the_lenient_reading_finds_the_tricks() {
     assert!(!reaches_admin("/administrator") && !reaches_admin("/public/admin"));
     assert!(!reaches_admin("/public?/../admin") && !reaches_admin("/public#/../admin"));
     // every case is a trick by itself, except those a rewriting middleware completes
-    for target in CASES.iter().chain(NEEDS_WORK) {
+    for target in CASES.iter().chain(PARAMETER_TRICKS).chain(PARAMETERS) {
         let by_rewrite = target.starts_with("/public../") || REWRITES.contains(target);
         // `/admin/..%2f` escapes the protected prefix instead: it must not be proxied either
         let escapes = target.starts_with("/admin/..");
@@ -251,8 +294,14 @@ async fn rewriting_middlewares_never_forward_a_traversal() {
 }
 
 #[tokio::test]
+async fn path_parameters_do_not_skip_an_exact_router() {
+    let failures = check_with_rule(PARAMETERS, EXACT_ADMIN, "").await;
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[tokio::test]
 async fn path_parameter_and_double_encoding_tricks_are_refused() {
-    let failures = check(NEEDS_WORK, REWRITING_ROUTERS).await;
+    let failures = check(PARAMETER_TRICKS, REWRITING_ROUTERS).await;
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 

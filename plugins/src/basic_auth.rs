@@ -6,8 +6,13 @@
 //!
 //! Hardening beyond Traefik:
 //! - an unknown user is checked against a dummy hash of the kind and cost most entries use, so
-//!   the answer takes as long as for a known user with a wrong password;
-//! - hashes are computed on Tokio's blocking threads, at most `2 × cores` at once;
+//!   the answer takes as long as for a known user with a wrong password (the dummy is made on
+//!   the first such check, on a blocking thread, never while a configuration is compiled);
+//! - bcrypt costs above [`MAX_BCRYPT_COST`] are refused when the entries are read, and
+//!   passwords longer than [`MAX_PASSWORD_BYTES`] are refused unhashed (MD5-crypt's work grows
+//!   with the password);
+//! - hashes are computed on Tokio's blocking threads, by every basicAuth middleware together at
+//!   most one fewer at once than the machine has cores, so logins never take every core;
 //! - successful checks are remembered (bounded LRU keyed by a keyed SHA-256 of the whole
 //!   `Authorization` value, never the value itself), so a logged-in client costs no hashing;
 //! - repeated failures from one address are answered 429 for a while (see `guard`);
@@ -16,8 +21,8 @@
 mod guard;
 mod hash;
 
-pub use guard::{BLOCK, MAX_FAILURES, WINDOW};
-pub use hash::{md5_crypt_digest, PasswordHash, Work};
+pub use guard::{BLOCK, MAX_FAILURES, MAX_IN_FLIGHT, WINDOW};
+pub use hash::{md5_crypt_digest, PasswordHash, Work, MAX_BCRYPT_COST};
 
 use crate::{Flow, Plugin, PluginCtx, Reply};
 use async_trait::async_trait;
@@ -30,10 +35,22 @@ use lru::LruCache;
 use pingora_error::Result;
 use pingora_proxy::Session;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 use tokio::sync::Semaphore;
+
+/// Longer passwords are refused without hashing (no htpasswd tool makes them; bcrypt reads 72
+/// bytes at most).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Password checks running at once, all basicAuth middlewares together: one fewer than the
+/// cores (at least one), so a flood of logins leaves a core to proxy.
+static HASHING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Arc::new(Semaphore::new(cores.saturating_sub(1).max(1)))
+});
 
 /// Traefik's default realm.
 pub const DEFAULT_REALM: &str = "traefik";
@@ -90,21 +107,22 @@ enum Verdict {
     Missing,
     /// Wrong password or unknown user (the name the client sent).
     Refused(String),
+    /// Too many failures or checks in flight for the client: 429, retry after this.
+    Throttled(std::time::Duration),
 }
 
 /// One `basicAuth` middleware instance.
 pub struct BasicAuth {
     name: String,
     users: HashMap<String, Arc<User>>,
-    /// Checked for unknown users.
-    dummy: Arc<PasswordHash>,
+    /// What unknown users are checked against (the dummy hash is made on first use).
+    dummy_work: Work,
     challenge: Reply,
     header_field: Option<HeaderName>,
     remove_header: bool,
     cache_key: [u8; 32],
     cache: Mutex<LruCache<[u8; 32], Arc<User>>>,
     guard: FailureGuard,
-    hashing: Arc<Semaphore>,
 }
 
 impl BasicAuth {
@@ -129,15 +147,14 @@ impl BasicAuth {
             };
             table.insert(user, Arc::new(entry));
         }
-        let dummy = PasswordHash::dummy(typical_work(table.values().map(|u| u.hash.work())))?;
+        let dummy_work = typical_work(table.values().map(|u| u.hash.work()));
         let realm = options.realm.as_deref().unwrap_or(DEFAULT_REALM);
         let mut cache_key = [0u8; 32];
         openssl::rand::rand_bytes(&mut cache_key).map_err(|e| format!("no randomness: {e}"))?;
-        let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
         Ok(BasicAuth {
             name: name.to_string(),
             users: table,
-            dummy: Arc::new(dummy),
+            dummy_work,
             challenge: challenge(realm)?,
             header_field: options.header_field,
             remove_header: options.remove_header,
@@ -146,13 +163,12 @@ impl BasicAuth {
                 NonZeroUsize::new(CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN),
             )),
             guard: FailureGuard::default(),
-            hashing: Arc::new(Semaphore::new(permits)),
         })
     }
 
     /// What unknown users are checked against (for tests and diagnostics).
     pub fn dummy_work(&self) -> Work {
-        self.dummy.work()
+        self.dummy_work
     }
 
     fn cache_key(&self, authorization: &[u8]) -> [u8; 32] {
@@ -162,8 +178,9 @@ impl BasicAuth {
         h.finish()
     }
 
-    /// Checks an `Authorization` value; hashes on a blocking thread unless remembered.
-    async fn check(&self, authorization: &[u8]) -> Verdict {
+    /// Checks an `Authorization` value from `client`; hashes on a blocking thread unless
+    /// remembered, after reserving the check with the failure guard.
+    async fn check(&self, authorization: &[u8], client: IpAddr) -> Verdict {
         let key = self.cache_key(authorization);
         if let Some(user) = self.lock_cache().get(&key) {
             return Verdict::Accepted(user.clone());
@@ -171,11 +188,27 @@ impl BasicAuth {
         let Some((name, password)) = parse_basic(authorization) else {
             return Verdict::Missing;
         };
+        let attempt = match self.guard.begin(client, Instant::now()) {
+            Ok(attempt) => attempt,
+            Err(refused) => return Verdict::Throttled(refused.retry_after()),
+        };
         let user = self.users.get(&name).cloned();
-        let hash = user.as_ref().map_or(&self.dummy, |u| &u.hash).clone();
-        let matched = self.verify(hash, password).await;
+        let hash = user.as_ref().map(|u| u.hash.clone());
+        let matched = password.len() <= MAX_PASSWORD_BYTES
+            && self.verify(hash, self.dummy_work, password).await;
+        let accepted = matched && user.is_some();
+        if self.guard.finish(attempt, accepted, Instant::now()) {
+            log::warn!(
+                "basicAuth `{}`: {} answered 429 for {}s after {} failed logins within {}s",
+                self.name,
+                client,
+                BLOCK.as_secs(),
+                MAX_FAILURES,
+                WINDOW.as_secs()
+            );
+        }
         match user {
-            Some(user) if matched => {
+            Some(user) if accepted => {
                 self.lock_cache().put(key, user.clone());
                 Verdict::Accepted(user)
             }
@@ -183,13 +216,28 @@ impl BasicAuth {
         }
     }
 
-    async fn verify(&self, hash: Arc<PasswordHash>, password: Vec<u8>) -> bool {
-        let Ok(permit) = self.hashing.clone().acquire_owned().await else {
+    /// Checks `password` against `hash` (an unknown user's against the dummy doing `dummy`).
+    async fn verify(
+        &self,
+        hash: Option<Arc<PasswordHash>>,
+        dummy: Work,
+        password: Vec<u8>,
+    ) -> bool {
+        let Ok(permit) = HASHING.clone().acquire_owned().await else {
             return false;
         };
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            hash.verify(&password)
+            match hash {
+                Some(hash) => hash.verify(&password),
+                None => {
+                    // Unknown users never match: the dummy is checked so that they take as long.
+                    if let Ok(d) = PasswordHash::dummy(dummy) {
+                        std::hint::black_box(d.verify(&password));
+                    }
+                    false
+                }
+            }
         })
         .await
         .unwrap_or(false)
@@ -263,11 +311,12 @@ impl Plugin for BasicAuth {
 
     async fn request_filter(&self, session: &mut Session, cx: &mut PluginCtx) -> Result<Flow> {
         let now = Instant::now();
-        if let Some(wait) = self.guard.blocked(cx.client_ip, now) {
+        let client = cx.forwarded_client_ip;
+        if let Some(wait) = self.guard.blocked(client, now) {
             return Ok(Flow::Respond(too_many(wait)));
         }
         let verdict = match session.req_header().headers.get(AUTHORIZATION) {
-            Some(value) => self.check(value.as_bytes()).await,
+            Some(value) => self.check(value.as_bytes(), client).await,
             None => Verdict::Missing,
         };
         match verdict {
@@ -283,23 +332,14 @@ impl Plugin for BasicAuth {
                 Ok(Flow::Continue)
             }
             Verdict::Missing => Ok(Flow::Respond(self.challenge.clone())),
+            Verdict::Throttled(wait) => Ok(Flow::Respond(too_many(wait))),
             Verdict::Refused(name) => {
                 log::debug!(
                     "basicAuth `{}`: authentication failed for user {:?} from {}",
                     self.name,
                     name,
-                    cx.client_ip
+                    client
                 );
-                if self.guard.failed(cx.client_ip, now) {
-                    log::warn!(
-                        "basicAuth `{}`: {} answered 429 for {}s after {} failed logins within {}s",
-                        self.name,
-                        cx.client_ip,
-                        BLOCK.as_secs(),
-                        MAX_FAILURES,
-                        WINDOW.as_secs()
-                    );
-                }
                 Ok(Flow::Respond(self.challenge.clone()))
             }
         }

@@ -18,6 +18,7 @@ pub mod redirect_regex;
 pub mod redirect_scheme;
 pub mod replace_path;
 pub mod replace_path_regex;
+pub mod request_path;
 pub mod source;
 pub mod strip_prefix;
 pub mod strip_prefix_regex;
@@ -69,6 +70,11 @@ impl Reply {
 pub struct PluginCtx {
     /// The client address pylon trusts (the peer, or the forwarded one from a trusted proxy).
     pub client_ip: IpAddr,
+    /// The client behind a trusted forwarder: the rightmost `X-Forwarded-For` address that is
+    /// not one of the entry point's `forwardedHeaders.trustedIPs` (the peer when it is not
+    /// trusted). What per-client protections (basicAuth's failure guard) count by, so one
+    /// attacker behind a CDN does not lock everyone out.
+    pub forwarded_client_ip: IpAddr,
     /// Whether the client connection is TLS.
     pub tls: bool,
     /// The prefixes removed from the path so far, joined; sent as `X-Forwarded-Prefix`.
@@ -100,6 +106,7 @@ impl PluginCtx {
     pub fn new(client_ip: IpAddr, tls: bool) -> Self {
         PluginCtx {
             client_ip,
+            forwarded_client_ip: client_ip,
             tls,
             stripped_prefix: None,
             request_body_bytes: 0,

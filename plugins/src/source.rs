@@ -53,21 +53,41 @@ impl SourceCriterion {
                 .map(|ip| subnet(ip, *ipv6_subnet))
                 .unwrap_or_else(|| subnet(canonical(client_ip), *ipv6_subnet))
                 .to_string(),
-            SourceCriterion::Header(name) => req
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string(),
-            SourceCriterion::Host => req
-                .headers
-                .get(http::header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .or_else(|| req.uri.host())
-                .unwrap_or("")
-                .to_ascii_lowercase(),
+            SourceCriterion::Header(name) => bounded(
+                req.headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            ),
+            SourceCriterion::Host => bounded(
+                &req.headers
+                    .get(http::header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .or_else(|| req.uri.host())
+                    .unwrap_or("")
+                    .to_ascii_lowercase(),
+            ),
         }
     }
+}
+
+/// The longest key kept as the client sent it; longer ones are counted by their digest.
+pub const MAX_KEY_BYTES: usize = 256;
+
+/// `value` as a key of at most `MAX_KEY_BYTES` (a client chooses header values, up to the head
+/// limit): longer values become `sha256:` and their digest, still one key per value.
+fn bounded(value: &str) -> String {
+    if value.len() <= MAX_KEY_BYTES {
+        return value.to_string();
+    }
+    let digest = openssl::sha::sha256(value.as_bytes());
+    let mut key = String::with_capacity(7 + 64);
+    key.push_str("sha256:");
+    for b in digest {
+        key.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        key.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
+    }
+    key
 }
 
 /// `::ffff:a.b.c.d` counts as `a.b.c.d`.
@@ -93,6 +113,22 @@ pub fn subnet(ip: IpAddr, bits: Option<u8>) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_from_headers_are_bounded_and_still_tell_values_apart() {
+        let c = SourceCriterion::Header(http::HeaderName::from_static("x-user"));
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let short = c.key(&req(&[("x-user", "alice")]), ip);
+        assert_eq!(short, "alice");
+        let (a, b) = ("a".repeat(10_000), format!("{}b", "a".repeat(9_999)));
+        let (ka, kb) = (
+            c.key(&req(&[("x-user", &a)]), ip),
+            c.key(&req(&[("x-user", &b)]), ip),
+        );
+        assert!(ka.len() <= MAX_KEY_BYTES && kb.len() <= MAX_KEY_BYTES);
+        assert_ne!(ka, kb);
+        assert_eq!(ka, c.key(&req(&[("x-user", &a)]), ip), "stable");
+    }
 
     fn req(headers: &[(&str, &str)]) -> RequestHeader {
         let mut r = RequestHeader::build("GET", b"/", None).unwrap();

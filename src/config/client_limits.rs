@@ -35,6 +35,7 @@ impl EntryPointTransport {
                 .max_connections
                 .and_then(|n| usize::try_from(n).ok())
                 .filter(|n| *n > 0),
+            head_bytes: base.head_bytes,
         }
     }
 }

@@ -8,6 +8,7 @@ pub use super::observability::{
     parse_level, AccessLogConfig, AccessLogFields, AccessLogFilters, AccessLogHeaders, FieldMode,
     LogConfig, LogFormat, MetricsConfig, PrometheusConfig,
 };
+use crate::runtime::client_limits::{ClientLimits, HEAD_LINE_ALLOWANCE};
 use crate::runtime::{EntryPoint, Redirect, TrustedNets};
 use crate::upstream::Transport;
 use serde::Deserialize;
@@ -377,11 +378,17 @@ impl StaticConfig {
                     .unwrap_or(false),
             },
             max_header_bytes: http.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES),
-            clients: ep
-                .transport
-                .as_ref()
-                .map(EntryPointTransport::client_limits)
-                .unwrap_or_default(),
+            clients: ClientLimits {
+                head_bytes: Some(
+                    http.max_header_bytes
+                        .unwrap_or(DEFAULT_MAX_HEADER_BYTES)
+                        .saturating_add(HEAD_LINE_ALLOWANCE),
+                ),
+                ..ep.transport
+                    .as_ref()
+                    .map(EntryPointTransport::client_limits)
+                    .unwrap_or_default()
+            },
         }
     }
 

@@ -27,7 +27,12 @@ pub struct Clock {
     released: AtomicBool,
     /// HTTP/2: bytes of the connection preface still expected before the clock lets go.
     preface_left: AtomicUsize,
+    /// Bytes of the request head being read so far; `NOT_IN_HEAD` between heads.
+    head_read: AtomicUsize,
 }
+
+/// `head_read` while no head is being read (idle, body, tunnel, HTTP/2).
+const NOT_IN_HEAD: usize = usize::MAX;
 
 /// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`
 const H2_PREFACE_LEN: usize = 24;
@@ -47,6 +52,7 @@ impl Clock {
             idle: AtomicBool::new(false),
             released: AtomicBool::new(false),
             preface_left: AtomicUsize::new(0),
+            head_read: AtomicUsize::new(NOT_IN_HEAD),
         }
     }
 
@@ -72,6 +78,7 @@ impl Clock {
         let now = self.now();
         self.request_start.store(now, Ordering::Relaxed);
         self.idle.store(false, Ordering::Relaxed);
+        self.head_read.store(0, Ordering::Relaxed);
         self.read_at
             .store(Self::after(now, self.limits.head()), Ordering::Relaxed);
         self.write_at.store(NONE, Ordering::Relaxed);
@@ -80,6 +87,7 @@ impl Clock {
     /// A keep-alive wait: the next request must start within `idleTimeout`.
     pub fn next_request(&self) {
         self.idle.store(true, Ordering::Relaxed);
+        self.head_read.store(NOT_IN_HEAD, Ordering::Relaxed);
         self.read_at
             .store(Self::after(self.now(), self.limits.idle), Ordering::Relaxed);
         self.write_at.store(NONE, Ordering::Relaxed);
@@ -89,6 +97,8 @@ impl Clock {
     /// HTTP/2 server (and `h2_idle_timeout`) takes over.
     pub fn h2_preface(&self) {
         self.first_request();
+        // HTTP/2 heads are bounded by Pingora's HTTP/2 server (header list size)
+        self.head_read.store(NOT_IN_HEAD, Ordering::Relaxed);
         self.preface_left.store(H2_PREFACE_LEN, Ordering::Relaxed);
     }
 
@@ -109,12 +119,28 @@ impl Clock {
             self.request_start.store(now, Ordering::Relaxed);
             self.read_at
                 .store(Self::after(now, self.limits.head()), Ordering::Relaxed);
+            self.head_read.store(0, Ordering::Relaxed);
         }
+        let read = self.head_read.load(Ordering::Relaxed);
+        if read != NOT_IN_HEAD {
+            self.head_read.store(
+                read.saturating_add(n).min(NOT_IN_HEAD - 1),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Whether the head being read has taken more than `head_bytes` and is still not in: the
+    /// stream refuses to read more of it (431), so its buffer stays near the limit.
+    pub fn head_too_large(&self) -> bool {
+        let read = self.head_read.load(Ordering::Relaxed);
+        read != NOT_IN_HEAD && self.limits.head_bytes.is_some_and(|limit| read > limit)
     }
 
     /// The head is in: the body has until `readTimeout` after the request started, the
     /// response `writeTimeout` from now.
     pub fn head_done(&self) {
+        self.head_read.store(NOT_IN_HEAD, Ordering::Relaxed);
         let start = self.request_start.load(Ordering::Relaxed);
         self.read_at
             .store(Self::after(start, self.limits.read), Ordering::Relaxed);
@@ -132,6 +158,7 @@ impl Clock {
     /// The connection became a tunnel (upgrade): no deadline applies any more.
     pub fn release(&self) {
         self.released.store(true, Ordering::Relaxed);
+        self.head_read.store(NOT_IN_HEAD, Ordering::Relaxed);
         self.idle.store(false, Ordering::Relaxed);
         self.read_at.store(NONE, Ordering::Relaxed);
         self.write_at.store(NONE, Ordering::Relaxed);
@@ -173,6 +200,35 @@ mod tests {
             idle: Some(Duration::from_secs(3)),
             ..ClientLimits::default()
         }
+    }
+
+    #[test]
+    fn a_head_is_bounded_while_it_is_read_and_only_then() {
+        let c = Clock::new(ClientLimits {
+            head_bytes: Some(100),
+            ..limits()
+        });
+        c.first_request();
+        c.bytes_read(100);
+        assert!(!c.head_too_large(), "at the limit");
+        c.bytes_read(1);
+        assert!(c.head_too_large());
+        c.head_done();
+        c.bytes_read(10_000);
+        assert!(!c.head_too_large(), "a body is not a head");
+        c.next_request();
+        c.bytes_read(60);
+        c.bytes_read(60);
+        assert!(
+            c.head_too_large(),
+            "each keep-alive head counts from its first byte"
+        );
+        c.h2_preface();
+        c.bytes_read(1_000);
+        assert!(
+            !c.head_too_large(),
+            "HTTP/2 is bounded by Pingora's h2 server"
+        );
     }
 
     #[tokio::test]

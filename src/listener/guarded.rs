@@ -40,6 +40,11 @@ impl Timer {
     }
 }
 
+/// What a client whose head outgrows `maxHeaderBytes` while it is read gets before the close.
+const HEAD_TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\n\
+Content-Type: text/plain\r\nContent-Length: 32\r\nConnection: close\r\n\r\n\
+request header fields too large\n";
+
 fn timed_out(what: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, what)
 }
@@ -67,6 +72,21 @@ impl Guarded {
 
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// A head past `head_bytes` and still not in: answers 431 as far as the socket takes it
+    /// at once (a client that reads nothing gets the close alone), and fails the read so
+    /// Pingora drops the connection and its buffer.
+    fn refuse_large_head(&mut self, cx: &mut Context<'_>) -> io::Error {
+        let mut inner = Pin::new(&mut self.inner);
+        if let Poll::Ready(Ok(_)) = inner.as_mut().poll_write(cx, HEAD_TOO_LARGE) {
+            let _ = inner.poll_flush(cx);
+        }
+        log::debug!("request head larger than maxHeaderBytes while read: 431, closed");
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "request head larger than maxHeaderBytes",
+        )
     }
 
     /// Runs a write-side poll under the write deadline and the stall bound.
@@ -118,6 +138,9 @@ impl AsyncRead for Guarded {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.clock.head_too_large() {
+            return Poll::Ready(Err(this.refuse_large_head(cx)));
+        }
         let deadline = this.clock.read_deadline();
         if deadline.is_some_and(|at| Instant::now() >= at) {
             return Poll::Ready(Err(timed_out("request read deadline passed")));

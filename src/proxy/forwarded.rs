@@ -4,6 +4,7 @@
 //! trusted peer (entry point `forwardedHeaders.trustedIPs`) the client's values are kept and the
 //! peer is appended to `X-Forwarded-For`.
 
+use crate::runtime::entrypoint::{canonical_ip, TrustedNets};
 use http::{header, HeaderName, HeaderValue};
 use pingora::http::RequestHeader;
 use pingora::Result;
@@ -83,6 +84,29 @@ pub fn strip_untrusted(req: &mut RequestHeader) {
             req.remove_header(&name);
         }
     }
+}
+
+/// The client behind trusted forwarders: walking `X-Forwarded-For` from the right, the first
+/// address that is not in `trusted.nets` (the peer, when every hop is trusted or the header is
+/// absent or malformed). `forwardedHeaders.insecure` trusts peers to send the header but not
+/// every address in it: only the listed nets are skipped, so a client cannot pick its own key.
+pub fn client_behind(req: &RequestHeader, peer: IpAddr, trusted: &TrustedNets) -> IpAddr {
+    let mut client = peer;
+    for value in req.headers.get_all(X_FORWARDED_FOR).iter().rev() {
+        let Ok(text) = value.to_str() else {
+            return client;
+        };
+        for hop in text.rsplit(',') {
+            let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+                return client;
+            };
+            client = ip;
+            if !trusted.nets.iter().any(|n| n.contains(&canonical_ip(ip))) {
+                return ip;
+            }
+        }
+    }
+    client
 }
 
 /// `x_forwarded_for` (any mix of `_` and `-`) for one of the forwarded headers.

@@ -483,14 +483,24 @@ impl ProxyHttp for Gateway {
             forwarded::strip_untrusted(session.req_header_mut());
         }
         ctx.plugins.client_ip = ctx.peer_ip;
+        ctx.plugins.forwarded_client_ip = match ctx.trusted {
+            true => forwarded::client_behind(
+                session.req_header(),
+                ctx.peer_ip,
+                &self.entrypoint.trusted,
+            ),
+            false => ctx.peer_ip,
+        };
         ctx.plugins.tls = tls;
 
         let route = snapshot.table(self.entrypoint.index).and_then(|table| {
             let router = if tls { &table.tls } else { &table.plain };
             let req = session.req_header();
+            // `/admin;x` routes as `/admin` (what Tomcat-style upstreams resolve)
+            let path = path::routing_path(req.uri.path());
             let facts = RequestFacts {
                 host: request_host(req).unwrap_or(""),
-                path: req.uri.path(),
+                path: &path,
                 query: req.uri.query(),
                 method: req.method.as_str(),
                 headers: &req.headers,

@@ -26,7 +26,15 @@ pub struct ClientLimits {
     pub max_age: Option<Duration>,
     /// Open connections of the entry point; more are closed at once.
     pub max_connections: Option<usize>,
+    /// Bytes a request head may take while it is read (`maxHeaderBytes` plus
+    /// [`HEAD_LINE_ALLOWANCE`]); past it the connection is answered 431 and closed, so a head
+    /// never grows Pingora's buffer toward its own 1 MiB bound. `None`: Pingora's bound only.
+    pub head_bytes: Option<usize>,
 }
+
+/// What a head may hold beyond `maxHeaderBytes` while it is read: the request line and line
+/// ends (the 431 check after parsing counts the header block alone).
+pub const HEAD_LINE_ALLOWANCE: usize = 8 * 1024;
 
 impl Default for ClientLimits {
     fn default() -> Self {
@@ -38,6 +46,7 @@ impl Default for ClientLimits {
             max_requests: None,
             max_age: None,
             max_connections: None,
+            head_bytes: None,
         }
     }
 }

@@ -1,11 +1,16 @@
 //! Failed-login throttling per client address: after `MAX_FAILURES` wrong passwords within
 //! `WINDOW`, the address is answered 429 for `BLOCK`, without any hashing.
 //!
+//! A check is reserved before its hash is computed ([`FailureGuard::begin`]), so guesses sent
+//! at once (100 streams of one HTTP/2 connection) are counted as they start: once the failures
+//! and the checks in flight reach `MAX_FAILURES`, the rest are answered 429 unhashed; and one
+//! address has at most `MAX_IN_FLIGHT` checks running.
+//!
 //! IPv6 clients are counted per /64 (one subscriber's usual allocation). Memory is bounded:
 //! at most `MAX_TRACKED` addresses are tracked; when full, stale entries are dropped first and,
-//! if none is stale, a new address is not tracked (its failures still get 401s and cost a hash
-//! each). Successful logins do not reset the count, so a valid account cannot be used to
-//! launder guesses against another one.
+//! if none is stale, a new address is answered 429 until room is made (it cannot be counted,
+//! so it is not let guess). Successful logins do not reset the count, so a valid account
+//! cannot be used to launder guesses against another one.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -19,6 +24,8 @@ pub const MAX_FAILURES: u32 = 10;
 pub const WINDOW: Duration = Duration::from_secs(60);
 /// How long a blocked address is answered 429.
 pub const BLOCK: Duration = Duration::from_secs(60);
+/// Password checks one address may have running at once.
+pub const MAX_IN_FLIGHT: u32 = 4;
 /// Addresses tracked at most (about 40 bytes each).
 const MAX_TRACKED: usize = 65_536;
 const SHARDS: usize = 16;
@@ -27,14 +34,52 @@ const SHARDS: usize = 16;
 struct Entry {
     window_start: Instant,
     failures: u32,
+    /// Checks started and not finished yet.
+    in_flight: u32,
     blocked_until: Option<Instant>,
 }
 
 impl Entry {
+    fn fresh(now: Instant) -> Entry {
+        Entry {
+            window_start: now,
+            failures: 0,
+            in_flight: 0,
+            blocked_until: None,
+        }
+    }
+
     fn stale(&self, now: Instant) -> bool {
+        if self.in_flight > 0 {
+            return false;
+        }
         match self.blocked_until {
             Some(until) => until <= now,
             None => now.saturating_duration_since(self.window_start) > WINDOW,
+        }
+    }
+}
+
+/// A password check that may run: its hash is counted under `key` until it is finished.
+#[derive(Debug)]
+#[must_use = "finish the attempt, or its address keeps a check in flight"]
+pub struct Attempt {
+    key: IpAddr,
+}
+
+/// Why a check may not run now; answered 429, retry after the duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Too many failures (counting the checks in flight).
+    Blocked(Duration),
+    /// Too many checks in flight for the address, or no room to count it.
+    Busy(Duration),
+}
+
+impl Refused {
+    pub fn retry_after(self) -> Duration {
+        match self {
+            Refused::Blocked(d) | Refused::Busy(d) => d,
         }
     }
 }
@@ -85,8 +130,8 @@ impl FailureGuard {
         (until > now).then(|| until - now)
     }
 
-    /// Counts a wrong password from `ip`; true when this failure got it blocked.
-    pub fn failed(&self, ip: IpAddr, now: Instant) -> bool {
+    /// Reserves a password check for `ip` before its hash is computed.
+    pub fn begin(&self, ip: IpAddr, now: Instant) -> Result<Attempt, Refused> {
         let key = key(ip);
         let mut map = self.shard(&key).lock().unwrap_or_else(|p| p.into_inner());
         if !map.contains_key(&key) && map.len() >= MAX_TRACKED / SHARDS {
@@ -95,23 +140,43 @@ impl FailureGuard {
             self.tracked
                 .fetch_sub(before - map.len(), Ordering::Relaxed);
             if map.len() >= MAX_TRACKED / SHARDS {
-                return false;
+                return Err(Refused::Busy(WINDOW));
             }
         }
         let entry = map.entry(key).or_insert_with(|| {
             self.tracked.fetch_add(1, Ordering::Relaxed);
-            Entry {
-                window_start: now,
-                failures: 0,
-                blocked_until: None,
-            }
+            Entry::fresh(now)
         });
         if entry.stale(now) {
-            *entry = Entry {
-                window_start: now,
-                failures: 0,
-                blocked_until: None,
-            };
+            *entry = Entry::fresh(now);
+        }
+        if let Some(until) = entry.blocked_until.filter(|until| *until > now) {
+            return Err(Refused::Blocked(until - now));
+        }
+        let window_left = WINDOW.saturating_sub(now.saturating_duration_since(entry.window_start));
+        if entry.failures + entry.in_flight >= MAX_FAILURES {
+            return Err(Refused::Blocked(window_left.max(Duration::from_secs(1))));
+        }
+        if entry.in_flight >= MAX_IN_FLIGHT {
+            return Err(Refused::Busy(Duration::from_secs(1)));
+        }
+        entry.in_flight += 1;
+        Ok(Attempt { key })
+    }
+
+    /// Ends a reserved check; a wrong password is counted. True when this failure got the
+    /// address blocked.
+    pub fn finish(&self, attempt: Attempt, matched: bool, now: Instant) -> bool {
+        let mut map = self
+            .shard(&attempt.key)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let Some(entry) = map.get_mut(&attempt.key) else {
+            return false;
+        };
+        entry.in_flight = entry.in_flight.saturating_sub(1);
+        if matched {
+            return false;
         }
         entry.failures += 1;
         if entry.failures >= MAX_FAILURES && entry.blocked_until.is_none() {
@@ -119,6 +184,15 @@ impl FailureGuard {
             return true;
         }
         false
+    }
+
+    /// A wrong password from `ip`, counted at once (tests): `begin` then `finish`.
+    #[cfg(test)]
+    fn failed(&self, ip: IpAddr, now: Instant) -> bool {
+        match self.begin(ip, now) {
+            Ok(attempt) => self.finish(attempt, false, now),
+            Err(_) => false,
+        }
     }
 
     #[cfg(test)]
@@ -136,6 +210,40 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn checks_in_flight_count_before_their_hash_is_done() {
+        // The steps below assume MAX_IN_FLIGHT = 4 and MAX_FAILURES = 10.
+        const _: () = assert!(MAX_IN_FLIGHT == 4 && MAX_FAILURES == 10);
+        let g = FailureGuard::default();
+        let t0 = Instant::now();
+        let client = ip("198.51.100.4");
+        let start = |n: usize| -> Vec<Attempt> {
+            (0..n)
+                .map(|_| g.begin(client, t0).expect("a check may start"))
+                .collect()
+        };
+        let first = start(4);
+        assert_eq!(
+            g.begin(client, t0).map(|_| ()),
+            Err(Refused::Busy(Duration::from_secs(1))),
+            "at most MAX_IN_FLIGHT at once"
+        );
+        for attempt in first {
+            g.finish(attempt, false, t0);
+        }
+        for attempt in start(4) {
+            g.finish(attempt, false, t0);
+        }
+        // 8 failures counted: two more checks may run, and a third is refused while they are
+        // still hashing, before either has failed.
+        let last = start(2);
+        assert!(matches!(g.begin(client, t0), Err(Refused::Blocked(_))));
+        for attempt in last {
+            g.finish(attempt, false, t0);
+        }
+        assert!(g.blocked(client, t0).is_some());
     }
 
     #[test]
@@ -198,6 +306,11 @@ mod tests {
         assert!(
             g.blocked(newcomer, t0).is_none(),
             "a full table tracks no newcomer"
+        );
+        assert_eq!(
+            g.begin(newcomer, t0).map(|_| ()),
+            Err(Refused::Busy(WINDOW)),
+            "and does not let it guess"
         );
         let later = t0 + WINDOW + Duration::from_secs(1);
         for _ in 0..MAX_FAILURES {

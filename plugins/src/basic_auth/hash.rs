@@ -12,6 +12,11 @@ use subtle::ConstantTimeEq;
 /// The alphabet of crypt(3)'s base-64 encoding (MD5-crypt salts and digests).
 const CRYPT64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/// The highest bcrypt cost accepted: cost 14 takes about a second per login on one core, and
+/// each step doubles it (a cost-31 entry would take days, and stall every reload that builds
+/// its dummy).
+pub const MAX_BCRYPT_COST: u32 = 14;
+
 /// One stored password hash.
 #[derive(Clone, PartialEq, Eq)]
 pub enum PasswordHash {
@@ -54,6 +59,12 @@ impl PasswordHash {
             .any(|p| hash.starts_with(p))
         {
             return match hash.parse::<bcrypt::HashParts>() {
+                Ok(parts) if parts.get_cost() > MAX_BCRYPT_COST => Err(format!(
+                    "has bcrypt cost {}: pylon accepts at most {MAX_BCRYPT_COST} (each step \
+                     doubles the work of every login; htpasswd's default is 5, `htpasswd -nbB \
+                     -C 10 USER PASSWORD` makes cost 10)",
+                    parts.get_cost()
+                )),
                 Ok(parts) => Ok(PasswordHash::Bcrypt {
                     encoded: hash.to_string(),
                     cost: parts.get_cost(),

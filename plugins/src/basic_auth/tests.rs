@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Where the checks in these tests come from.
+const CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+
 fn basic(user: &str, password: &str) -> Vec<u8> {
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     format!("Basic {token}").into_bytes()
@@ -57,16 +60,21 @@ async fn accepts_each_hash_kind_and_refuses_wrong_or_unknown() {
     ]);
     for (u, p) in [("sha", "test"), ("apr", "test"), ("bc", "bpass")] {
         assert!(
-            matches!(a.check(&basic(u, p)).await, Verdict::Accepted(ref x) if x.name == u),
+            matches!(a.check(&basic(u, p), CLIENT).await, Verdict::Accepted(ref x) if x.name == u),
             "{u}"
         );
-        assert!(matches!(a.check(&basic(u, "nope")).await, Verdict::Refused(ref n) if n == u));
+        assert!(
+            matches!(a.check(&basic(u, "nope"), CLIENT).await, Verdict::Refused(ref n) if n == u)
+        );
     }
     assert!(matches!(
-        a.check(&basic("ghost", "test")).await,
+        a.check(&basic("ghost", "test"), CLIENT).await,
         Verdict::Refused(_)
     ));
-    assert!(matches!(a.check(b"Basic %%%").await, Verdict::Missing));
+    assert!(matches!(
+        a.check(b"Basic %%%", CLIENT).await,
+        Verdict::Missing
+    ));
 }
 
 #[tokio::test]
@@ -76,11 +84,11 @@ async fn later_entries_replace_earlier_ones() {
         "u:$apr1$saltsalt$yAAkm4libquA.ZWLHbSBq/",
     ]);
     assert!(matches!(
-        a.check(&basic("u", "password")).await,
+        a.check(&basic("u", "password"), CLIENT).await,
         Verdict::Accepted(_)
     ));
     assert!(matches!(
-        a.check(&basic("u", "test")).await,
+        a.check(&basic("u", "test"), CLIENT).await,
         Verdict::Refused(_)
     ));
 }
@@ -90,7 +98,10 @@ async fn successes_are_remembered_under_a_keyed_digest_only() {
     let b = bcrypt::hash("pw", 4).unwrap();
     let a = auth(&[&format!("u:{b}")]);
     let value = basic("u", "pw");
-    assert!(matches!(a.check(&value).await, Verdict::Accepted(_)));
+    assert!(matches!(
+        a.check(&value, CLIENT).await,
+        Verdict::Accepted(_)
+    ));
     let key = a.cache_key(&value);
     assert!(a.lock_cache().contains(&key));
     assert_ne!(
@@ -100,7 +111,7 @@ async fn successes_are_remembered_under_a_keyed_digest_only() {
     );
     // failures are never cached
     assert!(matches!(
-        a.check(&basic("u", "bad")).await,
+        a.check(&basic("u", "bad"), CLIENT).await,
         Verdict::Refused(_)
     ));
     assert_eq!(a.lock_cache().len(), 1);

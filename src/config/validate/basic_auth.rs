@@ -4,7 +4,7 @@
 
 use super::Collector;
 use crate::config::middlewares::basic_auth::BasicAuthConfig;
-use pylon_plugins::basic_auth::{file_lines, parse_user};
+use pylon_plugins::basic_auth::{file_lines, parse_user, PasswordHash};
 
 const HASH_HINT: &str = "write `user:hash` with a bcrypt, {SHA} or $apr1$ hash, e.g. from \
                          `htpasswd -nB USER`";
@@ -20,9 +20,16 @@ pub(super) fn validate(base: &str, cfg: Option<&BasicAuthConfig>, c: &mut Collec
                 for (line, entry) in file_lines(&text) {
                     entries += 1;
                     if parse_user(entry).is_err() {
+                        // The hash's own error never repeats the hash; the user name is not shown.
+                        let why = match entry.split_once(':').map(|(_, h)| PasswordHash::parse(h)) {
+                            Some(Err(why)) => format!("the hash {why}"),
+                            _ => "not a `user:hash` entry pylon reads".to_string(),
+                        };
                         c.push(
                             format!("{key}.usersFile"),
-                            format!("users file `{path}` line {line}: not a `user:hash` entry pylon reads (the line is not shown)"),
+                            format!(
+                                "users file `{path}` line {line}: {why} (the line is not shown)"
+                            ),
                             Some(HASH_HINT.into()),
                         );
                     }
