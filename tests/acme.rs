@@ -88,13 +88,13 @@ async fn http01_behind_a_redirect_issues_stores_and_serves() {
         .await
         .unwrap();
     assert!(
-        metrics.contains(r#"pylon_acme_orders_total{resolver="le",result="success"} 1"#),
+        metrics.contains(r#"traefik_acme_orders_total{resolver="le",result="success"} 1"#),
         "{metrics}"
     );
     assert!(
         metrics
             .lines()
-            .any(|l| l.starts_with("pylon_tls_certs_not_after") && l.contains("a.pylon.test")),
+            .any(|l| l.starts_with("traefik_tls_certs_not_after") && l.contains("a.pylon.test")),
         "{metrics}"
     );
 

@@ -1,6 +1,6 @@
 //! Prometheus metrics: Traefik's names and labels, scraped from `/metrics` on the metrics entry
 //! point; the seed deployment's four queries (throughput, p95, 5xx by service, share by router)
-//! recomputed from two scrapes around known traffic; `prefix = "traefik"` gives Traefik's names.
+//! recomputed from two scrapes around known traffic; Traefik's names by default, `prefix = "pylon"` gives pylon's.
 
 mod common;
 
@@ -169,7 +169,7 @@ async fn the_seed_deployments_four_queries_work_on_pylons_metrics() {
     let web_total = |s: &Samples| {
         sum_by(
             s,
-            "pylon_entrypoint_requests_total",
+            "traefik_entrypoint_requests_total",
             &["entrypoint=\"web\""],
             None,
         )
@@ -190,13 +190,13 @@ async fn the_seed_deployments_four_queries_work_on_pylons_metrics() {
     let total = delta(
         &sum_by(
             &before,
-            "pylon_entrypoint_requests_total",
+            "traefik_entrypoint_requests_total",
             &["entrypoint=\"web\""],
             None,
         ),
         &sum_by(
             &after,
-            "pylon_entrypoint_requests_total",
+            "traefik_entrypoint_requests_total",
             &["entrypoint=\"web\""],
             None,
         ),
@@ -209,7 +209,7 @@ async fn the_seed_deployments_four_queries_work_on_pylons_metrics() {
     let by_service = |s: &Samples| {
         sum_by(
             s,
-            "pylon_service_requests_total",
+            "traefik_service_requests_total",
             &["code=\"5"],
             Some("service"),
         )
@@ -222,7 +222,7 @@ async fn the_seed_deployments_four_queries_work_on_pylons_metrics() {
     );
 
     // share by router: sum(rate(<prefix>_router_requests_total[5m])) by (router)
-    let by_router = |s: &Samples| sum_by(s, "pylon_router_requests_total", &[], Some("router"));
+    let by_router = |s: &Samples| sum_by(s, "traefik_router_requests_total", &[], Some("router"));
     let share = delta(&by_router(&before), &by_router(&after));
     assert_eq!(
         share,
@@ -234,7 +234,7 @@ async fn the_seed_deployments_four_queries_work_on_pylons_metrics() {
     let by_le = |s: &Samples| {
         sum_by(
             s,
-            "pylon_entrypoint_request_duration_seconds_bucket",
+            "traefik_entrypoint_request_duration_seconds_bucket",
             &[],
             Some("le"),
         )
@@ -255,7 +255,7 @@ async fn the_seed_deployments_four_queries_work_on_pylons_metrics() {
     assert_eq!(
         sum_by(
             &after,
-            "pylon_service_server_up",
+            "traefik_service_server_up",
             &["service=\"ok@file\""],
             None
         )
@@ -266,40 +266,40 @@ async fn the_seed_deployments_four_queries_work_on_pylons_metrics() {
     assert!(
         after
             .keys()
-            .any(|k| k.starts_with("pylon_open_connections{entrypoint=\"web\",protocol=\"TCP\"}")),
+            .any(|k| k.starts_with("traefik_open_connections{entrypoint=\"web\",protocol=\"TCP\"}")),
         "{text}"
     );
     assert_eq!(
-        after.get("pylon_config_last_reload_success{}"),
+        after.get("traefik_config_last_reload_success{}"),
         Some(&1.0),
         "{text}"
     );
     assert!(
         after
-            .get("pylon_config_reloads_total{}")
+            .get("traefik_config_reloads_total{}")
             .is_some_and(|v| *v >= 1.0),
         "{text}"
     );
     assert!(
         after
             .keys()
-            .any(|k| k.starts_with("pylon_entrypoint_requests_bytes_total{")),
+            .any(|k| k.starts_with("traefik_entrypoint_requests_bytes_total{")),
         "{text}"
     );
     assert!(
         after
             .keys()
-            .any(|k| k.starts_with("pylon_service_responses_bytes_total{")),
+            .any(|k| k.starts_with("traefik_service_responses_bytes_total{")),
         "{text}"
     );
 }
 
 #[tokio::test]
-async fn prefix_traefik_gives_traefiks_names_and_the_web_entry_point_has_no_metrics() {
+async fn prefix_pylon_gives_pylons_names_and_the_web_entry_point_has_no_metrics() {
     let up = TestUpstream::start("ok").await;
     let (web, admin) = (free_port(), free_port());
     let _gw = TestGateway::start(
-        &config(web, admin, &up.url(), "prefix = \"traefik\""),
+        &config(web, admin, &up.url(), "prefix = \"pylon\""),
         &[web, admin],
     )
     .await;
@@ -309,7 +309,7 @@ async fn prefix_traefik_gives_traefiks_names_and_the_web_entry_point_has_no_metr
         .await
         .expect("ok");
     // The request is counted when its logging phase runs, just after the response is sent.
-    let wanted = "traefik_entrypoint_requests_total{code=\"200\",entrypoint=\"web\",method=\"GET\",protocol=\"http\"}";
+    let wanted = "pylon_entrypoint_requests_total{code=\"200\",entrypoint=\"web\",method=\"GET\",protocol=\"http\"}";
     let counted = common::eventually(Duration::from_secs(2), || async {
         let (text, samples) = scrape(admin).await;
         samples
@@ -322,10 +322,10 @@ async fn prefix_traefik_gives_traefiks_names_and_the_web_entry_point_has_no_metr
     assert!(
         samples
             .keys()
-            .any(|k| k.starts_with("traefik_router_requests_total{")),
+            .any(|k| k.starts_with("pylon_router_requests_total{")),
         "{text}"
     );
-    assert!(!samples.keys().any(|k| k.starts_with("pylon_")), "{text}");
+    assert!(!samples.keys().any(|k| k.starts_with("traefik_")), "{text}");
     // /metrics belongs to the metrics entry point only: on `web` it is an ordinary path (404).
     let r = client()
         .get(format!("http://127.0.0.1:{web}/metrics"))
@@ -354,12 +354,12 @@ async fn reloads_are_counted_and_a_refused_one_shows() {
     .expect("write bad");
     let refused = common::eventually(Duration::from_secs(3), || async {
         let (_, s) = scrape(admin).await;
-        (s.get("pylon_config_last_reload_success{}") == Some(&0.0)).then_some(s)
+        (s.get("traefik_config_last_reload_success{}") == Some(&0.0)).then_some(s)
     })
     .await
     .unwrap_or_else(|| panic!("a refused reload shows; log:\n{}", gw.log()));
     assert!(refused
-        .get("pylon_config_reloads_failure_total{}")
+        .get("traefik_config_reloads_failure_total{}")
         .is_some_and(|v| *v >= 1.0));
 }
 
@@ -386,7 +386,7 @@ async fn certificate_expiry_is_exported_per_configured_certificate() {
     let (text, _) = scrape(admin).await;
     let line = text
         .lines()
-        .find(|l| l.starts_with("pylon_tls_certs_not_after{"))
+        .find(|l| l.starts_with("traefik_tls_certs_not_after{"))
         .unwrap_or_else(|| panic!("no tls_certs_not_after:\n{text}"));
     assert!(
         line.contains("cn=\"shop.test\"") && line.contains("sans=\"shop.test,www.shop.test\""),

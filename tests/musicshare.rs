@@ -295,7 +295,7 @@ async fn routes_as_the_readme_says(web: u16, websecure: u16, admin: u16) {
         .text()
         .await
         .unwrap()
-        .contains("pylon_entrypoint_requests_total"));
+        .contains("traefik_entrypoint_requests_total"));
     // user routers are not bound to `traefik`
     let r = c.get(api("/anything-else")).send().await.unwrap();
     assert_eq!(r.status(), 404);

@@ -10,22 +10,22 @@ const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 /// pylon's metric names (prefix `pylon`), as the observability issue lists them.
 const METRICS: [&str; 16] = [
-    "pylon_entrypoint_requests_total",
-    "pylon_entrypoint_request_duration_seconds_bucket",
-    "pylon_router_requests_total",
-    "pylon_router_request_duration_seconds_bucket",
-    "pylon_service_requests_total",
-    "pylon_service_request_duration_seconds_bucket",
-    "pylon_service_retries_total",
-    "pylon_service_server_up",
-    "pylon_entrypoint_requests_bytes_total",
-    "pylon_entrypoint_responses_bytes_total",
-    "pylon_open_connections",
-    "pylon_config_reloads_total",
-    "pylon_config_last_reload_success",
-    "pylon_tls_certs_not_after",
-    "pylon_service_requests_bytes_total",
-    "pylon_service_responses_bytes_total",
+    "traefik_entrypoint_requests_total",
+    "traefik_entrypoint_request_duration_seconds_bucket",
+    "traefik_router_requests_total",
+    "traefik_router_request_duration_seconds_bucket",
+    "traefik_service_requests_total",
+    "traefik_service_request_duration_seconds_bucket",
+    "traefik_service_retries_total",
+    "traefik_service_server_up",
+    "traefik_entrypoint_requests_bytes_total",
+    "traefik_entrypoint_responses_bytes_total",
+    "traefik_open_connections",
+    "traefik_config_reloads_total",
+    "traefik_config_last_reload_success",
+    "traefik_tls_certs_not_after",
+    "traefik_service_requests_bytes_total",
+    "traefik_service_responses_bytes_total",
 ];
 
 fn promtool(args: &[&str]) {
@@ -46,7 +46,7 @@ fn promtool(args: &[&str]) {
 /// start with the prefix).
 fn metric_names(expr: &str) -> BTreeSet<String> {
     expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| w.starts_with("pylon_"))
+        .filter(|w| w.starts_with("traefik_"))
         .map(str::to_string)
         .collect()
 }

@@ -40,10 +40,10 @@ impl Plugin for AddPrefix {
         &self,
         _session: &mut Session,
         request: &mut RequestHeader,
-        _cx: &mut PluginCtx,
+        cx: &mut PluginCtx,
     ) -> Result<()> {
         let path = self.prefixed(request.uri.path());
-        set_path(request, &path)
+        set_path(request, &path, cx.encoded)
     }
 }
 

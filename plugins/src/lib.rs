@@ -77,6 +77,8 @@ pub struct PluginCtx {
     pub forwarded_client_ip: IpAddr,
     /// Whether the client connection is TLS.
     pub tls: bool,
+    /// The entry point's `encodedCharacters`: what a path written by a middleware may keep.
+    pub encoded: request_path::EncodedAllowed,
     /// The prefixes removed from the path so far, joined; sent as `X-Forwarded-Prefix`.
     pub stripped_prefix: Option<String>,
     /// Request body bytes seen so far (counted by body plugins).
@@ -108,6 +110,7 @@ impl PluginCtx {
             client_ip,
             forwarded_client_ip: client_ip,
             tls,
+            encoded: request_path::EncodedAllowed::default(),
             stripped_prefix: None,
             request_body_bytes: 0,
             response_body_bytes: 0,

@@ -2,6 +2,7 @@
 //!
 //! Also home of the path helpers the other path-editing middlewares share.
 
+use crate::request_path::EncodedAllowed;
 use crate::{Plugin, PluginCtx};
 use async_trait::async_trait;
 use http::HeaderName;
@@ -35,11 +36,11 @@ impl Plugin for ReplacePath {
         &self,
         _session: &mut Session,
         request: &mut RequestHeader,
-        _cx: &mut PluginCtx,
+        cx: &mut PluginCtx,
     ) -> Result<()> {
         let original = request.uri.path().to_string();
         request.append_header(X_REPLACED_PATH, original)?;
-        set_path(request, &self.path)
+        set_path(request, &self.path, cx.encoded)
     }
 }
 
@@ -80,8 +81,13 @@ pub(crate) fn with_query(path: &str, query: Option<&str>) -> String {
 /// Sets the path of the upstream request, keeping its query string. A path that would fail
 /// the client-path checks (a dot segment, `..;`, `%3b`, ...) is refused (400) rather than
 /// forwarded: see [`crate::request_path::check_written`].
-pub(crate) fn set_path(request: &mut RequestHeader, path: &str) -> Result<()> {
-    if let Err(bad) = crate::request_path::check_written(path) {
+/// `allowed`: the entry point's `encodedCharacters`, which a rewritten path may keep too.
+pub(crate) fn set_path(
+    request: &mut RequestHeader,
+    path: &str,
+    allowed: EncodedAllowed,
+) -> Result<()> {
+    if let Err(bad) = crate::request_path::check_written(path, allowed) {
         return Error::e_explain(ErrorType::HTTPStatus(400), bad.reason().trim_end());
     }
     let target = with_query(path, request.uri.query());
@@ -130,14 +136,20 @@ mod tests {
             "/x/..%3b/admin",
         ] {
             let mut r = RequestHeader::build("GET", b"/x", None).unwrap();
-            assert!(set_path(&mut r, p).is_err(), "{p}");
+            assert!(
+                set_path(&mut r, p, EncodedAllowed::default()).is_err(),
+                "{p}"
+            );
         }
         for p in ["/a..b", "/..a/x", "/.well-known", "/a/b.", "/"] {
             let mut r = RequestHeader::build("GET", b"/x", None).unwrap();
-            assert!(set_path(&mut r, p).is_ok(), "{p}");
+            assert!(
+                set_path(&mut r, p, EncodedAllowed::default()).is_ok(),
+                "{p}"
+            );
         }
         let mut r = RequestHeader::build("GET", b"/x", None).unwrap();
-        let e = set_path(&mut r, "/../admin").unwrap_err();
+        let e = set_path(&mut r, "/../admin", EncodedAllowed::default()).unwrap_err();
         assert_eq!(e.etype(), &ErrorType::HTTPStatus(400));
         assert_eq!(r.uri.path(), "/x", "left unchanged");
     }
@@ -145,7 +157,7 @@ mod tests {
     #[test]
     fn set_path_edits_the_request() {
         let mut r = RequestHeader::build("GET", b"/old/x?q=1", None).unwrap();
-        set_path(&mut r, "/new").unwrap();
+        set_path(&mut r, "/new", EncodedAllowed::default()).unwrap();
         assert_eq!(r.uri.to_string(), "/new?q=1");
     }
 }

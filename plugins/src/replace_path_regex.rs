@@ -45,14 +45,14 @@ impl Plugin for ReplacePathRegex {
         &self,
         _session: &mut Session,
         request: &mut RequestHeader,
-        _cx: &mut PluginCtx,
+        cx: &mut PluginCtx,
     ) -> Result<()> {
         let original = request.uri.path().to_string();
         let Some(path) = self.rewrite(&original) else {
             return Ok(());
         };
         request.append_header(X_REPLACED_PATH, original)?;
-        set_path(request, &path)
+        set_path(request, &path, cx.encoded)
     }
 }
 

@@ -16,6 +16,36 @@
 
 use std::borrow::Cow;
 
+/// Encoded characters an entry point lets through (`entryPoints.<n>.http.encodedCharacters`,
+/// Traefik v3.7's keys; all refused by default, as in Traefik). One that is allowed stays
+/// encoded (upper-cased) in the path routers match and the upstream gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct EncodedAllowed {
+    pub slash: bool,
+    pub back_slash: bool,
+    pub null_character: bool,
+    pub semicolon: bool,
+    pub percent: bool,
+    pub question_mark: bool,
+    pub hash: bool,
+}
+
+impl EncodedAllowed {
+    /// Whether the encoded byte `c` may stay in a path.
+    fn allows(self, c: u8) -> bool {
+        match c {
+            b'/' => self.slash,
+            b'\\' => self.back_slash,
+            0 => self.null_character,
+            b';' => self.semicolon,
+            b'%' => self.percent,
+            b'?' => self.question_mark,
+            b'#' => self.hash,
+            _ => false,
+        }
+    }
+}
+
 /// Why a path is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BadPath {
@@ -53,8 +83,14 @@ impl BadPath {
     }
 }
 
-/// The normalized form of `raw`; borrowed (no allocation) when it is already normal.
+/// The normalized form of `raw` with no encoded character allowed; borrowed (no allocation)
+/// when it is already normal.
 pub fn normalize(raw: &str) -> Result<Cow<'_, str>, BadPath> {
+    normalize_with(raw, EncodedAllowed::default())
+}
+
+/// The normalized form of `raw`, letting the `allowed` encoded characters through.
+pub fn normalize_with(raw: &str, allowed: EncodedAllowed) -> Result<Cow<'_, str>, BadPath> {
     let bytes = raw.as_bytes();
     if bytes.first() != Some(&b'/') {
         // `*` (OPTIONS) and absolute-form targets are left to Pingora's parser
@@ -77,7 +113,7 @@ pub fn normalize(raw: &str) -> Result<Cow<'_, str>, BadPath> {
     if !needs_work {
         return Ok(Cow::Borrowed(raw));
     }
-    let decoded = decode_unreserved(raw)?;
+    let decoded = decode_unreserved(raw, allowed)?;
     // `..;x`, `.;x` and `;x` segments: Tomcat/Jetty read them as `..`, `.` and an empty segment
     for segment in decoded.split('/') {
         if let Some((before, _)) = segment.split_once(';') {
@@ -92,8 +128,8 @@ pub fn normalize(raw: &str) -> Result<Cow<'_, str>, BadPath> {
 /// Checks a path pylon itself wrote (after a middleware): the client-path checks of
 /// [`normalize`], and no `.`/`..` segment in any spelling (routing decided on a path without
 /// them). Merged `//` are not required: a rewrite may leave one, as Traefik's do.
-pub fn check_written(path: &str) -> Result<(), BadPath> {
-    normalize(path)?;
+pub fn check_written(path: &str, allowed: EncodedAllowed) -> Result<(), BadPath> {
+    normalize_with(path, allowed)?;
     match path.split('/').any(is_dot_segment) {
         true => Err(BadPath::DotSegment),
         false => Ok(()),
@@ -129,7 +165,7 @@ fn hex(b: u8) -> Option<u8> {
 
 /// Decodes `%XX` of unreserved characters; keeps other escapes (upper-cased); refuses
 /// encoded separators and control bytes.
-fn decode_unreserved(raw: &str) -> Result<String, BadPath> {
+fn decode_unreserved(raw: &str, allowed: EncodedAllowed) -> Result<String, BadPath> {
     let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
     let mut i = 0;
@@ -150,6 +186,7 @@ fn decode_unreserved(raw: &str) -> Result<String, BadPath> {
         };
         let c = h * 16 + l;
         match c {
+            _ if allowed.allows(c) => push_escaped(&mut out, c),
             b'/' | b'\\' => return Err(BadPath::EncodedSeparator),
             0..=0x1f | 0x7f => return Err(BadPath::ForbiddenCharacter),
             // `;` `%` `?` `#` encoded in a path only serve to hide structure from routing
@@ -158,16 +195,19 @@ fn decode_unreserved(raw: &str) -> Result<String, BadPath> {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
                 out.push(c as char)
             }
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(HEX[usize::from(c >> 4)] as char);
-                out.push(HEX[usize::from(c & 0xf)] as char);
-            }
+            _ => push_escaped(&mut out, c),
         }
         i += 3;
     }
     Ok(out)
+}
+
+/// `%XX` of `c`, upper-case hex.
+fn push_escaped(out: &mut String, c: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(HEX[usize::from(c >> 4)] as char);
+    out.push(HEX[usize::from(c & 0xf)] as char);
 }
 
 /// RFC 3986 dot-segment removal, also merging empty segments (`//`).
@@ -246,7 +286,7 @@ mod tests {
             "/caf%C3%A9",
             "/a..b",
         ] {
-            assert_eq!(check_written(p), Ok(()), "{p}");
+            assert_eq!(check_written(p, EncodedAllowed::default()), Ok(()), "{p}");
         }
         for (p, why) in [
             ("/..;/admin", BadPath::DotSegmentParameters),
@@ -257,8 +297,42 @@ mod tests {
             ("/a/%2E/b", BadPath::DotSegment),
             ("/a%2fb", BadPath::EncodedSeparator),
         ] {
-            assert_eq!(check_written(p), Err(why), "{p}");
+            assert_eq!(check_written(p, EncodedAllowed::default()), Err(why), "{p}");
         }
+    }
+
+    #[test]
+    fn allowed_encoded_characters_stay_encoded_and_others_are_still_refused() {
+        let slash = EncodedAllowed {
+            slash: true,
+            ..EncodedAllowed::default()
+        };
+        let w = |p| normalize_with(p, slash).map(|c| c.into_owned());
+        assert_eq!(w("/a%2fb/../c"), Ok("/c".into()));
+        assert_eq!(w("/a%2fb/c"), Ok("/a%2Fb/c".into()));
+        assert_eq!(w("/a%5cb"), Err(BadPath::EncodedSeparator));
+        assert_eq!(w("/a%3bb"), Err(BadPath::EncodedReserved));
+        let all = EncodedAllowed {
+            slash: true,
+            back_slash: true,
+            null_character: true,
+            semicolon: true,
+            percent: true,
+            question_mark: true,
+            hash: true,
+        };
+        let a = |p| normalize_with(p, all).map(|c| c.into_owned());
+        assert_eq!(a("/%5c%00%3b%25%3f%23"), Ok("/%5C%00%3B%25%3F%23".into()));
+        assert_eq!(
+            a("/%01"),
+            Err(BadPath::ForbiddenCharacter),
+            "not in the list"
+        );
+        assert_eq!(check_written("/x%2Fy", slash), Ok(()));
+        assert_eq!(
+            check_written("/x%2Fy", EncodedAllowed::default()),
+            Err(BadPath::EncodedSeparator)
+        );
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Plugin for StripPrefix {
             return Ok(());
         };
         let written = new_path.split('?').next().unwrap_or("/");
-        if let Err(bad) = crate::request_path::check_written(written) {
+        if let Err(bad) = crate::request_path::check_written(written, cx.encoded) {
             // `/public../admin` minus `/public` would send `/../admin` upstream (and
             // `/public..;/admin` a `..;` segment): routing decided on a normalized path, so a
             // rewrite must pass the client path's checks.

@@ -54,7 +54,7 @@ impl Plugin for StripPrefixRegex {
         let Some((new_path, prefix)) = self.strip(&path) else {
             return Ok(());
         };
-        set_path(request, &new_path)?;
+        set_path(request, &new_path, cx.encoded)?;
         // Same convention as stripPrefix: prefixes joined, without their trailing `/`.
         let prefix = prefix.trim_end_matches('/');
         cx.stripped_prefix = Some(match cx.stripped_prefix.take() {

@@ -119,7 +119,8 @@ pub struct PrometheusConfig {
     /// Default `traefik`, as in Traefik.
     pub entry_point: Option<String>,
     pub manual_routing: Option<bool>,
-    /// pylon extension: metric name prefix (default `pylon`).
+    /// pylon extension: metric name prefix (default `traefik`: Traefik's names, so existing
+    /// dashboards and alerts work unchanged).
     pub prefix: Option<String>,
 }
 
@@ -128,6 +129,6 @@ impl PrometheusConfig {
     pub const DEFAULT_BUCKETS: [f64; 4] = [0.1, 0.3, 1.2, 5.0];
 
     pub fn prefix(&self) -> &str {
-        self.prefix.as_deref().unwrap_or("pylon")
+        self.prefix.as_deref().unwrap_or("traefik")
     }
 }

@@ -11,6 +11,7 @@ pub use super::observability::{
 use crate::runtime::client_limits::{ClientLimits, HEAD_LINE_ALLOWANCE};
 use crate::runtime::{EntryPoint, Redirect, TrustedNets};
 use crate::upstream::Transport;
+use pylon_plugins::request_path::EncodedAllowed;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -55,6 +56,38 @@ pub struct EntryPointHttp {
     pub middlewares: Vec<String>,
     /// pylon extension: requests with a larger header block get 431 (default 32 KiB).
     pub max_header_bytes: Option<usize>,
+    /// Traefik v3.7: encoded characters let through in request paths (all refused by default).
+    pub encoded_characters: Option<EncodedCharacters>,
+}
+
+/// `entryPoints.<n>.http.encodedCharacters`: each `true` lets one encoded character through
+/// (kept encoded); check the upstream reads it as RFC 3986 says before allowing it.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EncodedCharacters {
+    pub allow_encoded_slash: Option<bool>,
+    pub allow_encoded_back_slash: Option<bool>,
+    pub allow_encoded_null_character: Option<bool>,
+    pub allow_encoded_semicolon: Option<bool>,
+    pub allow_encoded_percent: Option<bool>,
+    pub allow_encoded_question_mark: Option<bool>,
+    pub allow_encoded_hash: Option<bool>,
+}
+
+impl EncodedCharacters {
+    /// The runtime form.
+    pub fn allowed(&self) -> EncodedAllowed {
+        let on = |v: Option<bool>| v.unwrap_or(false);
+        EncodedAllowed {
+            slash: on(self.allow_encoded_slash),
+            back_slash: on(self.allow_encoded_back_slash),
+            null_character: on(self.allow_encoded_null_character),
+            semicolon: on(self.allow_encoded_semicolon),
+            percent: on(self.allow_encoded_percent),
+            question_mark: on(self.allow_encoded_question_mark),
+            hash: on(self.allow_encoded_hash),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -378,6 +411,11 @@ impl StaticConfig {
                     .unwrap_or(false),
             },
             max_header_bytes: http.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES),
+            encoded: http
+                .encoded_characters
+                .as_ref()
+                .map(EncodedCharacters::allowed)
+                .unwrap_or_default(),
             clients: ClientLimits {
                 head_bytes: Some(
                     http.max_header_bytes

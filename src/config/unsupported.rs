@@ -31,7 +31,6 @@ const KEYS: &[(&str, Why)] = &[
     ("entryPoints.*.forwardedHeaders.connection", Why::NotYet("every header named in `Connection` is removed before the middlewares; keeping some is not implemented yet")),
     ("entryPoints.*.forwardedHeaders.addXForwardedSchemeHeaders", Why::NotYet("X-Forwarded-Scheme and X-Scheme are not implemented yet (X-Forwarded-Proto is set)")),
     ("entryPoints.*.http.underscoreHeadersStrategy", Why::NotYet("headers with underscores are passed as they are; `delete`/`reject` are not implemented yet")),
-    ("entryPoints.*.http.encodedCharacters", Why::Difference("pylon refuses encoded `/`, `\\`, `;`, `%`, `?`, `#` and NUL in paths (400); allowing them is not configurable yet")),
     ("entryPoints.*.http.encodeQuerySemicolons", Why::NotYet("query semicolons are passed as they are")),
     ("entryPoints.*.http.sanitizePath", Why::Difference("pylon always normalizes request paths before routing")),
     ("entryPoints.*.observability.traceVerbosity", Why::NotYet("tracing is not implemented yet")),

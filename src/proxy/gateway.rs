@@ -169,7 +169,7 @@ impl Gateway {
     fn normalize_path(&self, session: &mut Session) -> std::result::Result<(), BadPath> {
         let req = session.req_header();
         let named_host = absolute_form_host(req)?;
-        let clean = path::normalize(req.uri.path())?;
+        let clean = path::normalize_with(req.uri.path(), self.entrypoint.encoded)?;
         if named_host.is_none() && matches!(clean, Cow::Borrowed(_)) {
             return Ok(());
         }
@@ -492,6 +492,7 @@ impl ProxyHttp for Gateway {
             false => ctx.peer_ip,
         };
         ctx.plugins.tls = tls;
+        ctx.plugins.encoded = self.entrypoint.encoded;
 
         let route = snapshot.table(self.entrypoint.index).and_then(|table| {
             let router = if tls { &table.tls } else { &table.plain };

@@ -14,6 +14,11 @@ use smallvec::SmallVec;
 
 use super::trie::PathTrie;
 use crate::rule::matcher::{host_without_port, strip_trailing_dot, with_ascii_lowercase};
+
+/// A `Host` rule name under which a route is filed.
+fn is_wildcard(host: &str) -> bool {
+    host.starts_with("*.")
+}
 use crate::rule::{Expr, Matcher, RequestFacts};
 
 /// Above this many alternatives a rule is not worth splitting further.
@@ -38,6 +43,10 @@ struct Alternative {
 /// The alternatives under which `expr` can match.
 fn alternatives(expr: &Expr) -> Vec<Alternative> {
     match expr {
+        // `Host(`*`)` constrains nothing; `*.example.com` is filed by its suffix
+        Expr::Matcher(Matcher::Host(hosts)) if hosts.iter().any(|h| h == "*") => {
+            vec![Alternative::default()]
+        }
         Expr::Matcher(Matcher::Host(hosts)) => vec![Alternative {
             hosts: Some(hosts.clone()),
             paths: None,
@@ -83,6 +92,9 @@ fn alternatives(expr: &Expr) -> Vec<Alternative> {
 /// Both `a` and `b` hold. `None` when they cannot (disjoint host sets).
 fn conjoin(a: &Alternative, b: &Alternative) -> Option<Alternative> {
     let hosts = match (&a.hosts, &b.hosts) {
+        // a wildcard meets names string equality misses: either side alone is still a sound
+        // (wider) requirement
+        (Some(x), Some(y)) if x.iter().chain(y).any(|h| is_wildcard(h)) => Some(x.clone()),
         (Some(x), Some(y)) => {
             let both: Vec<String> = x.iter().filter(|h| y.contains(h)).cloned().collect();
             if both.is_empty() {
@@ -102,6 +114,8 @@ fn conjoin(a: &Alternative, b: &Alternative) -> Option<Alternative> {
 pub(crate) struct Index {
     /// Lower-cased host (no port, no trailing dot) → paths of routes requiring it.
     by_host: HashMap<Box<str>, PathTrie, BuildHasherDefault<FxHasher>>,
+    /// `*.example.com` routes, by `example.com`: a request host's part after its first label.
+    by_wildcard: HashMap<Box<str>, PathTrie, BuildHasherDefault<FxHasher>>,
     /// Routes with a path requirement but no host requirement.
     any_host: PathTrie,
     /// Routes with neither: checked for every request.
@@ -131,7 +145,10 @@ impl Index {
             (None, Some(paths)) => file_paths(&mut self.any_host, &paths, id),
             (Some(hosts), paths) => {
                 for host in hosts {
-                    let trie = self.by_host.entry(host.into()).or_default();
+                    let trie = match host.strip_prefix("*.") {
+                        Some(suffix) => self.by_wildcard.entry(suffix.into()).or_default(),
+                        None => self.by_host.entry(host.into()).or_default(),
+                    };
                     match &paths {
                         None => trie.insert_prefix("", id),
                         Some(paths) => file_paths(trie, paths, id),
@@ -145,10 +162,14 @@ impl Index {
     pub(crate) fn candidates(&self, req: &RequestFacts<'_>, out: &mut Candidates) {
         out.extend(self.generic.iter().copied());
         self.any_host.collect(req.path, out);
-        if !self.by_host.is_empty() {
+        if !self.by_host.is_empty() || !self.by_wildcard.is_empty() {
             let host = strip_trailing_dot(host_without_port(req.host));
             with_ascii_lowercase(host, |key| {
                 if let Some(trie) = self.by_host.get(key) {
+                    trie.collect(req.path, out);
+                }
+                let parent = key.split_once('.').filter(|(label, _)| !label.is_empty());
+                if let Some(trie) = parent.and_then(|(_, rest)| self.by_wildcard.get(rest)) {
                     trie.collect(req.path, out);
                 }
             });
@@ -159,7 +180,7 @@ impl Index {
 
     /// How many distinct hosts have their own path index.
     pub(crate) fn host_count(&self) -> usize {
-        self.by_host.len()
+        self.by_host.len() + self.by_wildcard.len()
     }
 }
 

@@ -142,6 +142,25 @@ fn host_routes_and_fallbacks() {
     assert_eq!(route_of(&router, "d.net", "/d"), Some("regexp"));
     assert_eq!(route_of(&router, "e.net", "/"), Some("all"));
     assert!(router.indexed_host_count() >= 4);
+    let wild = Router::build(vec![
+        spec("one-label", "Host(`*.a.com`) && PathPrefix(`/api`)", None),
+        spec("both", "Host(`*.a.com`) && Host(`www.a.com`)", Some(100)),
+        spec("any", "Host(`*`)", Some(2)),
+        spec("all", "PathPrefix(`/`)", Some(1)),
+    ]);
+    assert_eq!(route_of(&wild, "X.A.com:80", "/api/1"), Some("one-label"));
+    assert_eq!(route_of(&wild, "www.a.com", "/"), Some("both"));
+    assert_eq!(
+        route_of(&wild, "a.b.a.com", "/api"),
+        Some("any"),
+        "one label only"
+    );
+    assert_eq!(
+        route_of(&wild, "a.com", "/api"),
+        Some("any"),
+        "not the parent"
+    );
+    assert_eq!(route_of(&wild, "", "/api"), Some("all"), "`*` needs a host");
     let empty: Router<String> = Router::build(Vec::new());
     assert!(empty.is_empty());
     assert_eq!(route_of(&empty, "a.com", "/"), None);
@@ -165,7 +184,15 @@ impl Rng {
     }
 }
 
-const HOSTS: [&str; 4] = ["a.com", "b.com", "api.c.org", "A.com."];
+const HOSTS: [&str; 7] = [
+    "a.com",
+    "b.com",
+    "api.c.org",
+    "A.com.",
+    "*.c.org",
+    "*.A.com",
+    "*",
+];
 const PATHS: [&str; 7] = [
     "/",
     "/api",
@@ -221,6 +248,10 @@ fn indexed_lookup_equals_linear_scan() {
         "a.com.",
         "b.com",
         "api.c.org:8443",
+        "x.api.c.org",
+        "WWW.a.com.",
+        ".a.com",
+        "c.org",
         "zzz",
         "",
         "[::1]:80",

@@ -4,7 +4,9 @@
 //!
 //! * `Host`: case-insensitive; the request host is compared without its port
 //!   (and without `[]` around an IPv6 literal) and without one trailing dot;
-//!   so is the rule's host.
+//!   so is the rule's host. As in Traefik v3.7, ``Host(`*.example.com`)``
+//!   matches exactly one more label (`a.example.com`, not `example.com` nor
+//!   `a.b.example.com`) and ``Host(`*`)`` any non-empty host.
 //! * `HostRegexp`: unanchored, case-sensitive regexp run on the request host
 //!   lower-cased and without port (a trailing dot is kept, as in Traefik).
 //! * `Path`: exact, case-sensitive. `PathPrefix`: plain byte-string prefix, so
@@ -68,7 +70,7 @@ impl Matcher {
         match self {
             Matcher::Host(hosts) => {
                 let host = strip_trailing_dot(host_without_port(req.host));
-                !host.is_empty() && hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+                !host.is_empty() && hosts.iter().any(|h| host_matches(h, host))
             }
             Matcher::HostRegexp(re) => {
                 with_ascii_lowercase(host_without_port(req.host), |h| re.is_match(h))
@@ -107,6 +109,20 @@ impl Matcher {
 
 /// The host part of a `host[:port]` authority; `[v6]` and `[v6]:port` give
 /// `v6`; a bare IPv6 literal (several colons, no brackets) is kept whole.
+/// Whether `host` (without port nor trailing dot) is the rule's host `rule` (lower case): the
+/// same name, or one label under a `*.` name, or any name for `*`.
+pub fn host_matches(rule: &str, host: &str) -> bool {
+    if rule == "*" {
+        return true;
+    }
+    match rule.strip_prefix("*.") {
+        None => rule.eq_ignore_ascii_case(host),
+        Some(suffix) => host
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(suffix)),
+    }
+}
+
 pub fn host_without_port(raw: &str) -> &str {
     if let Some(rest) = raw.strip_prefix('[') {
         return match rest.find(']') {

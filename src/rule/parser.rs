@@ -288,10 +288,15 @@ impl Parser<'_> {
 
     fn host(&self, arg: &Arg) -> Result<String, RuleError> {
         self.ascii(arg, "Host")?;
-        if let Some(i) = arg.value.find('*') {
+        if arg.value == "*" {
+            return Ok("*".to_owned());
+        }
+        let wildcard_at = arg.value.strip_prefix("*.").map_or(0, |_| 2);
+        if let Some(i) = arg.value[wildcard_at..].find('*') {
             return Err(self.error(
-                arg.column + 1 + i,
-                "wildcards are not supported in `Host`; use `HostRegexp`",
+                arg.column + 1 + wildcard_at + i,
+                "a wildcard in `Host` is a whole first label (`*.example.com`, one label) or `*` \
+                 alone; use `HostRegexp` for other patterns",
             ));
         }
         let lower = arg.value.to_ascii_lowercase();

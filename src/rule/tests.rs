@@ -259,13 +259,12 @@ fn error_invalid_values() {
         )
     );
     assert_eq!(err("Host(`.`)"), (6, "empty host name in `Host`".into()));
-    assert_eq!(
-        err("Host(`*.example.com`)"),
-        (
-            7,
-            "wildcards are not supported in `Host`; use `HostRegexp`".into()
-        )
-    );
+    let wildcard_error = "a wildcard in `Host` is a whole first label (`*.example.com`, one \
+                          label) or `*` alone; use `HostRegexp` for other patterns";
+    assert_eq!(err("Host(`a.*.com`)"), (9, wildcard_error.into()));
+    assert_eq!(err("Host(`*a.com`)"), (7, wildcard_error.into()));
+    assert_eq!(err("Host(`*.*.com`)"), (9, wildcard_error.into()));
+    assert!(crate::rule::parse("Host(`*.Example.com`) || Host(`*`)").is_ok());
     assert_eq!(
         err("Method(`GE T`)"),
         (8, "invalid HTTP method `GE T`".into())

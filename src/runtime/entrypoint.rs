@@ -66,6 +66,8 @@ pub struct EntryPoint {
     pub dashboard: bool,
     /// Requests whose header block is larger get 431.
     pub max_header_bytes: usize,
+    /// Encoded characters let through in paths (`http.encodedCharacters`).
+    pub encoded: pylon_plugins::request_path::EncodedAllowed,
     /// Slow and greedy client bounds (`transport.respondingTimeouts`, keep-alive caps).
     pub clients: super::client_limits::ClientLimits,
 }

@@ -157,26 +157,55 @@ impl TlsPolicy {
 pub struct TlsPolicies {
     default: Arc<TlsPolicy>,
     by_name: HashMap<String, Arc<TlsPolicy>>,
+    /// `Host(`*.parent`)` routers' policies, by `parent`.
+    by_parent: HashMap<String, Arc<TlsPolicy>>,
+    /// A `Host(`*`)` router's policy: every name no other router claims.
+    any_name: Option<Arc<TlsPolicy>>,
 }
 
 impl TlsPolicies {
-    /// `default` applies to names no router claims; `by_name` maps lower-case host names.
+    /// `default` applies to names no router claims; `by_name` maps lower-case host names
+    /// (`*.parent` and `*` from wildcard `Host` rules included).
     pub fn new(default: TlsPolicy, by_name: HashMap<String, Arc<TlsPolicy>>) -> TlsPolicies {
+        let mut exact = HashMap::new();
+        let mut by_parent = HashMap::new();
+        let mut any_name = None;
+        for (name, policy) in by_name {
+            if name == "*" {
+                any_name = Some(policy);
+            } else if let Some(parent) = name.strip_prefix("*.") {
+                by_parent.insert(parent.to_string(), policy);
+            } else {
+                exact.insert(name, policy);
+            }
+        }
         TlsPolicies {
             default: Arc::new(default),
-            by_name,
+            by_name: exact,
+            by_parent,
+            any_name,
         }
     }
 
     /// The policy for a server name (normalised: see [`super::server_name::normalize`]).
     pub fn for_name(&self, sni: Option<&str>) -> &Arc<TlsPolicy> {
-        sni.and_then(|n| self.by_name.get(n))
+        let Some(name) = sni else {
+            return &self.default;
+        };
+        // the name itself, then a `Host(`*.parent`)` router's, then a `Host(`*`)` router's
+        self.by_name
+            .get(name)
+            .or_else(|| {
+                let (_, parent) = name.split_once('.')?;
+                self.by_parent.get(parent)
+            })
+            .or(self.any_name.as_ref())
             .unwrap_or(&self.default)
     }
 
     /// Whether every name gets the default policy (no router chose options of its own).
     pub fn only_default(&self) -> bool {
-        self.by_name.is_empty()
+        self.by_name.is_empty() && self.by_parent.is_empty() && self.any_name.is_none()
     }
 
     pub fn default_policy(&self) -> &TlsPolicy {
@@ -224,6 +253,33 @@ mod tests {
         assert_eq!(p.for_name(Some("a.test")).name, "strict@file");
         assert_eq!(p.for_name(Some("b.test")).name, "default");
         assert_eq!(p.for_name(None).name, "default");
+    }
+
+    #[test]
+    fn wildcard_host_routers_give_their_names_their_policy() {
+        let named = |name: &str| {
+            Arc::new(TlsPolicy {
+                name: name.into(),
+                ..TlsPolicy::default()
+            })
+        };
+        let p = TlsPolicies::new(
+            TlsPolicy::default(),
+            HashMap::from([
+                ("a.test".to_string(), named("exact")),
+                ("*.test".to_string(), named("one-label")),
+            ]),
+        );
+        assert_eq!(p.for_name(Some("a.test")).name, "exact");
+        assert_eq!(p.for_name(Some("b.test")).name, "one-label");
+        assert_eq!(p.for_name(Some("x.b.test")).name, "default");
+        assert_eq!(p.for_name(Some("test")).name, "default");
+        let any = TlsPolicies::new(
+            TlsPolicy::default(),
+            HashMap::from([("*".to_string(), named("any"))]),
+        );
+        assert_eq!(any.for_name(Some("whatever.example")).name, "any");
+        assert!(!any.only_default());
     }
 
     #[test]
