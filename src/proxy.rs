@@ -15,6 +15,7 @@ pub mod selection;
 #[cfg(test)]
 mod test_request;
 pub mod upgrade;
+pub mod upgrade_policy;
 
 pub use ctx::RequestCtx;
 pub use gateway::Gateway;
