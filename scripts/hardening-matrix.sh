@@ -71,7 +71,7 @@ devices_fifos_and_big_files_are_refused_without_echoing_content|13.3 key files|`
 htpasswd_errors_name_the_line_not_its_content|13.3 key files|an htpasswd parse error names the line number, not its content|1
 upgrade_answer_is_bounded_by_response_header_timeout|13.8 upgrades|upstream never answering a WebSocket upgrade: 504 at `responseHeaderTimeout` (1 s); was never answered|1
 client_write_deadline_holds_until_the_101_is_relayed|13.8 upgrades|the client deadlines hold until the 101 is relayed: a 101 later than `writeTimeout` (1 s) is not relayed, the connection closes at 1 s; was relayed (every deadline dropped at the `Upgrade` header)|1
-idle_tunnel_is_closed_after_idle_timeout|13.8 upgrades|a tunnel with no byte either way for `idleTimeout` (1 s) is closed, a busy one outlives it; was open forever|1
+idle_tunnel_is_closed_after_idle_timeout|13.8 upgrades|a tunnel with no byte either way for `idleTimeout` (2 s) is closed, a busy one outlives it; was open forever|1
 upgrade_with_a_body_is_refused_before_the_upstream|13.8 upgrades|WebSocket upgrade with `Content-Length: 5` or a chunked body: 400 and close, the upstream never contacted; was 101 with the body tunnelled|1
 only_websocket_is_tunnelled|13.8 upgrades|`Upgrade: h2c`, `foo`, `websocket, foo`: ignored, an ordinary 200 on a keep-alive HTTP/1.1 connection, no `Upgrade` reaches the upstream; control: `WebSocket` (any case) still tunnelled; was 101|1
 the_unit_passes_systemd_analyze_verify|13.11 deployment|systemd unit: `systemd-analyze verify` clean, `systemd-analyze security` exposure 1.9 (was 4.1), syscall filter, W^X, UMask applied|1

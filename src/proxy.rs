@@ -16,6 +16,7 @@ pub mod selection;
 mod test_request;
 pub mod upgrade;
 pub mod upgrade_policy;
+pub mod upgrade_relay;
 
 pub use ctx::RequestCtx;
 pub use gateway::Gateway;

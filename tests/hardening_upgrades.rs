@@ -226,15 +226,15 @@ async fn idle_tunnel_is_closed_after_idle_timeout() {
         delay: Duration::ZERO,
     })
     .await;
-    let (_gw, port) = pylon(&up, "idleTimeout = \"1s\"", "").await;
+    let (_gw, port) = pylon(&up, "idleTimeout = \"2s\"", "").await;
     let mut s = connect(port).await;
     s.write_all(format!("{WEBSOCKET}\r\n").as_bytes())
         .await
         .unwrap();
     let seen = read_until(&mut s, "\r\n\r\n", Duration::from_secs(5)).await;
     assert!(seen.bytes.starts_with("HTTP/1.1 101"), "{seen:?}");
-    // a busy tunnel outlives idleTimeout: a message every 300 ms for 2 s, each echoed
-    for i in 0..7 {
+    // a busy tunnel outlives idleTimeout: a message every 300 ms for 3 s, each echoed
+    for i in 0..11 {
         if i > 0 {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
@@ -244,12 +244,12 @@ async fn idle_tunnel_is_closed_after_idle_timeout() {
         assert!(echo.bytes.contains(&msg), "message {i}: {echo:?}");
     }
     // then silence: closed about idleTimeout later
-    let seen = read_until(&mut s, "", Duration::from_secs(4)).await;
+    let seen = read_until(&mut s, "", Duration::from_secs(6)).await;
     assert!(
         seen.closed,
-        "idle tunnel still open 4 s after the last byte (idleTimeout 1 s): {seen:?}"
+        "idle tunnel still open 6 s after the last byte (idleTimeout 2 s): {seen:?}"
     );
-    assert!(seen.after >= Duration::from_millis(900), "{seen:?}");
+    assert!(seen.after >= Duration::from_millis(1800), "{seen:?}");
 }
 
 #[tokio::test]

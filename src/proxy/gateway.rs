@@ -175,7 +175,8 @@ impl Gateway {
             .write_response_header(Box::new(response), false)
             .await?;
         super::deadlines::release(session);
-        upgrade::relay(session, &mut upstream, early, self.entrypoint.clients.idle).await
+        super::upgrade_relay::relay(session, &mut upstream, early, self.entrypoint.clients.idle)
+            .await
     }
 
     /// Replaces the request path by its normalized form (see `path`), so routing, middlewares
