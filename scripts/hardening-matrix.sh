@@ -69,6 +69,11 @@ labels_may_not_reach_internal_services_other_addresses_files_or_others_names|13.
 the_label_policy_opens_to_what_the_operator_allows|13.4 label policy|control: `allowedInternalServices`/`allowedServerAddresses` let labels reach what the operator allows|1
 devices_fifos_and_big_files_are_refused_without_echoing_content|13.3 key files|`usersFile`/`certFile` naming a FIFO, `/dev/zero` or a 1.3 MB file: refused at once, content never echoed|1
 htpasswd_errors_name_the_line_not_its_content|13.3 key files|an htpasswd parse error names the line number, not its content|1
+upgrade_answer_is_bounded_by_response_header_timeout|13.8 upgrades|upstream never answering a WebSocket upgrade: 504 at `responseHeaderTimeout` (1 s); was never answered|1
+client_write_deadline_holds_until_the_101_is_relayed|13.8 upgrades|the client deadlines hold until the 101 is relayed: a 101 later than `writeTimeout` (1 s) is not relayed, the connection closes at 1 s; was relayed (every deadline dropped at the `Upgrade` header)|1
+idle_tunnel_is_closed_after_idle_timeout|13.8 upgrades|a tunnel with no byte either way for `idleTimeout` (2 s) is closed, a busy one outlives it; was open forever|1
+upgrade_with_a_body_is_refused_before_the_upstream|13.8 upgrades|WebSocket upgrade with `Content-Length: 5` or a chunked body: 400 and close, the upstream never contacted; was 101 with the body tunnelled|1
+only_websocket_is_tunnelled|13.8 upgrades|`Upgrade: h2c`, `foo`, `websocket, foo`: ignored, an ordinary 200 on a keep-alive HTTP/1.1 connection, no `Upgrade` reaches the upstream; control: `WebSocket` (any case) still tunnelled; was 101|1
 the_unit_passes_systemd_analyze_verify|13.11 deployment|systemd unit: `systemd-analyze verify` clean, `systemd-analyze security` exposure 1.9 (was 4.1), syscall filter, W^X, UMask applied|1
 outside_systemd_the_run_files_go_to_a_private_directory|13.11 deployment|outside systemd the upgrade socket and pid file go to a 0700 directory of the user; a planted symlink there stops pylon|1
 bcrypt_costs_above_the_maximum_are_refused_naming_the_entry|13.1 costly hashes|a bcrypt entry of cost 15 (above the documented 14) refused naming `users[1]`, the hash not echoed; the unknown-user dummy is made on first use on a blocking thread, not in the reload|1
@@ -102,6 +107,8 @@ cargo test --test basic_auth --test path_safety --test hardening_heads --test ap
   bcrypt_costs behind_a_trusted an_untrusted_client guesses_sent rewriting_middlewares \
   path_parameters a_head_outgrowing unfinished_heads non_ascii absolute_form \
   custom_request_header_values >>"$log" 2>&1 || status=$?
+# Issue 13 point 8: HTTP upgrades (WebSocket tunnels).
+cargo test --test hardening_upgrades >>"$log" 2>&1 || status=$?
 
 {
   echo "# Hardening matrix (issues 8 and 13)"

@@ -15,6 +15,8 @@ pub mod selection;
 #[cfg(test)]
 mod test_request;
 pub mod upgrade;
+pub mod upgrade_policy;
+pub mod upgrade_relay;
 
 pub use ctx::RequestCtx;
 pub use gateway::Gateway;

@@ -155,13 +155,22 @@ impl Clock {
         self.read_at.store(NONE, Ordering::Relaxed);
     }
 
-    /// The connection became a tunnel (upgrade): no deadline applies any more.
+    /// The connection became a tunnel (its `101` is written): no deadline applies any more; the
+    /// tunnel bounds its own idleness (`proxy::upgrade::relay`).
     pub fn release(&self) {
         self.released.store(true, Ordering::Relaxed);
         self.head_read.store(NOT_IN_HEAD, Ordering::Relaxed);
         self.idle.store(false, Ordering::Relaxed);
         self.read_at.store(NONE, Ordering::Relaxed);
         self.write_at.store(NONE, Ordering::Relaxed);
+    }
+
+    /// The connection is done (an idle tunnel): reads and writes fail from now on.
+    pub fn expire(&self) {
+        let now = self.now();
+        self.idle.store(false, Ordering::Relaxed);
+        self.read_at.store(now, Ordering::Relaxed);
+        self.write_at.store(now, Ordering::Relaxed);
     }
 
     fn instant(&self, at: u64) -> Option<Instant> {
@@ -255,6 +264,10 @@ mod tests {
         c.release();
         assert_eq!((c.read_deadline(), c.write_deadline()), (None, None));
         assert_eq!(c.write_stall(), None);
+        c.expire();
+        let now = Instant::now();
+        assert!(c.read_deadline().is_some_and(|at| at <= now));
+        assert!(c.write_deadline().is_some_and(|at| at <= now));
     }
 
     #[tokio::test]

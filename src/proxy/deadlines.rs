@@ -29,7 +29,20 @@ pub fn body_done(session: &Session) {
     }
 }
 
-/// The connection is becoming a tunnel: its deadlines no longer apply.
+/// When the response must have been written (`writeTimeout`), if ever.
+pub fn write_deadline(session: &Session) -> Option<tokio::time::Instant> {
+    clock(session).and_then(Clock::write_deadline)
+}
+
+/// The tunnel is over: any further read or write of the connection fails at once, so a client
+/// that reads nothing cannot hold its close.
+pub fn expire(session: &Session) {
+    if let Some(clock) = clock(session) {
+        clock.expire();
+    }
+}
+
+/// The connection became a tunnel (its `101` is written): its deadlines no longer apply.
 pub fn release(session: &Session) {
     if let Some(clock) = clock(session) {
         clock.release();

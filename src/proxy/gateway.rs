@@ -114,9 +114,12 @@ impl Gateway {
         Ok(())
     }
 
-    /// Proxies an HTTP/1 upgrade (WebSocket) through `upgrade`, with connect failover.
+    /// Proxies an HTTP/1 upgrade (WebSocket) through `upgrade`, with connect failover. The
+    /// client connection keeps its deadlines until the `101` is written; the upstream's answer
+    /// is bounded by the service's `responseHeaderTimeout` (504), the tunnel by the entry
+    /// point's `idleTimeout`.
     async fn tunnel(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
-        let mut upstream = loop {
+        let (mut upstream, header_timeout) = loop {
             let (pool, index) = match selection::choose(ctx, &session.req_header().headers) {
                 Ok(chosen) => chosen,
                 Err(_) => {
@@ -130,7 +133,7 @@ impl Gateway {
             let mut request = session.req_header().clone();
             self.prepare_upstream(session, &mut request, ctx).await?;
             match upgrade::connect(&self.connector, &peer, &request).await {
-                Ok(stream) => break stream,
+                Ok(stream) => break (stream, peer.options.read_timeout),
                 Err(e) => {
                     log::debug!("upgrade: cannot reach {}: {e}", peer);
                     if !selection::attempt_failed(ctx, "connection failed") {
@@ -141,12 +144,27 @@ impl Gateway {
                 }
             }
         };
-        let (mut response, early) = match upgrade::read_response(&mut upstream).await {
-            Ok(r) => r,
-            Err(e) => {
+        let client_deadline = super::deadlines::write_deadline(session);
+        let answer = upgrade::await_answer(&mut upstream, header_timeout, client_deadline).await;
+        let (mut response, early) = match answer {
+            upgrade::Answer::Head(head, early) => (*head, early),
+            upgrade::Answer::Bad(e) => {
                 log::debug!("upgrade: bad answer from upstream: {e}");
                 session.set_keepalive(None);
                 return respond::text(session, StatusCode::BAD_GATEWAY, "Bad Gateway").await;
+            }
+            upgrade::Answer::TooSlow => {
+                session.set_keepalive(None);
+                let status = StatusCode::GATEWAY_TIMEOUT;
+                return respond::text(session, status, "Gateway Timeout").await;
+            }
+            upgrade::Answer::ClientDeadline => {
+                // nothing can be written to the client any more
+                return Error::e_explain(
+                    ErrorType::WriteError,
+                    "response write deadline passed waiting for the upgrade answer",
+                )
+                .map_err(|e| e.into_down());
             }
         };
         self.filter_response(session, &mut response, ctx).await?;
@@ -156,7 +174,9 @@ impl Gateway {
         session
             .write_response_header(Box::new(response), false)
             .await?;
-        upgrade::relay(session, &mut upstream, early).await
+        super::deadlines::release(session);
+        super::upgrade_relay::relay(session, &mut upstream, early, self.entrypoint.clients.idle)
+            .await
     }
 
     /// Replaces the request path by its normalized form (see `path`), so routing, middlewares
@@ -440,6 +460,11 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         }
         super::connection::sanitize(session.req_header_mut());
+        if let Some(rejection) = super::upgrade_policy::screen(session.req_header_mut()) {
+            session.set_keepalive(None);
+            respond::text(session, rejection.status, rejection.reason).await?;
+            return Ok(true);
+        }
         if let Err(bad) = self.normalize_path(session) {
             session.set_keepalive(None);
             respond::text(session, StatusCode::BAD_REQUEST, bad.reason()).await?;
@@ -530,7 +555,6 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         }
         if session.is_upgrade_req() && !session.is_http2() {
-            super::deadlines::release(session);
             self.tunnel(session, ctx).await?;
             return Ok(true);
         }

@@ -7,6 +7,12 @@
 //! the chosen server with Pingora's connector (TLS when the server is `https`), sends the
 //! prepared request head, relays the response head through the response filters, then copies
 //! bytes in both directions.
+//!
+//! Bounds (issue 13 point 8): the upstream's answer waits at most the service's
+//! `responseHeaderTimeout` (504) and never past the client's write deadline, which stays in
+//! force with the read deadline until the `101` is written; the tunnel then closes after the
+//! entry point's `idleTimeout` with no byte moving either way (`upgrade_relay`). Which requests
+//! get here at all: `upgrade_policy`.
 
 use bytes::Bytes;
 use pingora::connectors::TransportConnector;
@@ -15,7 +21,9 @@ use pingora::prelude::HttpPeer;
 use pingora::protocols::Stream;
 use pingora::{Error, ErrorType, OrErr, Result};
 use pingora_proxy::Session;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
 
 /// Largest upstream response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -83,40 +91,43 @@ pub async fn read_response(stream: &mut Stream) -> Result<(ResponseHeader, Bytes
     }
 }
 
-/// After the response head went to the client: relays `early` bytes, then copies both ways
-/// until one side closes.
-pub async fn relay(session: &mut Session, upstream: &mut Stream, early: Bytes) -> Result<()> {
-    if !early.is_empty() {
-        session.write_response_body(Some(early), false).await?;
+/// How waiting for the upstream's answer to an upgrade ended.
+pub enum Answer {
+    /// Its response head and the bytes that followed it.
+    Head(Box<ResponseHeader>, Bytes),
+    /// An answer that is not a response head (closed, garbage, too large).
+    Bad(Box<Error>),
+    /// No head within the service's `responseHeaderTimeout`.
+    TooSlow,
+    /// No head before the client's response deadline (`writeTimeout`) passed.
+    ClientDeadline,
+}
+
+/// Waits for the upstream's response head, at most `header_timeout` (the service's
+/// `responseHeaderTimeout`) and never past `client_deadline` (the client connection's write
+/// deadline, still in force until the `101` is relayed).
+pub async fn await_answer(
+    stream: &mut Stream,
+    header_timeout: Option<Duration>,
+    client_deadline: Option<Instant>,
+) -> Answer {
+    let header_at = header_timeout.map(|d| Instant::now() + d);
+    let at = match (header_at, client_deadline) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let answer = |read: Result<(ResponseHeader, Bytes)>| match read {
+        Ok((head, early)) => Answer::Head(Box::new(head), early),
+        Err(e) => Answer::Bad(e),
+    };
+    let Some(at) = at else {
+        return answer(read_response(stream).await);
+    };
+    match tokio::time::timeout_at(at, read_response(stream)).await {
+        Ok(read) => answer(read),
+        Err(_) if client_deadline == Some(at) => Answer::ClientDeadline,
+        Err(_) => Answer::TooSlow,
     }
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut client_open = true;
-    loop {
-        tokio::select! {
-            from_client = session.read_request_body(), if client_open => {
-                match from_client? {
-                    Some(data) => upstream
-                        .write_all(&data)
-                        .await
-                        .or_err(ErrorType::WriteError, "relaying to the upstream")?,
-                    None => {
-                        client_open = false;
-                        upstream.shutdown().await.ok();
-                    }
-                }
-            }
-            from_upstream = upstream.read(&mut buf) => {
-                let n = from_upstream.or_err(ErrorType::ReadError, "relaying from the upstream")?;
-                if n == 0 {
-                    break;
-                }
-                session
-                    .write_response_body(Some(Bytes::copy_from_slice(&buf[..n])), false)
-                    .await?;
-            }
-        }
-    }
-    session.write_response_body(None, true).await
 }
 
 /// The upstream refused the upgrade (any status but `101`): its answer goes to the client and
