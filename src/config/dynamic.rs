@@ -235,10 +235,21 @@ pub struct TlsOptions {
     pub sni_strict: Option<bool>,
     #[serde(default)]
     pub alpn_protocols: Vec<String>,
-    pub client_auth: Option<toml::Table>,
+    pub client_auth: Option<ClientAuthOptions>,
     pub disable_session_tickets: Option<bool>,
     /// Deprecated in Traefik; accepted and ignored.
     pub prefer_server_cipher_suites: Option<bool>,
+}
+
+/// `[tls.options.<name>.clientAuth]`: client certificates (mTLS).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientAuthOptions {
+    /// CA certificates a client's chain is verified against: PEM files or the PEM itself.
+    #[serde(default)]
+    pub ca_files: Vec<String>,
+    /// Traefik's `NoClientCert` (default) ... `RequireAndVerifyClientCert`.
+    pub client_auth_type: Option<String>,
 }
 
 /// `[tls.stores.<name>]`: the certificate served when no other matches.

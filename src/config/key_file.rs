@@ -60,6 +60,29 @@ pub fn read_key_file(path: impl AsRef<Path>) -> Result<Vec<u8>, KeyFileError> {
     Ok(bytes)
 }
 
+/// Traefik's FileOrContent (`certFile`, `keyFile`, `caFiles`): a value starting with
+/// `-----BEGIN` is the PEM itself, anything else a file read by [`read_key_file`].
+pub fn read_file_or_content(value: &str) -> Result<std::borrow::Cow<'_, [u8]>, KeyFileError> {
+    if is_inline_pem(value) {
+        return Ok(std::borrow::Cow::Borrowed(value.as_bytes()));
+    }
+    read_key_file(value).map(std::borrow::Cow::Owned)
+}
+
+/// Whether a FileOrContent value is the PEM itself.
+pub fn is_inline_pem(value: &str) -> bool {
+    value.trim_start().starts_with("-----BEGIN")
+}
+
+/// How a FileOrContent value is named in messages: its path, or `inline PEM` (never the
+/// content).
+pub fn describe_file_or_content(value: &str) -> String {
+    match is_inline_pem(value) {
+        true => "inline PEM".to_string(),
+        false => format!("`{value}`"),
+    }
+}
+
 /// [`read_key_file`] as text.
 pub fn read_key_file_to_string(path: impl AsRef<Path>) -> Result<String, KeyFileError> {
     let path = path.as_ref();

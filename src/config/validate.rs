@@ -6,7 +6,6 @@ use super::observability::is_status_filter;
 use super::static_config::{parse_address, parse_level, parse_net, StaticConfig};
 use crate::rule::ParsedRules;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 mod add_prefix;
 mod basic_auth;
@@ -368,26 +367,121 @@ fn check_tls_options(key: &str, options: &str, d: &DynamicConfig, c: &mut Collec
     }
 }
 
+/// `curvePreferences`, `alpnProtocols` and `clientAuth` of one `tls.options`.
+fn validate_tls_extras(
+    name: &str,
+    options: &crate::config::dynamic::TlsOptions,
+    c: &mut Collector<'_>,
+) {
+    use crate::tls::client_auth::{load_cas, ClientAuthType, CLIENT_AUTH_TYPES};
+    use crate::tls::policy::{ALPN_PROTOCOLS, CURVES};
+    let base = format!("tls.options.{name}");
+    for (i, curve) in options.curve_preferences.iter().enumerate() {
+        if !CURVES.iter().any(|(go, _)| go == curve) {
+            let known: Vec<&str> = CURVES.iter().map(|(go, _)| *go).collect();
+            c.push(
+                format!("{base}.curvePreferences[{i}]"),
+                format!("`{curve}` is not a curve pylon offers"),
+                Some(format!(
+                    "use Go's names as Traefik does: {}",
+                    known.join(", ")
+                )),
+            );
+        }
+    }
+    for (i, protocol) in options.alpn_protocols.iter().enumerate() {
+        if !ALPN_PROTOCOLS.contains(&protocol.as_str()) {
+            c.push(
+                format!("{base}.alpnProtocols[{i}]"),
+                format!("pylon does not speak `{protocol}`"),
+                Some(format!("use some of: {}", ALPN_PROTOCOLS.join(", "))),
+            );
+        }
+    }
+    let speaks = |p: &str| options.alpn_protocols.iter().any(|x| x == p);
+    if !options.alpn_protocols.is_empty() && !speaks("h2") && !speaks("http/1.1") {
+        c.push(
+            format!("{base}.alpnProtocols"),
+            "neither `h2` nor `http/1.1`: no protocol would be left for requests",
+            Some("add `http/1.1` (and `h2` for HTTP/2), or leave alpnProtocols out".into()),
+        );
+    }
+    let Some(auth) = &options.client_auth else {
+        return;
+    };
+    let kind = match auth.client_auth_type.as_deref() {
+        None => Some(ClientAuthType::NoClientCert),
+        Some(t) => {
+            let kind = ClientAuthType::parse(t);
+            if kind.is_none() {
+                c.push(
+                    format!("{base}.clientAuth.clientAuthType"),
+                    format!("`{t}` is not a client authentication type"),
+                    Some(format!("use one of: {}", CLIENT_AUTH_TYPES.join(", "))),
+                );
+            }
+            kind
+        }
+    };
+    if kind.is_some_and(ClientAuthType::verifies) && auth.ca_files.is_empty() {
+        c.push(
+            format!("{base}.clientAuth.caFiles"),
+            "client certificates are to be verified, but no CA is given",
+            Some("list the CA certificates (PEM files, or the PEM itself) in caFiles".into()),
+        );
+    }
+    for (i, ca) in auth.ca_files.iter().enumerate() {
+        if let Err(e) = load_cas(std::slice::from_ref(ca)) {
+            c.push(
+                format!("{base}.clientAuth.caFiles[{i}]"),
+                e,
+                Some("point it at a readable PEM CA certificate (or write the PEM itself)".into()),
+            );
+        }
+    }
+}
+
 fn validate_tls(d: &DynamicConfig, c: &mut Collector<'_>) {
-    let mut check_pair = |key: String, cert: &str, key_file: &str| {
-        if let Err(e) = crate::tls::CertPair::from_files(Path::new(cert), Path::new(key_file)) {
+    let check_pair = |c: &mut Collector<'_>, key: String, cert: &str, key_file: &str| {
+        if let Err(e) = crate::tls::CertPair::from_file_or_content(cert, key_file) {
             c.push(
                 key,
                 e.to_string(),
-                Some("point certFile/keyFile at a readable PEM pair".into()),
+                Some(
+                    "point certFile/keyFile at a readable PEM pair (or write the PEM itself)"
+                        .into(),
+                ),
             );
         }
     };
     for (i, cert) in d.tls.certificates.iter().enumerate() {
         check_pair(
+            c,
             format!("tls.certificates[{i}]"),
             &cert.cert_file,
             &cert.key_file,
         );
     }
     for (name, store) in &d.tls.stores {
+        if name != "default" {
+            c.push(
+                format!("tls.stores.{name}"),
+                "only the `default` store is used (as in Traefik, which ignores the others)",
+                Some(format!(
+                    "rename `tls.stores.{name}` to `tls.stores.default`"
+                )),
+            );
+        }
+        if store.default_generated_cert.is_some() {
+            c.push(
+                format!("tls.stores.{name}.defaultGeneratedCert"),
+                "a default certificate from an ACME resolver is not supported yet",
+                Some("give the store a `defaultCertificate` (certFile/keyFile), or leave it out for pylon's self-signed default".into()),
+            );
+        }
         if let Some(dc) = &store.default_certificate {
             check_pair(
+                c,
                 format!("tls.stores.{name}.defaultCertificate"),
                 &dc.cert_file,
                 &dc.key_file,
@@ -407,6 +501,7 @@ fn validate_tls(d: &DynamicConfig, c: &mut Collector<'_>) {
                 );
             }
         }
+        validate_tls_extras(name, options, c);
         for (i, cipher) in options.cipher_suites.iter().enumerate() {
             if !crate::tls::policy::is_known_cipher(cipher) {
                 c.push(

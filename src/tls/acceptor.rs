@@ -209,8 +209,18 @@ fn select_alpn<'a>(ssl: &mut SslRef, offered: &'a [u8]) -> Result<&'a [u8], Alpn
         ssl.servername(openssl::ssl::NameType::HOST_NAME)
             .is_some_and(|n| crate::acme::challenges::global().tls_alpn_cert(n).is_some())
     };
+    // the handshake's `tls.options` (`alpnProtocols`), set in the client-hello callback
+    let (h2, http11) = handshake_index()
+        .ok()
+        .and_then(|index| ssl.ex_data(index))
+        .map_or((true, true), |h| (h.policy.alpn_h2, h.policy.alpn_http11));
     for wanted in [challenge, &b"h2"[..], &b"http/1.1"[..]] {
-        if wanted == challenge && !solving(ssl) {
+        let allowed = match wanted {
+            b"h2" => h2,
+            b"http/1.1" => http11,
+            _ => solving(ssl),
+        };
+        if !allowed {
             continue;
         }
         let mut rest = offered;

@@ -44,26 +44,38 @@ pub enum CertError {
 impl CertPair {
     /// Loads a PEM certificate chain and its PEM private key.
     pub fn from_files(cert_file: &Path, key_file: &Path) -> Result<CertPair, CertError> {
-        let read = |p: &Path| {
-            crate::config::key_file::read_key_file(p).map_err(|e| CertError::Read {
-                path: p.display().to_string(),
-                reason: e.to_string(),
-            })
+        let text = |p: &Path| p.to_str().map(str::to_owned).unwrap_or_default();
+        Self::from_file_or_content(&text(cert_file), &text(key_file))
+    }
+
+    /// Loads a certificate chain and its key, each a PEM file or the PEM itself (Traefik's
+    /// FileOrContent); errors name the file, or `inline PEM`, never the content.
+    pub fn from_file_or_content(cert_value: &str, key_value: &str) -> Result<CertPair, CertError> {
+        use crate::config::key_file::{describe_file_or_content, read_file_or_content};
+        let name = |v: &str| describe_file_or_content(v).trim_matches('`').to_string();
+        let (cert_file, key_file) = (name(cert_value), name(key_value));
+        let read = |v: &str| {
+            read_file_or_content(v)
+                .map(|bytes| bytes.into_owned())
+                .map_err(|e| CertError::Read {
+                    path: name(v),
+                    reason: e.to_string(),
+                })
         };
-        let cert_pem = read(cert_file)?;
-        let key_pem = read(key_file)?;
+        let cert_pem = read(cert_value)?;
+        let key_pem = read(key_value)?;
         let mut certs = X509::stack_from_pem(&cert_pem).map_err(|e| CertError::BadCert {
-            path: cert_file.display().to_string(),
+            path: cert_file.clone(),
             reason: e.to_string(),
         })?;
         if certs.is_empty() {
             return Err(CertError::BadCert {
-                path: cert_file.display().to_string(),
+                path: cert_file.clone(),
                 reason: "no certificate found".into(),
             });
         }
         let key = PKey::private_key_from_pem(&key_pem).map_err(|e| CertError::BadKey {
-            path: key_file.display().to_string(),
+            path: key_file.clone(),
             reason: e.to_string(),
         })?;
         let cert = certs.remove(0);
@@ -73,8 +85,8 @@ impl CertPair {
             .unwrap_or(false);
         if !matches {
             return Err(CertError::Mismatch {
-                cert: cert_file.display().to_string(),
-                key: key_file.display().to_string(),
+                cert: cert_file.clone(),
+                key: key_file.clone(),
             });
         }
         Ok(CertPair::new(cert, certs, key))

@@ -2,9 +2,11 @@
 //! handshake may use, and whether unknown or missing SNI is refused (`sniStrict`). Routers name
 //! their options; their `Host` rules say which server names get them (as in Traefik).
 
+use super::client_auth::{ClientAuth, ClientAuthType};
 use crate::config::dynamic::TlsOptions;
 use openssl::ssl::{SslRef, SslVersion};
 use std::collections::HashMap;
+use std::ffi::CString;
 use std::sync::Arc;
 
 /// Traefik's (Go's) cipher suite names and OpenSSL's for them (TLS 1.2 and below).
@@ -84,6 +86,17 @@ pub fn is_known_cipher(name: &str) -> bool {
 }
 
 /// `VersionTLS12` → TLS 1.2.
+/// `curvePreferences`: Go's names (Traefik's) and OpenSSL's.
+pub const CURVES: [(&str, &str); 4] = [
+    ("CurveP256", "P-256"),
+    ("CurveP384", "P-384"),
+    ("CurveP521", "P-521"),
+    ("X25519", "X25519"),
+];
+
+/// `alpnProtocols` pylon can speak (Traefik's default list).
+pub const ALPN_PROTOCOLS: [&str; 3] = ["h2", "http/1.1", "acme-tls/1"];
+
 pub fn parse_version(name: &str) -> Option<SslVersion> {
     Some(match name {
         "VersionTLS10" => SslVersion::TLS1,
@@ -105,6 +118,16 @@ pub struct TlsPolicy {
     cipher_list: Option<String>,
     /// Refuse handshakes without SNI or naming no configured certificate.
     pub sni_strict: bool,
+    /// `curvePreferences` as an OpenSSL group list; `None`: OpenSSL's defaults.
+    groups: Option<CString>,
+    /// `alpnProtocols`: whether h2 and http/1.1 may be chosen (acme-tls/1 is answered for
+    /// challenges whatever the list).
+    pub alpn_h2: bool,
+    pub alpn_http11: bool,
+    /// `disableSessionTickets`.
+    no_session_tickets: bool,
+    /// `clientAuth`; `None` asks for no client certificate.
+    client_auth: Option<Arc<ClientAuth>>,
 }
 
 impl Default for TlsPolicy {
@@ -116,6 +139,11 @@ impl Default for TlsPolicy {
             max_version: None,
             cipher_list: None,
             sni_strict: false,
+            groups: None,
+            alpn_h2: true,
+            alpn_http11: true,
+            no_session_tickets: false,
+            client_auth: None,
         }
     }
 }
@@ -138,6 +166,19 @@ impl TlsPolicy {
             max_version: options.max_version.as_deref().and_then(parse_version),
             cipher_list: (!ciphers.is_empty()).then(|| ciphers.join(":")),
             sni_strict: options.sni_strict.unwrap_or(false),
+            groups: groups(&options.curve_preferences),
+            alpn_h2: alpn_allows(&options.alpn_protocols, "h2"),
+            alpn_http11: alpn_allows(&options.alpn_protocols, "http/1.1"),
+            no_session_tickets: options.disable_session_tickets.unwrap_or(false),
+            client_auth: options.client_auth.as_ref().and_then(|c| {
+                let kind = c
+                    .client_auth_type
+                    .as_deref()
+                    .and_then(ClientAuthType::parse)
+                    .unwrap_or(ClientAuthType::NoClientCert);
+                (kind != ClientAuthType::NoClientCert)
+                    .then(|| Arc::new(ClientAuth::new(name, kind, &c.ca_files)))
+            }),
         }
     }
 
@@ -148,8 +189,33 @@ impl TlsPolicy {
         if let Some(list) = &self.cipher_list {
             ssl.set_cipher_list(list)?;
         }
+        if let Some(groups) = &self.groups {
+            super::ssl_settings::set_groups(ssl, groups)?;
+        }
+        if self.no_session_tickets {
+            super::ssl_settings::disable_session_tickets(ssl)?;
+        }
+        if let Some(auth) = &self.client_auth {
+            auth.apply(ssl)?;
+        }
         Ok(())
     }
+}
+
+/// The OpenSSL group list of `curvePreferences` (validated: unknown names are skipped here).
+fn groups(curves: &[String]) -> Option<CString> {
+    let list: Vec<&str> = curves
+        .iter()
+        .filter_map(|c| CURVES.iter().find(|(go, _)| go == c).map(|(_, o)| *o))
+        .collect();
+    (!list.is_empty())
+        .then(|| CString::new(list.join(":")).ok())
+        .flatten()
+}
+
+/// Whether `alpnProtocols` lets `protocol` be chosen (an empty list: Traefik's default, all).
+fn alpn_allows(list: &[String], protocol: &str) -> bool {
+    list.is_empty() || list.iter().any(|p| p == protocol)
 }
 
 /// Every policy in force: by server name, else the default.

@@ -7,7 +7,7 @@ use crate::config::{self, ConfigErrors, StaticConfig, StaticSource};
 use crate::runtime::{EntryPoint, Listening, Snapshot};
 use crate::tls::{CertPair, CertStore};
 use crate::upstream::Transport;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// One error at `key_path` of `origin`.
@@ -201,10 +201,28 @@ impl Compiler {
         config::validate_with_rules(&self.static_config, dynamic, &rules, origin)?;
         let mut pairs = Vec::new();
         for (i, c) in dynamic.tls.certificates.iter().enumerate() {
-            let pair = CertPair::from_files(Path::new(&c.cert_file), Path::new(&c.key_file))
+            let pair = CertPair::from_file_or_content(&c.cert_file, &c.key_file)
                 .map_err(|e| single(origin, &format!("tls.certificates[{i}]"), e.to_string()))?;
             pairs.push(pair);
         }
+        // `tls.stores.default.defaultCertificate`, else the self-signed default
+        let default_cert = match dynamic
+            .tls
+            .stores
+            .get("default")
+            .and_then(|s| s.default_certificate.as_ref())
+        {
+            Some(dc) => Arc::new(
+                CertPair::from_file_or_content(&dc.cert_file, &dc.key_file).map_err(|e| {
+                    single(
+                        origin,
+                        "tls.stores.default.defaultCertificate",
+                        e.to_string(),
+                    )
+                })?,
+            ),
+            None => self.default_cert.clone(),
+        };
         let certificates = pairs
             .iter()
             .map(|p| crate::tls::cert_info(&p.cert))
@@ -214,7 +232,7 @@ impl Compiler {
         for w in warnings {
             log::warn!("{w}");
         }
-        let tls = CertStore::new(pairs, self.default_cert.clone()).with_policies(policies);
+        let tls = CertStore::new(pairs, default_cert).with_policies(policies);
         let mut snapshot = compile(
             version,
             super::Checked {
