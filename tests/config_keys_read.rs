@@ -35,6 +35,11 @@ const NEEDS_NO_CODE: &[(&str, &str, &str)] = &[
         "pylon's dashboard shows no ads",
     ),
     (
+        "EntryPointObservability",
+        "tracing",
+        "pylon has no tracing (the section is refused)",
+    ),
+    (
         "ServersTransportConfig",
         "disable_http2",
         "pylon speaks HTTP/1.1 to upstreams",

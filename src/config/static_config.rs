@@ -32,6 +32,8 @@ pub struct StaticConfig {
     pub servers_transport: Option<ServersTransportStatic>,
     #[serde(default)]
     pub certificates_resolvers: BTreeMap<String, super::acme::CertificateResolver>,
+    /// `core.defaultRuleSyntax`: pylon reads Traefik v3's rule syntax only.
+    pub core: Option<CoreConfig>,
     /// Dynamic routers/middlewares/services written in the static file itself.
     pub http: Option<HttpConfig>,
     /// Dynamic TLS certificates written in the static file itself.
@@ -45,6 +47,32 @@ pub struct EntryPointConfig {
     pub http: Option<EntryPointHttp>,
     pub forwarded_headers: Option<ForwardedHeaders>,
     pub transport: Option<EntryPointTransport>,
+    /// Whether requests on this entry point are logged and counted (default both on).
+    pub observability: Option<EntryPointObservability>,
+    /// User routers may answer ACME challenge paths pylon is not solving (Traefik's
+    /// `allowACMEByPass`); otherwise those get 404.
+    #[serde(rename = "allowACMEByPass")]
+    pub allow_acme_by_pass: Option<bool>,
+}
+
+/// `entryPoints.<n>.observability` (Traefik v3.3+).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EntryPointObservability {
+    /// Access log lines for this entry point's requests (default true).
+    pub access_logs: Option<bool>,
+    /// Metrics for this entry point's requests (default true).
+    pub metrics: Option<bool>,
+    /// Tracing: pylon has none (the `tracing` section is refused), so either value is moot.
+    pub tracing: Option<bool>,
+}
+
+/// `[core]`.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CoreConfig {
+    /// `v3` (pylon's only syntax); `v2` is refused.
+    pub default_rule_syntax: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -120,6 +148,8 @@ pub struct ForwardedHeaders {
     pub trusted_ips: Vec<String>,
     #[serde(default)]
     pub insecure: bool,
+    /// Leave `X-Forwarded-For` as the client sent it (none added when absent).
+    pub not_append_x_forwarded_for: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -410,6 +440,20 @@ impl StaticConfig {
                     .and_then(|a| a.add_internals)
                     .unwrap_or(false),
             },
+            observe_requests: crate::runtime::entrypoint::ObserveRequests {
+                access_log: ep
+                    .observability
+                    .as_ref()
+                    .and_then(|o| o.access_logs)
+                    .unwrap_or(true),
+                metrics: ep
+                    .observability
+                    .as_ref()
+                    .and_then(|o| o.metrics)
+                    .unwrap_or(true),
+            },
+            allow_acme_bypass: ep.allow_acme_by_pass.unwrap_or(false),
+            append_forwarded_for: !forwarded.not_append_x_forwarded_for.unwrap_or(false),
             max_header_bytes: http.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES),
             encoded: http
                 .encoded_characters

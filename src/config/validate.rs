@@ -195,6 +195,19 @@ fn validate_static(s: &StaticConfig, d: &DynamicConfig, c: &mut Collector<'_>) {
             );
         }
     }
+    if let Some(syntax) = s
+        .core
+        .as_ref()
+        .and_then(|c| c.default_rule_syntax.as_deref())
+    {
+        if syntax != "v3" {
+            c.push(
+                "core.defaultRuleSyntax",
+                format!("`{syntax}`: pylon reads Traefik v3's rule syntax only"),
+                Some("rewrite the rules in v3 syntax (e.g. HostRegexp(`^.+\\.example\\.com$`)) and set `v3` or leave the key out".into()),
+            );
+        }
+    }
     if let Some(ping) = &s.ping {
         if let Some(code) = ping
             .terminating_status_code

@@ -38,6 +38,8 @@ pub struct Forwarding<'a> {
     pub websocket: bool,
     /// The entry point's port (as a header value), used when the Host header carries none.
     pub entrypoint_port: HeaderValue,
+    /// Add the peer to `X-Forwarded-For` (`notAppendXForwardedFor` turns it off).
+    pub append_forwarded_for: bool,
     /// The prefix removed by stripPrefix middlewares, if any.
     pub stripped_prefix: Option<&'a str>,
 }
@@ -149,7 +151,10 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
         }
         _ => None,
     };
+    // `notAppendXForwardedFor`: the header as the client sent it (dropped from untrusted
+    // peers above), none added when absent
     match chained {
+        _ if !f.append_forwarded_for => {}
         Some(v) => req.insert_header(X_FORWARDED_FOR, v)?,
         None => req.insert_header(X_FORWARDED_FOR, peer.clone())?,
     }
@@ -211,6 +216,7 @@ mod tests {
 
     fn fwd(trusted: bool) -> Forwarding<'static> {
         Forwarding {
+            append_forwarded_for: true,
             peer_ip: "10.0.0.9".parse().unwrap(),
             trusted,
             tls: true,

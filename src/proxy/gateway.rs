@@ -80,6 +80,7 @@ impl Gateway {
             trusted: ctx.trusted,
             tls: ctx.plugins.tls,
             websocket: session.is_upgrade_req(),
+            append_forwarded_for: self.entrypoint.append_forwarded_for,
             entrypoint_port: self.entrypoint.port_header.clone(),
             stripped_prefix: ctx.plugins.stripped_prefix.as_deref(),
         };
@@ -209,7 +210,8 @@ impl Gateway {
 
     /// HTTP-01: answers `/.well-known/acme-challenge/<token>` on a resolver's `httpChallenge`
     /// entry point (before redirections and routers) for the tokens being solved; other
-    /// tokens get 404. Returns whether it answered.
+    /// tokens get 404, or go on to the routers with `allowACMEByPass`. Returns whether it
+    /// answered.
     async fn acme_http01(&self, session: &mut Session) -> Result<bool> {
         let path = session.req_header().uri.path();
         let Some(token) = path.strip_prefix(crate::acme::challenges::HTTP01_PREFIX) else {
@@ -225,6 +227,7 @@ impl Gateway {
                 let ct = "application/octet-stream";
                 respond::full(session, StatusCode::OK, &[], body, ct).await?;
             }
+            None if self.entrypoint.allow_acme_bypass => return Ok(false),
             None => respond::text(session, StatusCode::NOT_FOUND, "404 page not found\n").await?,
         }
         Ok(true)
@@ -743,15 +746,18 @@ impl ProxyHttp for Gateway {
     /// its access log line; requests to internal services only with `addInternals`.
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         let internals = self.entrypoint.observe_internals;
+        let requests = self.entrypoint.observe_requests;
         if let Some(metrics) = self
             .metrics
             .as_ref()
-            .filter(|_| !ctx.internal || internals.metrics)
+            .filter(|_| requests.metrics && (!ctx.internal || internals.metrics))
         {
             super::observe::record(metrics, session, ctx, &self.entrypoint.name);
         }
         let log = self.access_log.as_ref();
-        if let Some(log) = log.filter(|_| !ctx.internal || internals.access_log) {
+        if let Some(log) =
+            log.filter(|_| requests.access_log && (!ctx.internal || internals.access_log))
+        {
             super::observe::access_log(log, session, ctx, &self.entrypoint.name);
         }
     }

@@ -64,12 +64,25 @@ pub struct EntryPoint {
     pub api: bool,
     /// `[api] dashboard` is on.
     pub dashboard: bool,
+    /// `observability.accessLogs` / `.metrics`: this entry point's requests are logged/counted.
+    pub observe_requests: ObserveRequests,
+    /// `allowACMEByPass`: challenge paths pylon is not solving go to the routers.
+    pub allow_acme_bypass: bool,
+    /// The peer is appended to `X-Forwarded-For` (off: `notAppendXForwardedFor`).
+    pub append_forwarded_for: bool,
     /// Requests whose header block is larger get 431.
     pub max_header_bytes: usize,
     /// Encoded characters let through in paths (`http.encodedCharacters`).
     pub encoded: pylon_plugins::request_path::EncodedAllowed,
     /// Slow and greedy client bounds (`transport.respondingTimeouts`, keep-alive caps).
     pub clients: super::client_limits::ClientLimits,
+}
+
+/// Whether this entry point's requests are observed (`entryPoints.<n>.observability`).
+#[derive(Debug, Clone, Copy)]
+pub struct ObserveRequests {
+    pub access_log: bool,
+    pub metrics: bool,
 }
 
 /// Whether requests to internal services are observed (Traefik's `addInternals` keys).
