@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::h2::{frame, frames};
+use common::h2::{frame, frames, Frame, FrameReader};
 
 use common::{free_port, TestGateway, TestUpstream};
 use openssl::ssl::{SslConnector, SslMethod, SslStream, SslVerifyMode};
@@ -24,6 +24,8 @@ const WINDOW_UPDATE: u8 = 0x8;
 const CONTINUATION: u8 = 0x9;
 const END_STREAM: u8 = 0x1;
 const END_HEADERS: u8 = 0x4;
+/// h2's default cap on streams a server resets itself before it ends the connection.
+const MADE_YOU_RESET_LIMIT: usize = 1024;
 
 /// HPACK for `GET https://127.0.0.1/` from the static table, no dynamic-table use.
 fn get_headers() -> Vec<u8> {
@@ -67,6 +69,25 @@ struct Outcome {
     /// The GOAWAY's error code (0xb: ENHANCE_YOUR_CALM, 0x1: PROTOCOL_ERROR, ...).
     goaway_code: Option<u32>,
     closed: bool,
+    /// RST_STREAM frames the server sent (the work MadeYouReset makes it do).
+    resets: usize,
+}
+
+impl Outcome {
+    /// Takes note of the server's frames.
+    fn saw(&mut self, frames: Vec<Frame>) {
+        for f in frames {
+            match f.kind {
+                RST_STREAM => self.resets += 1,
+                GOAWAY if f.payload.len() >= 8 => {
+                    self.goaway = true;
+                    let p = &f.payload;
+                    self.goaway_code = Some(u32::from_be_bytes([p[4], p[5], p[6], p[7]]));
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Writes `frames` (lazily built) until the peer stops taking them; reads whatever comes back on
@@ -79,7 +100,9 @@ fn attack(port: u16, total: usize, mut next: impl FnMut(usize) -> Vec<u8>) -> Ou
         goaway: false,
         goaway_code: None,
         closed: false,
+        resets: 0,
     };
+    let mut reader = FrameReader::default();
     let mut buf = vec![0u8; 1 << 16];
     let mut pending = Vec::new();
     for i in 0..total {
@@ -103,12 +126,7 @@ fn attack(port: u16, total: usize, mut next: impl FnMut(usize) -> Vec<u8>) -> Ou
                     out.closed = true;
                     break;
                 }
-                Ok(n) => {
-                    if let Some(code) = goaway_code(&buf[..n]) {
-                        out.goaway = true;
-                        out.goaway_code = Some(code);
-                    }
-                }
+                Ok(n) => out.saw(reader.push(&buf[..n])),
                 Err(_) => break,
             }
         }
@@ -124,12 +142,7 @@ fn attack(port: u16, total: usize, mut next: impl FnMut(usize) -> Vec<u8>) -> Ou
     while !out.closed && Instant::now() < deadline {
         match tls.read(&mut buf) {
             Ok(0) => out.closed = true,
-            Ok(n) => {
-                if let Some(code) = goaway_code(&buf[..n]) {
-                    out.goaway = true;
-                    out.goaway_code = Some(code);
-                }
-            }
+            Ok(n) => out.saw(reader.push(&buf[..n])),
             Err(e)
                 if e.kind() == std::io::ErrorKind::WouldBlock
                     || e.kind() == std::io::ErrorKind::TimedOut =>
@@ -142,14 +155,6 @@ fn attack(port: u16, total: usize, mut next: impl FnMut(usize) -> Vec<u8>) -> Ou
         }
     }
     out
-}
-
-/// The error code of a GOAWAY in `bytes`, if there is one.
-fn goaway_code(bytes: &[u8]) -> Option<u32> {
-    frames(bytes)
-        .into_iter()
-        .find(|(kind, _, payload)| *kind == GOAWAY && payload.len() >= 8)
-        .map(|(_, _, p)| u32::from_be_bytes([p[4], p[5], p[6], p[7]]))
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -271,19 +276,23 @@ async fn rapid_reset_is_cut_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn made_you_reset_is_cut_off() {
-    // Streams the server itself must reset: a WINDOW_UPDATE of 0 on an open stream is a stream
-    // error, so the server sends RST_STREAM (CVE-2025-8671 makes it reset work without limit).
+    // Streams the server itself must reset: a WINDOW_UPDATE that takes an open stream's send
+    // window past 2^31-1 is a stream error (RFC 9113 6.9.1), so the server sends RST_STREAM
+    // FLOW_CONTROL_ERROR, and CVE-2025-8671 makes that reset work without limit. (A WINDOW_UPDATE
+    // of 0 would not do: h2 takes it as a connection error and ends at the first one.) The
+    // defence, h2's limit of 1,024 locally reset streams per connection, answers with GOAWAY
+    // ENHANCE_YOUR_CALM; without it the server resets every one of the 10,000 streams.
     under_attack(
         "made you reset",
         |port| {
             attack(port, 10_000, |i| {
                 let id = 2 * i as u32 + 1;
                 let mut f = frame(HEADERS, END_HEADERS, id, &get_headers());
-                f.extend(frame(WINDOW_UPDATE, 0, id, &0u32.to_be_bytes()));
+                f.extend(frame(WINDOW_UPDATE, 0, id, &0x7fff_ffffu32.to_be_bytes()));
                 f
             })
         },
-        |o, upstream| o.goaway || o.closed || upstream < 1_000,
+        |o, _| o.goaway_code == Some(0xb) && (100..=MADE_YOU_RESET_LIMIT + 64).contains(&o.resets),
     )
     .await;
 }

@@ -108,11 +108,16 @@ servers = [{{ url = "{}" }}]
     assert_eq!(ok, 3, "one bucket of 3 for both routers, not 3 each");
 }
 
+/// The criterion reads `X-Forwarded-For` (`ipStrategy.depth = 1`: its rightmost address), so
+/// only the entry point's removal of an untrusted client's forwarded headers keeps a spoofed
+/// value from choosing the bucket: with that removal gone, each spoof gets a fresh bucket.
 #[tokio::test]
 async fn a_spoofed_x_forwarded_for_from_an_untrusted_client_gets_no_fresh_bucket() {
     let up = TestUpstream::start("up").await;
     let port = free_port();
-    let dynamic = limited(&up, "average = 2\nperiod = \"1m\"\nburst = 2");
+    let limit = "average = 2\nperiod = \"1m\"\nburst = 2\n\
+                 [http.middlewares.limit.rateLimit.sourceCriterion.ipStrategy]\ndepth = 1";
+    let dynamic = limited(&up, limit);
     let _gw = TestGateway::start(&config(port, &dynamic), &[port]).await;
     let url = format!("http://127.0.0.1:{port}/");
     assert_eq!(status(&url, None).await, 200);

@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 
 pub const DATA: u8 = 0x0;
 pub const HEADERS: u8 = 0x1;
+pub const RST_STREAM: u8 = 0x3;
 pub const SETTINGS: u8 = 0x4;
+pub const PING: u8 = 0x6;
 pub const GOAWAY: u8 = 0x7;
+pub const WINDOW_UPDATE: u8 = 0x8;
 pub const END_STREAM: u8 = 0x1;
 pub const END_HEADERS: u8 = 0x4;
 
@@ -37,6 +40,80 @@ pub fn frames(bytes: &[u8]) -> Vec<(u8, u32, &[u8])> {
         at += 9 + len;
     }
     out
+}
+
+/// One frame read off the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub kind: u8,
+    pub flags: u8,
+    pub stream: u32,
+    pub payload: Vec<u8>,
+}
+
+/// Splits server output into frames across reads: bytes are pushed as they arrive and only
+/// whole frames come out (a TLS read may end in the middle of one).
+#[derive(Default)]
+pub struct FrameReader {
+    pending: Vec<u8>,
+}
+
+impl FrameReader {
+    /// Adds `bytes` and returns every frame now complete.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<Frame> {
+        self.pending.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at + 9 <= self.pending.len() {
+            let b = &self.pending[at..];
+            let len = ((b[0] as usize) << 16) | ((b[1] as usize) << 8) | b[2] as usize;
+            if b.len() < 9 + len {
+                break;
+            }
+            let stream = u32::from_be_bytes([b[5], b[6], b[7], b[8]]) & 0x7fff_ffff;
+            out.push(Frame {
+                kind: b[3],
+                flags: b[4],
+                stream,
+                payload: b[9..9 + len].to_vec(),
+            });
+            at += 9 + len;
+        }
+        self.pending.drain(..at);
+        out
+    }
+}
+
+/// An HPACK integer with an `prefix`-bit prefix, the first byte's other bits set to `first`.
+pub fn hpack_int(first: u8, prefix: u32, mut value: usize) -> Vec<u8> {
+    let max = (1usize << prefix) - 1;
+    if value < max {
+        return vec![first | value as u8];
+    }
+    let mut out = vec![first | max as u8];
+    value -= max;
+    while value >= 128 {
+        out.push((value % 128) as u8 | 0x80);
+        value /= 128;
+    }
+    out.push(value as u8);
+    out
+}
+
+/// HPACK "literal header field without indexing, new name": `name` and `value` sent as they are
+/// (no Huffman), so a test can send bytes an encoder would refuse (upper case, CR, LF, NUL).
+pub fn literal(name: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x00];
+    out.extend(hpack_int(0, 7, name.len()));
+    out.extend_from_slice(name);
+    out.extend(hpack_int(0, 7, value.len()));
+    out.extend_from_slice(value);
+    out
+}
+
+/// A header block of literal fields only, in order (pseudo-headers included).
+pub fn block(fields: &[(&[u8], &[u8])]) -> Vec<u8> {
+    fields.iter().flat_map(|(n, v)| literal(n, v)).collect()
 }
 
 /// HPACK for `GET https://<authority>/`: the static table's `:method GET`, `:scheme https`,

@@ -2,6 +2,7 @@
 //! request head it sees with a fixed reply (or misbehaves on purpose: reset, truncate, garbage,
 //! silence), so a test can assert exactly what pylon forwarded.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -25,6 +26,7 @@ pub enum RawMode {
 pub struct RawUpstream {
     pub port: u16,
     received: Arc<Mutex<Vec<u8>>>,
+    accepted: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -34,8 +36,11 @@ impl RawUpstream {
         let port = listener.local_addr().expect("addr").port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let rec = received.clone();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
         let task = tokio::spawn(async move {
             while let Ok((mut s, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::Relaxed);
                 let rec = rec.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 65536];
@@ -83,6 +88,7 @@ impl RawUpstream {
         RawUpstream {
             port,
             received,
+            accepted,
             task,
         }
     }
@@ -94,6 +100,11 @@ impl RawUpstream {
     /// Every byte received so far, on all connections, in arrival order per read.
     pub fn received(&self) -> Vec<u8> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     pub fn received_text(&self) -> String {
