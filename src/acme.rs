@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod challenges;
+pub mod dns;
 pub mod http_client;
 pub mod keys;
 pub mod live;

@@ -89,8 +89,22 @@ impl Manager {
             ) else {
                 continue;
             };
-            let Some(challenge) = acme.challenge() else {
-                continue;
+            let challenge = match acme.challenge() {
+                Ok(Some(c)) => c,
+                Ok(None) => continue,
+                Err(problems) => {
+                    for (k, message, hint) in problems {
+                        errors.push(
+                            ConfigError::new(
+                                origin,
+                                format!("certificatesResolvers.{name}.acme.dnsChallenge.{k}"),
+                                message,
+                            )
+                            .with_hint(hint),
+                        );
+                    }
+                    continue;
+                }
             };
             if let Challenge::Http { entry_point } = &challenge {
                 http_entrypoints.push(entry_point.clone());
@@ -330,6 +344,7 @@ impl Manager {
                 challenge: match &r.challenge {
                     Challenge::Http { entry_point } => format!("httpChallenge ({entry_point})"),
                     Challenge::TlsAlpn => "tlsChallenge".to_string(),
+                    Challenge::Dns(_) => "dnsChallenge (rfc2136)".to_string(),
                 },
                 storage: r.acme.storage().to_string(),
                 account: r.account_uri.lock().ok().and_then(|a| a.clone()),

@@ -1,11 +1,14 @@
 //! One ACME order for a set of names: answer each authorization's challenge, finalize with a
-//! CSR of a fresh key, download the chain. The challenge answers are removed whatever happens.
+//! CSR of a fresh key, download the chain. The challenge answers (served ones, or DNS-01 TXT
+//! records) are removed whatever happens.
 
 use super::challenges::{self, Challenges};
-use super::keys;
+use super::{dns, keys};
 use crate::config::acme::{Challenge, KeyType};
+use crate::config::dns_challenge::DnsSettings;
 use instant_acme::{
-    Account, AuthorizationStatus, ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy,
+    Account, AuthorizationStatus, ChallengeType, Identifier, NewOrder, Order, OrderStatus,
+    RetryPolicy,
 };
 use std::time::Duration;
 
@@ -104,26 +107,20 @@ impl Drop for Answers {
     }
 }
 
-/// Orders a certificate for `names` from `account`.
-pub async fn order(
-    account: &Account,
-    names: &[String],
-    spec: &OrderSpec<'_>,
-) -> Result<Issued, OrderError> {
-    let identifiers: Vec<Identifier> = names.iter().cloned().map(Identifier::Dns).collect();
-    let mut new_order = NewOrder::new(&identifiers);
-    if let Some(p) = spec.profile {
-        new_order = new_order.profile(p);
-    }
-    let mut order = account.new_order(&new_order).await?;
+/// HTTP-01 or TLS-ALPN-01: the answers are served while the CA validates, removed afterwards.
+async fn validate_served(
+    order: &mut Order,
+    challenge: &Challenge,
+    retries: &RetryPolicy,
+) -> Result<(), OrderError> {
     let mut answers = Answers {
         tokens: Vec::new(),
         names: Vec::new(),
     };
     let c: &Challenges = challenges::global();
-    let kind = match spec.challenge {
+    let kind = match challenge {
         Challenge::Http { .. } => ChallengeType::Http01,
-        Challenge::TlsAlpn => ChallengeType::TlsAlpn01,
+        _ => ChallengeType::TlsAlpn01,
     };
     let mut authorizations = order.authorizations();
     while let Some(authz) = authorizations.next().await {
@@ -152,15 +149,85 @@ pub async fn order(
         }
         challenge.set_ready().await?;
     }
+    ready(order, retries).await
+}
+
+/// DNS-01: every TXT value published and visible before the CA is told; the caller deletes
+/// what `published` holds, whatever happens.
+async fn validate_dns01(
+    order: &mut Order,
+    settings: &DnsSettings,
+    published: &mut Vec<dns::Published>,
+    retries: &RetryPolicy,
+) -> Result<(), OrderError> {
+    let mut authorizations = order.authorizations();
+    while let Some(authz) = authorizations.next().await {
+        let mut authz = authz?;
+        match authz.status {
+            AuthorizationStatus::Pending => {}
+            AuthorizationStatus::Valid => continue,
+            other => return Err(failed(format!("authorization is {other:?}"))),
+        }
+        let challenge = authz
+            .challenge(ChallengeType::Dns01)
+            .ok_or_else(|| failed("the CA offers no DNS-01 challenge"))?;
+        let Identifier::Dns(name) = challenge.identifier().identifier else {
+            return Err(failed("DNS-01 for an identifier that is not a DNS name"));
+        };
+        let value = challenge.key_authorization().dns_value();
+        dns::publish(settings, name, &value, published)
+            .await
+            .map_err(|e| failed(format!("DNS-01: {e}")))?;
+    }
+    dns::wait(settings, published)
+        .await
+        .map_err(|e| failed(format!("DNS-01: {e}")))?;
+    let mut authorizations = order.authorizations();
+    while let Some(authz) = authorizations.next().await {
+        let mut authz = authz?;
+        if authz.status != AuthorizationStatus::Pending {
+            continue;
+        }
+        if let Some(mut challenge) = authz.challenge(ChallengeType::Dns01) {
+            challenge.set_ready().await?;
+        }
+    }
+    ready(order, retries).await
+}
+
+async fn ready(order: &mut Order, retries: &RetryPolicy) -> Result<(), OrderError> {
+    let status = order.poll_ready(retries).await?;
+    if status != OrderStatus::Ready {
+        return Err(failed(format!("the order is {status:?}, not ready")));
+    }
+    Ok(())
+}
+
+/// Orders a certificate for `names` from `account`.
+pub async fn order(
+    account: &Account,
+    names: &[String],
+    spec: &OrderSpec<'_>,
+) -> Result<Issued, OrderError> {
+    let identifiers: Vec<Identifier> = names.iter().cloned().map(Identifier::Dns).collect();
+    let mut new_order = NewOrder::new(&identifiers);
+    if let Some(p) = spec.profile {
+        new_order = new_order.profile(p);
+    }
+    let mut order = account.new_order(&new_order).await?;
     let retries = RetryPolicy::new()
         .initial_delay(Duration::from_millis(250))
         .backoff(1.5)
         .timeout(spec.patience);
-    let status = order.poll_ready(&retries).await?;
-    if status != OrderStatus::Ready {
-        return Err(failed(format!("the order is {status:?}, not ready")));
+    match spec.challenge {
+        Challenge::Dns(settings) => {
+            let mut published = Vec::new();
+            let validated = validate_dns01(&mut order, settings, &mut published, &retries).await;
+            dns::clean_up(settings, published).await;
+            validated?;
+        }
+        other => validate_served(&mut order, other, &retries).await?,
     }
-    drop(answers);
     let key = keys::generate(spec.key_type)
         .map_err(|e| failed(format!("cannot generate the key: {e}")))?;
     let csr = keys::csr(names, &key).map_err(|e| failed(format!("cannot build the CSR: {e}")))?;

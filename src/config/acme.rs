@@ -14,8 +14,7 @@ pub const LETS_ENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt
 pub const DEFAULT_STORAGE: &str = "acme.json";
 /// Traefik's default `certificatesDuration`, in hours (90 days).
 pub const DEFAULT_CERTIFICATES_DURATION_HOURS: u64 = 2160;
-/// The DNS providers pylon implements.
-pub const SUPPORTED_DNS_PROVIDERS: [&str; 0] = [];
+pub use super::dns_challenge::SUPPORTED_DNS_PROVIDERS;
 
 /// `[certificatesResolvers.<name>]`.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -151,8 +150,12 @@ impl KeyType {
 /// Which challenge a resolver answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Challenge {
-    Http { entry_point: String },
+    Http {
+        entry_point: String,
+    },
     TlsAlpn,
+    /// DNS-01: settings read from `dnsChallenge` and the provider's environment variables.
+    Dns(Box<super::dns_challenge::DnsSettings>),
 }
 
 impl AcmeResolver {
@@ -186,14 +189,23 @@ impl AcmeResolver {
             .map_or(std::time::Duration::from_secs(30), Duration::get)
     }
 
-    /// The challenge in use (validated beforehand: exactly one).
-    pub fn challenge(&self) -> Option<Challenge> {
+    /// The challenge in use (validated beforehand: exactly one); for DNS-01, the problems with
+    /// its settings as `(key under dnsChallenge, message, hint)`.
+    pub fn challenge(&self) -> Result<Option<Challenge>, Vec<super::dns_challenge::Problem>> {
         if let Some(h) = &self.http_challenge {
-            return Some(Challenge::Http {
+            return Ok(Some(Challenge::Http {
                 entry_point: h.entry_point.clone(),
-            });
+            }));
         }
-        self.tls_challenge.as_ref().map(|_| Challenge::TlsAlpn)
+        if self.tls_challenge.is_some() {
+            return Ok(Some(Challenge::TlsAlpn));
+        }
+        match &self.dns_challenge {
+            Some(dns) => {
+                super::dns_challenge::settings(dns).map(|d| Some(Challenge::Dns(Box::new(d))))
+            }
+            None => Ok(None),
+        }
     }
 }
 
@@ -442,18 +454,10 @@ fn validate_resolver(
         }
     }
     if let Some(dns) = &acme.dns_challenge {
-        let supported = if SUPPORTED_DNS_PROVIDERS.is_empty() {
-            "DNS-01 is not supported yet by pylon: use `httpChallenge` or `tlsChallenge`"
-                .to_string()
-        } else {
-            format!("supported: {}", SUPPORTED_DNS_PROVIDERS.join(", "))
-        };
-        if !SUPPORTED_DNS_PROVIDERS.contains(&dns.provider.as_str()) {
-            push(
-                format!("{base}.dnsChallenge.provider"),
-                format!("provider `{}` is not supported yet by pylon", dns.provider),
-                &supported,
-            );
+        if let Err(problems) = super::dns_challenge::settings(dns) {
+            for (key, message, hint) in problems {
+                push(format!("{base}.dnsChallenge.{key}"), message, &hint);
+            }
         }
     }
 }
@@ -510,6 +514,24 @@ mod tests {
         ] {
             assert!(all.contains(wanted), "missing `{wanted}` in:\n{all}");
         }
+    }
+
+    #[test]
+    fn wildcards_are_accepted_for_a_dns01_resolver_only() {
+        let s = format!(
+            "{EP}[certificatesResolvers.le.acme]\nhttpChallenge.entryPoint = \"web\"\n\
+             [certificatesResolvers.dns.acme.dnsChallenge]\nprovider = \"rfc2136\"\n"
+        );
+        let d = "[http.routers.w]\nrule = \"Host(`a.test`)\"\n[http.routers.w.tls]\ncertResolver = \"dns\"\n\
+                 [[http.routers.w.tls.domains]]\nmain = \"*.a.test\"\n\
+                 [http.routers.h]\nrule = \"Host(`a.test`)\"\n[http.routers.h.tls]\ncertResolver = \"le\"\n\
+                 [[http.routers.h.tls.domains]]\nmain = \"*.b.test\"\n";
+        let all = errors(&s, d).join("\n");
+        assert!(!all.contains("`*.a.test`"), "{all}");
+        assert!(
+            all.contains("http.routers.h.tls.domains[0]: wildcard name `*.b.test` needs a DNS-01"),
+            "{all}"
+        );
     }
 
     #[test]

@@ -33,12 +33,33 @@ impl TestGateway {
         args: &[String],
         ports: &[u16],
     ) -> TestGateway {
+        Self::start_file_env(dir, path, args, &[], ports).await
+    }
+
+    /// Writes `config` to `pylon.toml` in a new temp dir and starts pylon on it with the extra
+    /// environment variables `env`.
+    pub async fn start_env(config: &str, env: &[(&str, String)], ports: &[u16]) -> TestGateway {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("pylon.toml");
+        std::fs::write(&path, config).expect("write config");
+        Self::start_file_env(dir, &path, &[], env, ports).await
+    }
+
+    /// As `start_file`, with the extra environment variables `env`.
+    pub async fn start_file_env(
+        dir: tempfile::TempDir,
+        path: &Path,
+        args: &[String],
+        env: &[(&str, String)],
+        ports: &[u16],
+    ) -> TestGateway {
         let path = path.to_path_buf();
         let log = std::fs::File::create(dir.path().join("pylon.log")).expect("create log file");
         let child = Command::new(env!("CARGO_BIN_EXE_pylon"))
             .arg("--config")
             .arg(&path)
             .args(args)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env(
                 "RUST_LOG",
                 std::env::var("PYLON_TEST_LOG").unwrap_or_else(|_| "info".into()),

@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod acme;
+pub mod bind9;
 pub mod certs;
 pub mod docker;
 pub mod gateway;

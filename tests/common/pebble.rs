@@ -29,6 +29,16 @@ pub struct Validation {
 impl Pebble {
     /// Starts pebble on `acme_port` (pick it with `free_port`) and waits for its directory.
     pub async fn start_on(acme_port: u16, validation: Validation) -> Pebble {
+        Self::start_with_dns(acme_port, validation, None).await
+    }
+
+    /// As `start_on`, resolving names at the DNS server on 127.0.0.1:`dns_port` when given
+    /// (a test's own `named`) instead of a `pebble-challtestsrv` started here.
+    pub async fn start_with_dns(
+        acme_port: u16,
+        validation: Validation,
+        dns_port: Option<u16>,
+    ) -> Pebble {
         let dir = tempfile::tempdir().expect("temp dir");
         let ca = Ca::root("pylon test pebble CA");
         let key = Key::P256.generate();
@@ -41,7 +51,7 @@ impl Pebble {
         let https_ca = write("https-ca.pem", ca.cert.to_pem().unwrap());
         let cert = write("pebble.crt", leaf.to_pem().unwrap());
         let key = write("pebble.key", key.private_key_to_pem_pkcs8().unwrap());
-        let dns = super::free_port();
+        let dns = dns_port.unwrap_or_else(super::free_port);
         let management = super::free_port();
         let dns_management = super::free_port();
         let config = serde_json::json!({ "pebble": {
@@ -53,24 +63,28 @@ impl Pebble {
         }});
         let config_path = write("pebble-config.json", config.to_string().into_bytes());
         let log = |name: &str| std::fs::File::create(dir.path().join(name)).expect("log file");
-        let challtestsrv = Command::new("pebble-challtestsrv")
-            .args(["-dns01", &format!("127.0.0.1:{dns}")])
-            .args(["-management", &format!("127.0.0.1:{dns_management}")])
-            .args([
-                "-http01",
-                "",
-                "-https01",
-                "",
-                "-tlsalpn01",
-                "",
-                "-defaultIPv6",
-                "",
-            ])
-            .stdout(log("challtestsrv.log"))
-            .stderr(log("challtestsrv.err"))
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start pebble-challtestsrv (apt-get install pebble)");
+        let mut children = Vec::new();
+        if dns_port.is_none() {
+            let challtestsrv = Command::new("pebble-challtestsrv")
+                .args(["-dns01", &format!("127.0.0.1:{dns}")])
+                .args(["-management", &format!("127.0.0.1:{dns_management}")])
+                .args([
+                    "-http01",
+                    "",
+                    "-https01",
+                    "",
+                    "-tlsalpn01",
+                    "",
+                    "-defaultIPv6",
+                    "",
+                ])
+                .stdout(log("challtestsrv.log"))
+                .stderr(log("challtestsrv.err"))
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("start pebble-challtestsrv (apt-get install pebble)");
+            children.push(challtestsrv);
+        }
         let pebble = Command::new("pebble")
             .arg("-config")
             .arg(&config_path)
@@ -82,12 +96,13 @@ impl Pebble {
             .stdin(Stdio::null())
             .spawn()
             .expect("start pebble (apt-get install pebble)");
+        children.push(pebble);
         let p = Pebble {
             dir,
             directory: format!("https://127.0.0.1:{acme_port}/dir"),
             https_ca,
             management,
-            children: vec![challtestsrv, pebble],
+            children,
         };
         let up = super::eventually(Duration::from_secs(20), || async {
             for port in [acme_port, management] {
