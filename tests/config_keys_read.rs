@@ -54,42 +54,6 @@ const NEEDS_NO_CODE: &[(&str, &str, &str)] = &[
         "flush_interval",
         "pylon writes each response chunk as it arrives",
     ),
-    // DNS-01: every provider is refused at load for now, so these keys never take effect
-    (
-        "DnsChallenge",
-        "propagation",
-        "dnsChallenge is refused until DNS-01 lands",
-    ),
-    (
-        "DnsChallenge",
-        "delay_before_check",
-        "dnsChallenge is refused until DNS-01 lands",
-    ),
-    (
-        "DnsChallenge",
-        "disable_propagation_check",
-        "dnsChallenge is refused until DNS-01 lands",
-    ),
-    (
-        "DnsPropagation",
-        "delay_before_checks",
-        "dnsChallenge is refused until DNS-01 lands",
-    ),
-    (
-        "DnsPropagation",
-        "disable_checks",
-        "dnsChallenge is refused until DNS-01 lands",
-    ),
-    (
-        "DnsPropagation",
-        "require_all_rns",
-        "dnsChallenge is refused until DNS-01 lands",
-    ),
-    (
-        "DnsPropagation",
-        "disable_ans_checks",
-        "dnsChallenge is refused until DNS-01 lands",
-    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

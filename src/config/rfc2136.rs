@@ -89,8 +89,26 @@ pub fn from_env() -> Result<Rfc2136, Vec<EnvProblem>> {
 }
 
 /// Reads the settings through `get` (the environment, or a map in tests).
+/// lego's RFC2136 variables pylon does not act on yet.
+const NOT_YET: [&str; 3] = [
+    "RFC2136_DNS_TIMEOUT",
+    "RFC2136_SEQUENCE_INTERVAL",
+    "RFC2136_TSIG_FILE",
+];
+
 pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Rfc2136, Vec<EnvProblem>> {
     let mut problems = Vec::new();
+    // lego's other RFC2136 variables: refused rather than ignored
+    for name in NOT_YET {
+        if get(name).is_some_and(|v| !v.is_empty()) || get(&format!("{name}_FILE")).is_some() {
+            problems.push(problem(
+                name,
+                "is not supported yet by pylon",
+                "unset it: pylon reads RFC2136_NAMESERVER, _TSIG_KEY, _TSIG_SECRET, \
+                 _TSIG_ALGORITHM, _TTL, _PROPAGATION_TIMEOUT and _POLLING_INTERVAL",
+            ));
+        }
+    }
     let mut value = |name: &str, hint: &str| -> Option<String> {
         match read_var(&get, name) {
             Ok(Some(v)) => Some(v),
@@ -352,6 +370,15 @@ mod tests {
         assert_eq!(s.algorithm, TsigAlgorithm::HmacSha256);
         assert_eq!(s.ttl, 120);
         assert_eq!(s.propagation_timeout, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn legos_other_variables_are_refused_not_ignored() {
+        let mut pairs = GOOD.to_vec();
+        pairs.push(("RFC2136_DNS_TIMEOUT", "10"));
+        let problems = from_vars(vars(&pairs)).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].variable, "RFC2136_DNS_TIMEOUT");
     }
 
     #[test]
