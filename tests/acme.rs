@@ -194,3 +194,111 @@ async fn a_router_added_at_run_time_through_the_file_provider_gets_its_certifica
         pebble.log()
     );
 }
+
+#[tokio::test]
+async fn the_default_generated_certificate_comes_from_the_resolver() {
+    let p = ports();
+    let pebble = Pebble::start_on(
+        p.acme,
+        Validation {
+            http_port: p.http,
+            tls_port: p.https,
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("acme.json");
+    // no router asks for it: the default store does (issue 18 point 6)
+    let config = static_config(
+        &p,
+        pebble.https_ca_path(),
+        &storage,
+        "[certificatesResolvers.le.acme.httpChallenge]\nentryPoint = \"web\"",
+    ) + "[tls.stores.default.defaultGeneratedCert]\nresolver = \"le\"\n\
+         [tls.stores.default.defaultGeneratedCert.domain]\nmain = \"default.pylon.test\"\n";
+    let gw = TestGateway::start(&config, &[p.http, p.https]).await;
+    let root = pebble_root(&pebble).await;
+    // a name no certificate covers gets the generated default, verified as its own name
+    let issued = common::eventually(ISSUE_DEADLINE, || async {
+        served(
+            "127.0.0.1",
+            p.https,
+            Some("unknown.pylon.test"),
+            "default.pylon.test",
+            &root,
+            TLS13,
+        )
+        .await
+        .ok()
+    })
+    .await;
+    assert!(
+        issued.is_some(),
+        "no generated default certificate\npylon:\n{}\npebble:\n{}",
+        gw.log(),
+        pebble.log()
+    );
+    assert_eq!(issued.unwrap().cn, "default.pylon.test");
+    let stored = stored_json(&storage).to_string();
+    assert!(stored.contains("default.pylon.test"), "{stored}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_started_with_labels_gets_its_certificate() {
+    let engine = common::docker::DockerEngine::shared();
+    let p = ports();
+    let pebble = Pebble::start_on(
+        p.acme,
+        Validation {
+            http_port: p.http,
+            tls_port: p.https,
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("acme.json");
+    let scope = format!("acme-labels-{}", std::process::id());
+    let config = static_config(
+        &p,
+        pebble.https_ca_path(),
+        &storage,
+        "[certificatesResolvers.le.acme.httpChallenge]\nentryPoint = \"web\"",
+    ) + &format!(
+        "[providers.docker]\nendpoint = \"{}\"\nexposedByDefault = false\n\
+         constraints = \"Label(`test.scope`, `{scope}`)\"\n",
+        engine.endpoint()
+    );
+    let gw = TestGateway::start(&config, &[p.http, p.https]).await;
+    let root = pebble_root(&pebble).await;
+
+    // a container started after pylon, asking for a certificate through its labels
+    let name = format!("acme-labels-{}", std::process::id());
+    engine.serve_file(&name, "index.html", "from the container");
+    let port = common::free_port().to_string();
+    let labels: Vec<(&str, String)> = vec![
+        ("traefik.enable", "true".into()),
+        (
+            "traefik.http.routers.d.rule",
+            "Host(`docker.pylon.test`)".into(),
+        ),
+        ("traefik.http.routers.d.entrypoints", "websecure".into()),
+        ("traefik.http.routers.d.tls.certresolver", "le".into()),
+        (
+            "traefik.http.services.d.loadbalancer.server.port",
+            port.clone(),
+        ),
+        ("test.scope", scope.clone()),
+    ];
+    engine.run_httpd(&name, port.parse().unwrap(), &labels, &[]);
+    let issued = wait_for_valid_cert(p.https, "docker.pylon.test", &root).await;
+    let _ = engine.docker(&["rm", "-f", &name]);
+    assert!(
+        issued,
+        "no certificate for the container's router\npylon:\n{}\npebble:\n{}",
+        gw.log(),
+        pebble.log()
+    );
+    assert!(stored_json(&storage)
+        .to_string()
+        .contains("docker.pylon.test"));
+}

@@ -14,10 +14,21 @@ const HEALTH_INTERVAL: Duration = Duration::from_secs(1);
 /// How often the dashboard reads the API (src/api/dashboard/app.js REFRESH_MS).
 const DASHBOARD_REFRESH: Duration = Duration::from_secs(2);
 
-fn config(web: u16, admin: u16, healthy: &str, sick: &str) -> String {
+fn config(web: u16, admin: u16, healthy: &str, sick: &str, acme: &AcmeDown) -> String {
     format!(
         r#"[entryPoints.web]
 address = "127.0.0.1:{web}"
+[certificatesResolvers.le.acme]
+email = "ops@pylon.test"
+caServer = "https://127.0.0.1:{ca}/dir"
+storage = "{storage}"
+[certificatesResolvers.le.acme.httpChallenge]
+entryPoint = "web"
+[http.routers.secure]
+rule = "Host(`secure.test`)"
+service = "shop"
+[http.routers.secure.tls]
+certResolver = "le"
 [entryPoints.traefik]
 address = "127.0.0.1:{admin}"
 [api]
@@ -40,8 +51,28 @@ path = "/health"
 interval = "{}ms"
 timeout = "500ms"
 "#,
-        HEALTH_INTERVAL.as_millis()
+        HEALTH_INTERVAL.as_millis(),
+        ca = acme.ca_port,
+        storage = acme.storage.display(),
     )
+}
+
+/// A certificate resolver whose CA is down: the dashboard shows it and its pending certificate.
+struct AcmeDown {
+    ca_port: u16,
+    storage: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl AcmeDown {
+    fn new() -> AcmeDown {
+        let dir = tempfile::tempdir().unwrap();
+        AcmeDown {
+            ca_port: free_port(),
+            storage: dir.path().join("acme.json"),
+            _dir: dir,
+        }
+    }
 }
 
 /// The text of the table body `id`, once the dashboard has rendered it.
@@ -60,8 +91,9 @@ async fn the_dashboard_shows_the_config_live_in_a_real_browser() {
     let healthy = TestUpstream::start("healthy").await;
     let sick = TestUpstream::start("sick").await;
     let (web, admin) = (free_port(), free_port());
+    let acme = AcmeDown::new();
     let _gw = TestGateway::start(
-        &config(web, admin, &healthy.url(), &sick.url()),
+        &config(web, admin, &healthy.url(), &sick.url(), &acme),
         &[web, admin],
     )
     .await;
@@ -101,6 +133,16 @@ async fn the_dashboard_shows_the_config_live_in_a_real_browser() {
     assert!(middlewares.contains("stripprefix"), "{middlewares}");
     let reloads = table_text(&browser, "reloads-body").await;
     assert!(reloads.contains("start"), "{reloads}");
+    // Certificates (issue 15 point 6): the resolver and the name it is asked for, not issued
+    // while its CA is down.
+    let acme_shown = common::eventually(Duration::from_secs(10), || async {
+        let resolvers = table_text(&browser, "resolvers-body").await;
+        let certificates = table_text(&browser, "certificates-body").await;
+        (resolvers.contains("le") && certificates.contains("secure.test")).then_some(certificates)
+    })
+    .await;
+    let certificates = acme_shown.expect("the ACME section lists the resolver and secure.test");
+    assert!(certificates.contains("not issued yet"), "{certificates}");
 
     // Search filters like Traefik's.
     browser

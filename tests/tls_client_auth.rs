@@ -336,6 +336,7 @@ fn bad_client_auth_and_option_values_are_refused_with_their_key_paths() {
          [tls.options.c.clientAuth]\nclientAuthType = \"VerifyClientCertIfGiven\"\n\
          [tls.options.d]\ncurvePreferences = [\"CurveP999\"]\nalpnProtocols = [\"h3\"]\n\
          [tls.stores.default.defaultGeneratedCert]\nresolver = \"le\"\n\
+         [tls.stores.default.defaultCertificate]\ncertFile = \"/nonexistent/c.pem\"\nkeyFile = \"/nonexistent/k.pem\"\n\
          [tls.stores.other.defaultCertificate]\ncertFile = \"/nonexistent/c.pem\"\nkeyFile = \"/nonexistent/k.pem\"\n",
         routers(free_port(), "http://127.0.0.1:9", &[])
     );

@@ -60,6 +60,20 @@ pub fn wanted(s: &StaticConfig, d: &DynamicConfig) -> Wanted {
             }
         }
     }
+    // `tls.stores.default.defaultGeneratedCert`: the default certificate from a resolver
+    if let Some(g) = d
+        .tls
+        .stores
+        .get("default")
+        .and_then(|s| s.default_generated_cert.as_ref())
+    {
+        let names = g.names();
+        if !names.is_empty() {
+            out.entry(g.resolver.clone())
+                .or_default()
+                .insert(dedup(names));
+        }
+    }
     out.retain(|_, sets| !sets.is_empty());
     out
 }

@@ -244,6 +244,51 @@ pub fn validate(s: &StaticConfig, d: &DynamicConfig, origin: &str) -> Vec<Config
             }
         }
     }
+    for (store, generated) in d
+        .tls
+        .stores
+        .iter()
+        .filter_map(|(n, s)| s.default_generated_cert.as_ref().map(|g| (n, g)))
+    {
+        let base = format!("tls.stores.{store}.defaultGeneratedCert");
+        match resolvers
+            .get(&generated.resolver)
+            .and_then(|r| r.acme.as_ref())
+        {
+            None => errors.push(
+                ConfigError::new(
+                    origin,
+                    format!("{base}.resolver"),
+                    format!(
+                        "certificate resolver `{}` does not exist",
+                        generated.resolver
+                    ),
+                )
+                .with_hint(known()),
+            ),
+            Some(acme) => {
+                let names = generated.names();
+                if names.is_empty() {
+                    errors.push(
+                        ConfigError::new(origin, format!("{base}.domain.main"), "is missing")
+                            .with_hint("set `domain.main` to the default certificate's name"),
+                    );
+                }
+                if let Some(w) = names.iter().find(|n| n.starts_with("*.")) {
+                    if acme.dns_challenge.is_none() {
+                        errors.push(
+                            ConfigError::new(
+                                origin,
+                                format!("{base}.domain"),
+                                format!("wildcard name `{w}` needs a DNS-01 challenge"),
+                            )
+                            .with_hint("use a resolver with `dnsChallenge`, or a plain name"),
+                        );
+                    }
+                }
+            }
+        }
+    }
     for (name, router) in &d.http.routers {
         let Some(tls) = router.tls.as_ref().and_then(|t| t.options()) else {
             continue;

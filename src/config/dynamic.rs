@@ -257,7 +257,27 @@ pub struct ClientAuthOptions {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TlsStore {
     pub default_certificate: Option<StoreCertificate>,
-    pub default_generated_cert: Option<toml::Table>,
+    pub default_generated_cert: Option<GeneratedCert>,
+}
+
+/// `defaultGeneratedCert`: the default certificate comes from a certificate resolver.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GeneratedCert {
+    pub resolver: String,
+    pub domain: Option<TlsDomain>,
+}
+
+impl GeneratedCert {
+    /// The names asked for: `main` first, then the SANs, lower case.
+    pub fn names(&self) -> Vec<String> {
+        self.domain
+            .iter()
+            .flat_map(|d| d.main.iter().chain(&d.sans))
+            .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+            .filter(|n| !n.is_empty())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]

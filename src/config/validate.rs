@@ -485,11 +485,11 @@ fn validate_tls(d: &DynamicConfig, c: &mut Collector<'_>) {
                 )),
             );
         }
-        if store.default_generated_cert.is_some() {
+        if store.default_generated_cert.is_some() && store.default_certificate.is_some() {
             c.push(
                 format!("tls.stores.{name}.defaultGeneratedCert"),
-                "a default certificate from an ACME resolver is not supported yet",
-                Some("give the store a `defaultCertificate` (certFile/keyFile), or leave it out for pylon's self-signed default".into()),
+                "the store has a defaultCertificate too: one default only",
+                Some("keep `defaultCertificate` or `defaultGeneratedCert`".into()),
             );
         }
         if let Some(dc) = &store.default_certificate {

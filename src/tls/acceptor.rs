@@ -142,7 +142,17 @@ fn on_client_hello(
             .flatten()
             .map(|ip| ip.to_string()),
     };
-    for pair in store.find(sni.as_deref().or(local.as_deref())).iter() {
+    let choice = store.find(sni.as_deref().or(local.as_deref()));
+    // `defaultGeneratedCert`: the resolver's certificate stands in for the default once issued
+    let generated = store
+        .generated_default()
+        .filter(|_| store.is_default(choice))
+        .and_then(|main| acme.find(main));
+    if let Some(pair) = generated {
+        set_pair(ssl, pair)?;
+        return Ok(ClientHelloResponse::SUCCESS);
+    }
+    for pair in choice.iter() {
         set_pair(ssl, pair)?;
     }
     Ok(ClientHelloResponse::SUCCESS)

@@ -177,6 +177,9 @@ pub struct CertStore {
     exact: HashMap<String, CertChoice>,
     wildcard: HashMap<String, CertChoice>,
     default: CertChoice,
+    /// `defaultGeneratedCert`: the name of the resolver certificate served instead of
+    /// `default` once it is issued.
+    generated_default: Option<String>,
     /// `tls.options` in force, by server name.
     policies: Arc<super::policy::TlsPolicies>,
 }
@@ -209,11 +212,29 @@ impl CertStore {
             exact: freeze(exact),
             wildcard: freeze(wildcard),
             default: CertChoice::from(vec![default]),
+            generated_default: None,
             policies: Default::default(),
         }
     }
 
     /// The same certificates, with `policies` applied to handshakes.
+    /// The default certificate is the resolver certificate for `main` once it is issued
+    /// (`tls.stores.default.defaultGeneratedCert`); until then the given default.
+    pub fn with_generated_default(mut self, main: Option<String>) -> CertStore {
+        self.generated_default = main;
+        self
+    }
+
+    /// The name of the generated default certificate, if the store has one.
+    pub fn generated_default(&self) -> Option<&str> {
+        self.generated_default.as_deref()
+    }
+
+    /// Whether `choice` is the default (no certificate matched).
+    pub fn is_default(&self, choice: &CertChoice) -> bool {
+        Arc::ptr_eq(choice, &self.default)
+    }
+
     pub fn with_policies(mut self, policies: super::policy::TlsPolicies) -> CertStore {
         self.policies = Arc::new(policies);
         self

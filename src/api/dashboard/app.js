@@ -154,16 +154,29 @@ function renderStatic(overview, entrypoints, reloads, version) {
     (p.label ? p.label + ": " : "") + p.error, p.hint])), "");
 }
 
+// Certificate resolvers and their certificates (/api/acme); hidden when there are none.
+function renderAcme(acme) {
+  const resolvers = acme.resolvers || [];
+  const certs = acme.certificates || [];
+  document.getElementById("acme").hidden = resolvers.length === 0 && certs.length === 0;
+  fill("resolvers-body", resolvers.map((r) => row([r.name, r.caServer, r.challenge,
+    r.account ? "registered" : "not yet", r.lastError || ""])), "No resolver.");
+  fill("certificates-body", certs.map((c) => row([badge(c.notAfter ? "enabled" : (c.lastError ? "disabled" : "warning")),
+    c.domains.join(", "), c.resolver, c.notAfter || "not issued yet", c.lastError || "", c.nextAttempt || ""])),
+  "No certificate asked for.");
+}
+
 async function refresh() {
   try {
-    const [overview, entrypoints, routers, services, middlewares, reloads, stats, version] = await Promise.all([
+    const [overview, entrypoints, routers, services, middlewares, reloads, stats, version, acme] = await Promise.all([
       getJson("/api/overview"), getJson("/api/entrypoints"), getJson("/api/http/routers?per_page=10000"),
       getJson("/api/http/services?per_page=10000"), getJson("/api/http/middlewares?per_page=10000"),
-      getJson("/api/reloads"), getJson("/api/stats"), getJson("/api/version"),
+      getJson("/api/reloads"), getJson("/api/stats"), getJson("/api/version"), getJson("/api/acme"),
     ]);
     Object.assign(state, { routers, services, middlewares });
     computeRates(stats);
     renderStatic(overview, entrypoints, reloads, version);
+    renderAcme(acme);
     updateProviders();
     render();
     document.getElementById("refreshed").textContent = "updated " + new Date().toLocaleTimeString();

@@ -232,7 +232,15 @@ impl Compiler {
         for w in warnings {
             log::warn!("{w}");
         }
-        let tls = CertStore::new(pairs, default_cert).with_policies(policies);
+        let generated_default = dynamic
+            .tls
+            .stores
+            .get("default")
+            .and_then(|s| s.default_generated_cert.as_ref())
+            .and_then(|g| g.names().into_iter().next());
+        let tls = CertStore::new(pairs, default_cert)
+            .with_generated_default(generated_default)
+            .with_policies(policies);
         let mut snapshot = compile(
             version,
             super::Checked {
