@@ -207,7 +207,18 @@ pub struct ServersTransportConfig {
     pub server_name: Option<String>,
     #[serde(rename = "rootCAs")]
     pub root_cas: Option<Vec<String>>,
+    /// Client certificates shown to upstreams (mTLS); pylon takes one.
+    #[serde(default)]
+    pub certificates: Vec<ClientCertificate>,
     pub disable_http2: Option<bool>,
+}
+
+/// A client certificate of a servers transport: a file or the PEM itself, each.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientCertificate {
+    pub cert_file: String,
+    pub key_file: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]

@@ -11,6 +11,7 @@ use crate::config::DynamicConfig;
 use crate::provider::namespace::display_name;
 use crate::upstream::checks::{ActiveCheck, PassiveCheck};
 use crate::upstream::sticky::StickyCookie;
+use crate::upstream::tls::ClientPair;
 use crate::upstream::{Balancer, Pool, PoolOptions, Server, Transport, Weighted};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -105,7 +106,12 @@ impl Builder<'_> {
 
     fn build_kind(&mut self, name: &str, config: &ServiceConfig, path: &str) -> Option<Balancer> {
         if let Some(lb) = &config.load_balancer {
-            let print = fingerprint(&(lb, self.base_transport, self.transport_config(lb)));
+            let print = fingerprint(&(
+                lb,
+                self.base_transport,
+                self.transport_config(lb),
+                self.transport_config(lb).map(transport_files),
+            ));
             if let Some(old) = self.previous.get(&display_name(name)) {
                 if old.fingerprint == print {
                     self.pools.push(old.clone());
@@ -166,15 +172,35 @@ impl Builder<'_> {
     }
 
     fn pool(&self, name: &str, lb: &LoadBalancerConfig, path: &str) -> Result<Pool, CompileError> {
-        let transport = lb
-            .servers_transport
-            .as_ref()
-            .and_then(|t| self.dynamic.http.servers_transports.get(t))
+        let mut transport = self
+            .transport_config(lb)
             .and_then(|t| t.forwarding_timeouts.as_ref())
             .map_or_else(
                 || self.base_transport.clone(),
                 |ft| ft.apply(self.base_transport),
             );
+        if let (Some(t), Some(t_name)) = (self.transport_config(lb), &lb.servers_transport) {
+            if let Some(insecure) = t.insecure_skip_verify {
+                transport.insecure_skip_verify = insecure;
+            }
+            let pairs: Vec<ClientPair<'_>> = t
+                .certificates
+                .iter()
+                .map(|c| ClientPair {
+                    cert: &c.cert_file,
+                    key: &c.key_file,
+                })
+                .collect();
+            let roots = t.root_cas.as_deref().unwrap_or_default();
+            transport.tls = crate::upstream::tls::build(t.server_name.as_deref(), roots, &pairs)
+                .map_err(|e| {
+                    err(
+                        format!("http.serversTransports.{}.{}", local_name(t_name), e.key),
+                        e.message,
+                    )
+                })?
+                .map(Arc::new);
+        }
         let mut servers = Vec::with_capacity(lb.servers.len());
         for (i, s) in lb.servers.iter().enumerate() {
             let server = Server::parse(&s.url, s.weight.unwrap_or(1)).map_err(|e| {
@@ -202,6 +228,20 @@ impl Builder<'_> {
         };
         Ok(Pool::new(&full, servers, options))
     }
+}
+
+/// The contents of the files a servers transport reads (`rootCAs`, `certificates`): an edited
+/// CA or client certificate makes a new pool on reload.
+fn transport_files(t: &ServersTransportConfig) -> Vec<Option<Vec<u8>>> {
+    let values = t.root_cas.iter().flatten().chain(
+        t.certificates
+            .iter()
+            .flat_map(|c| [&c.cert_file, &c.key_file]),
+    );
+    values
+        .filter(|v| !crate::config::key_file::is_inline_pem(v))
+        .map(|v| crate::config::key_file::read_key_file(v).ok())
+        .collect()
 }
 
 /// `healthCheck` with Traefik's defaults.

@@ -154,6 +154,14 @@ impl Pool {
             peer.options.verify_cert = false;
             peer.options.verify_hostname = false;
         }
+        if let Some(tls) = &t.tls {
+            if let Some(name) = &tls.server_name {
+                peer.sni.clone_from(name);
+            }
+            peer.options.ca = tls.root_cas.clone();
+            peer.client_cert_key = tls.client_cert.clone();
+        }
+        peer.group_key = t.connection_group();
         Some(Box::new(peer))
     }
 }

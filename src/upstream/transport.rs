@@ -13,6 +13,16 @@ pub struct Transport {
     pub idle_timeout: Duration,
     /// Skip upstream certificate verification (`insecureSkipVerify`).
     pub insecure_skip_verify: bool,
+    /// `serverName`, `rootCAs`, `certificates`; `None`: the URL's host, the system's roots.
+    pub tls: Option<std::sync::Arc<super::tls::UpstreamTls>>,
+}
+
+impl Transport {
+    /// Keeps pooled connections of different TLS settings apart (Pingora's peer group key).
+    pub fn connection_group(&self) -> u64 {
+        let identity = self.tls.as_ref().map_or(0, |t| t.identity);
+        identity ^ u64::from(self.insecure_skip_verify)
+    }
 }
 
 impl Default for Transport {
@@ -22,6 +32,7 @@ impl Default for Transport {
             read_timeout: None,
             idle_timeout: Duration::from_secs(90),
             insecure_skip_verify: false,
+            tls: None,
         }
     }
 }

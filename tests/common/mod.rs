@@ -11,6 +11,7 @@ pub mod h2;
 pub mod pebble;
 pub mod raw_upstream;
 pub mod tls;
+pub mod tls_upstream;
 pub mod trickle_upstream;
 pub mod unit;
 pub mod upstream;

@@ -115,18 +115,27 @@ fn load_balancer(base: &str, lb: &LoadBalancerConfig, c: &mut Collector<'_>) {
 }
 
 fn servers_transport(base: &str, t: &ServersTransportConfig, c: &mut Collector<'_>) {
-    if t.server_name.is_some() {
+    if t.max_idle_conns_per_host.is_some() {
         c.push(
-            format!("{base}.serverName"),
-            "choosing the TLS server name for upstreams is not supported yet: pylon sends the server's host",
-            remove_it(),
+            format!("{base}.maxIdleConnsPerHost"),
+            "a per-transport idle pool size is not supported yet: Pingora keeps one pool, sized by the static serversTransport.maxIdleConnsPerHost",
+            Some("move it to the static `serversTransport.maxIdleConnsPerHost`".into()),
         );
     }
-    if t.root_cas.as_ref().is_some_and(|cas| !cas.is_empty()) {
+    let pairs: Vec<crate::upstream::tls::ClientPair<'_>> = t
+        .certificates
+        .iter()
+        .map(|p| crate::upstream::tls::ClientPair {
+            cert: &p.cert_file,
+            key: &p.key_file,
+        })
+        .collect();
+    let roots = t.root_cas.as_deref().unwrap_or_default();
+    if let Err(e) = crate::upstream::tls::build(t.server_name.as_deref(), roots, &pairs) {
         c.push(
-            format!("{base}.rootCAs"),
-            "custom CAs for upstream TLS are not supported yet: pylon verifies upstreams against the system's roots",
-            Some("remove the key (and add the CA to the system's store), or set insecureSkipVerify = true for this transport".into()),
+            format!("{base}.{}", e.key),
+            e.message,
+            Some("point it at a readable PEM file (or write the PEM itself)".into()),
         );
     }
     forwarding_timeouts(
