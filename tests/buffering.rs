@@ -22,7 +22,6 @@ middlewares = ["b"]
 maxRequestBodyBytes = 16
 memRequestBodyBytes = 8
 maxResponseBodyBytes = 20
-retryExpression = "IsNetworkError() && Attempts() < 2"
 
 [http.services.s.loadBalancer]
 servers = [{{ url = "{upstream}" }}]

@@ -333,7 +333,7 @@ fn check_on_a_traefik_setup_lists_every_key_pylon_refuses_with_the_reason() {
             "http.services.hashed.highestRandomWeight",
             "not supported by pylon yet",
         ),
-        (&dynamic, 22, "tcp", "TCP routers are not implemented yet"),
+        (&dynamic, 21, "tcp", "TCP routers are not implemented yet"),
         // Keys pylon takes whose values it cannot honour yet: found past the errors above.
         (&fixture, 19, "api.debug", "not supported yet"),
         (
@@ -345,7 +345,7 @@ fn check_on_a_traefik_setup_lists_every_key_pylon_refuses_with_the_reason() {
         (
             &dynamic,
             20,
-            "http.serversTransports.internal.rootCAs",
+            "http.serversTransports.internal.maxIdleConnsPerHost",
             "not supported yet",
         ),
     ];

@@ -194,7 +194,7 @@ serversTransport = "t"
 path = "/health"
 mode = "grpc"
 [http.serversTransports.t]
-serverName = "backend.internal"
+maxIdleConnsPerHost = 10
 [http.serversTransports.t.forwardingTimeouts]
 readIdleTimeout = "10s"
 [http.middlewares.strip.stripPrefix]
@@ -214,7 +214,7 @@ retryExpression = "IsNetworkError() && Attempts() < 2"
             "providers.file.debugLogGeneratedTemplate",
             "serversTransport.forwardingTimeouts.pingTimeout",
             "http.services.s.loadBalancer.healthCheck.mode",
-            "http.serversTransports.t.serverName",
+            "http.serversTransports.t.maxIdleConnsPerHost",
             "http.serversTransports.t.forwardingTimeouts.readIdleTimeout",
             "http.middlewares.strip.stripPrefix.forceSlash",
             "http.middlewares.limit.rateLimit.redis.poolSize",
