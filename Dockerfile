@@ -22,7 +22,7 @@ COPY . .
 ENV RUSTFLAGS="-C target-feature=+crt-static" OPENSSL_STATIC=1
 # --locked: exactly the dependency versions of Cargo.lock, or the build fails.
 RUN cargo build --release --locked --target x86_64-unknown-linux-gnu --bin pylon \
- && mkdir -p /out/etc/pylon /out/etc/ssl/certs \
+ && mkdir -p /out/etc/pylon /out/etc/ssl/certs /runtime/user \
  && cp target/x86_64-unknown-linux-gnu/release/pylon /out/pylon \
  && strip /out/pylon \
  && cp conf/container.toml /out/etc/pylon/pylon.toml \
@@ -33,6 +33,10 @@ FROM ${ARTIFACTS} AS artifacts
 
 FROM scratch AS runtime
 COPY --from=artifacts /out/ /
+# The user's runtime directory: pylon makes its private run directory (upgrade socket, pid
+# file) in it; a scratch image has no /tmp to fall back on.
+COPY --from=artifacts --chown=65532:65532 /runtime/ /run/
+ENV XDG_RUNTIME_DIR=/run/user
 USER 65532:65532
 EXPOSE 8000 8443
 ENV PYLON_CONFIG=/etc/pylon/pylon.toml

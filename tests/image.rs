@@ -46,6 +46,7 @@ fn build_image(engine: &DockerEngine) -> String {
     let out = work.join("artifacts/out");
     std::fs::create_dir_all(out.join("etc/pylon")).expect("dirs");
     std::fs::create_dir_all(out.join("etc/ssl/certs")).expect("dirs");
+    std::fs::create_dir_all(work.join("artifacts/runtime/user")).expect("dirs");
     std::fs::copy(static_binary(), out.join("pylon")).expect("binary");
     let stripped = Command::new("strip").arg(out.join("pylon")).status();
     assert!(
@@ -64,7 +65,7 @@ fn build_image(engine: &DockerEngine) -> String {
     .expect("CA certificates (Debian's ca-certificates)");
     std::fs::write(
         work.join("artifacts/Dockerfile"),
-        "FROM scratch\nCOPY out/ /out/\n",
+        "FROM scratch\nCOPY out/ /out/\nCOPY runtime/ /runtime/\n",
     )
     .expect("Dockerfile");
     let artifacts = work.join("artifacts").display().to_string();
@@ -177,7 +178,28 @@ async fn the_image_is_small_rootless_shell_less_and_discovers_siblings() {
         (r.status() == 200).then_some(())
     })
     .await;
-    let logs = || engine.docker(&["logs", "pylon-image"]).unwrap_or_default();
+    // `docker logs` relays the container's stderr (pylon's log) on its own stderr
+    let logs = || {
+        let out = Command::new("docker")
+            .arg("-H")
+            .arg(engine.endpoint())
+            .args(["logs", "pylon-image"])
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout).into_owned()
+                    + &String::from_utf8_lossy(&o.stderr)
+            })
+            .unwrap_or_default();
+        let state = engine
+            .docker(&[
+                "inspect",
+                "-f",
+                "{{.State.Status}} exit {{.State.ExitCode}}",
+                "pylon-image",
+            ])
+            .unwrap_or_default();
+        format!("{state}\n{out}")
+    };
     assert!(ping.is_some(), "no /ping from the image; logs:\n{}", logs());
     let top = engine
         .docker(&["top", "pylon-image", "-eo", "pid,uid"])
