@@ -14,6 +14,7 @@ pub mod guarded;
 pub mod h1;
 pub mod limit;
 pub mod open;
+pub mod proxy_protocol;
 
 use crate::proxy::Gateway;
 use crate::runtime::client_limits::ClientLimits;
@@ -42,6 +43,8 @@ pub struct EntryPointApp {
     limits: ClientLimits,
     /// `maxConnections`, when set.
     connections: Option<ConnectionLimit>,
+    /// `proxyProtocol`, when set.
+    proxy_protocol: Option<proxy_protocol::ProxyProtocol>,
 }
 
 /// One open connection in the gauge, for as long as it lives.
@@ -79,7 +82,14 @@ impl EntryPointApp {
             idle_linger: std::time::Duration::ZERO,
             limits,
             connections: limits.max_connections.map(ConnectionLimit::new),
+            proxy_protocol: None,
         }
+    }
+
+    /// Reads PROXY protocol headers from the trusted peers (`proxyProtocol`).
+    pub fn with_proxy_protocol(mut self, policy: Option<proxy_protocol::ProxyProtocol>) -> Self {
+        self.proxy_protocol = policy;
+        self
     }
 
     /// Keeps idle keep-alive connections open for `linger` after the listeners close (shutdown
@@ -113,6 +123,17 @@ impl ServerApp for EntryPointApp {
         // The first head is due `headerTimeout` after the accept (after the TLS handshake).
         let clock = Arc::new(Clock::new(self.limits));
         clock.first_request();
+        if let Some(policy) = &self.proxy_protocol {
+            // before anything reads the connection: the header comes first, within the head
+            // deadline, and makes its source the client's address
+            stream = match proxy_protocol::accept(policy, stream, clock.read_deadline()).await {
+                Ok(stream) => stream,
+                Err(e) => {
+                    log::debug!("connection closed: {e}");
+                    return None;
+                }
+            };
+        }
         let mut first = [0u8; 1];
         // Peeking an L4 stream reads into its rewind buffer: no extra syscall, nothing lost.
         let peek = stream.try_peek(&mut first);

@@ -75,14 +75,16 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
     for listening in plan.listening {
         let name = listening.entrypoint.name.clone();
         let limits = listening.entrypoint.clients;
+        let proxy_protocol = listening.entrypoint.proxy_protocol.clone();
         let gateway = Gateway::new(listening.entrypoint, plan.store.clone(), lifecycle.clone());
         let mut proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
         let mut options = HttpServerOptions::default();
         // HTTP/1 keep-alive (idle, request cap) is run by `listener::h1`; this is for HTTP/2
         options.h2_idle_timeout = limits.idle;
         proxy.server_options = Some(options);
-        let app =
-            EntryPointApp::new(proxy, tls.clone(), &name, limits).with_idle_linger(idle_linger);
+        let app = EntryPointApp::new(proxy, tls.clone(), &name, limits)
+            .with_idle_linger(idle_linger)
+            .with_proxy_protocol(proxy_protocol);
         let mut service = Service::new(format!("entrypoint {name}"), app);
         for bind in &listening.binds {
             service.add_tcp(bind);

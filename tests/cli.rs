@@ -312,12 +312,6 @@ fn check_on_a_traefik_setup_lists_every_key_pylon_refuses_with_the_reason() {
             "entryPoints.websecure.http3",
             "not supported by pylon yet",
         ),
-        (
-            &fixture,
-            14,
-            "entryPoints.websecure.proxyProtocol",
-            "not supported by pylon yet",
-        ),
         (&fixture, 25, "metrics.datadog", "only Prometheus metrics"),
         (&fixture, 27, "tracing", "not supported by pylon yet"),
         (

@@ -49,6 +49,8 @@ pub struct EntryPointConfig {
     pub transport: Option<EntryPointTransport>,
     /// Whether requests on this entry point are logged and counted (default both on).
     pub observability: Option<EntryPointObservability>,
+    /// PROXY protocol v1/v2 from load balancers in front.
+    pub proxy_protocol: Option<ProxyProtocolConfig>,
     /// User routers may answer ACME challenge paths pylon is not solving (Traefik's
     /// `allowACMEByPass`); otherwise those get 404.
     #[serde(rename = "allowACMEByPass")]
@@ -65,6 +67,16 @@ pub struct EntryPointObservability {
     pub metrics: Option<bool>,
     /// Tracing: pylon has none (the `tracing` section is refused), so either value is moot.
     pub tracing: Option<bool>,
+}
+
+/// `entryPoints.<n>.proxyProtocol`.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyProtocolConfig {
+    #[serde(default, rename = "trustedIPs")]
+    pub trusted_ips: Vec<String>,
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 /// `[core]`.
@@ -453,6 +465,16 @@ impl StaticConfig {
                     .unwrap_or(true),
             },
             allow_acme_bypass: ep.allow_acme_by_pass.unwrap_or(false),
+            proxy_protocol: ep.proxy_protocol.as_ref().map(|p| {
+                crate::listener::proxy_protocol::ProxyProtocol {
+                    trusted: p
+                        .trusted_ips
+                        .iter()
+                        .filter_map(|s| parse_net(s).ok())
+                        .collect(),
+                    insecure: p.insecure,
+                }
+            }),
             append_forwarded_for: !forwarded.not_append_x_forwarded_for.unwrap_or(false),
             max_header_bytes: http.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES),
             encoded: http

@@ -24,7 +24,6 @@ const KEYS: &[(&str, Why)] = &[
     ("serversTransport.spiffe", Why::NotYet("SPIFFE is not implemented yet")),
     ("entryPoints.*.reusePort", Why::NotYet("SO_REUSEPORT listeners are not implemented yet (zero-downtime upgrades pass the sockets instead)")),
     ("entryPoints.*.asDefault", Why::NotYet("routers without `entryPoints` use every entry point (but `traefik`)")),
-    ("entryPoints.*.proxyProtocol", Why::NotYet("the PROXY protocol is not implemented yet")),
     ("entryPoints.*.http2", Why::NotYet("HTTP/2 settings (maxConcurrentStreams, header table sizes) are not configurable yet: Pingora's defaults and pylon's abuse limits apply")),
     ("entryPoints.*.http3", Why::NotYet("HTTP/3 (QUIC) is not implemented yet")),
     ("entryPoints.*.udp", Why::NotYet("UDP routers are not implemented yet: pylon proxies HTTP")),

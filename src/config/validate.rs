@@ -179,6 +179,20 @@ fn validate_static(s: &StaticConfig, d: &DynamicConfig, c: &mut Collector<'_>) {
         {
             check_tls_options(&format!("{base}.http.tls.options"), options, d, c);
         }
+        if let Some(pp) = &ep.proxy_protocol {
+            for (i, ip) in pp.trusted_ips.iter().enumerate() {
+                if let Err(e) = parse_net(ip) {
+                    c.push(format!("{base}.proxyProtocol.trustedIPs[{i}]"), e, None);
+                }
+            }
+            if pp.trusted_ips.is_empty() && !pp.insecure {
+                c.push(
+                    format!("{base}.proxyProtocol.trustedIPs"),
+                    "no peer may send a PROXY header: the section would do nothing",
+                    Some("list the load balancers' addresses, e.g. trustedIPs = [\"10.0.0.0/8\"], or set insecure = true".into()),
+                );
+            }
+        }
         if let Some(fh) = &ep.forwarded_headers {
             for (i, ip) in fh.trusted_ips.iter().enumerate() {
                 if let Err(e) = parse_net(ip) {

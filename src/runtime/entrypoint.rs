@@ -66,6 +66,8 @@ pub struct EntryPoint {
     pub dashboard: bool,
     /// `observability.accessLogs` / `.metrics`: this entry point's requests are logged/counted.
     pub observe_requests: ObserveRequests,
+    /// `proxyProtocol`: PROXY headers read from these peers.
+    pub proxy_protocol: Option<crate::listener::proxy_protocol::ProxyProtocol>,
     /// `allowACMEByPass`: challenge paths pylon is not solving go to the routers.
     pub allow_acme_bypass: bool,
     /// The peer is appended to `X-Forwarded-For` (off: `notAppendXForwardedFor`).
