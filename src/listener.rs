@@ -12,6 +12,7 @@
 pub mod clock;
 pub mod guarded;
 pub mod h1;
+pub mod h2c;
 pub mod limit;
 pub mod open;
 pub mod proxy_protocol;
@@ -148,6 +149,24 @@ impl ServerApp for EntryPointApp {
             None => peek.await,
         };
         match peeked {
+            Ok(true) if first[0] == h2c::PREFACE[0] => {
+                // `P`: an HTTP/2 preface (h2c with prior knowledge), or PUT/POST/PATCH
+                let (plain, h2) = match h2c::opens_with_preface(stream, clock.read_deadline()).await
+                {
+                    Ok(found) => found,
+                    Err(e) => {
+                        log::debug!("connection closed: {e}");
+                        return None;
+                    }
+                };
+                if h2 {
+                    clock.h2_preface();
+                    let stream: Stream = Box::new(Guarded::new(plain, clock));
+                    return self.proxy.process_new(stream, shutdown).await;
+                }
+                h1::serve(&self.proxy, plain, clock, shutdown).await;
+                return None;
+            }
             Ok(true) => {}
             Ok(false) => {
                 h1::serve(&self.proxy, stream, clock, shutdown).await;

@@ -81,6 +81,9 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         let mut options = HttpServerOptions::default();
         // HTTP/1 keep-alive (idle, request cap) is run by `listener::h1`; this is for HTTP/2
         options.h2_idle_timeout = limits.idle;
+        // h2c with prior knowledge: the listener sends only connections opening with the
+        // HTTP/2 preface to `process_new` unencrypted (see `listener::h2c`)
+        options.h2c = true;
         proxy.server_options = Some(options);
         let app = EntryPointApp::new(proxy, tls.clone(), &name, limits)
             .with_idle_linger(idle_linger)
