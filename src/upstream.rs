@@ -8,6 +8,7 @@ pub mod pool;
 pub mod probe;
 pub mod server;
 pub mod sticky;
+pub mod strategy;
 pub mod tls;
 pub mod transport;
 

@@ -323,22 +323,16 @@ fn check_on_a_traefik_setup_lists_every_key_pylon_refuses_with_the_reason() {
         (&fixture, 33, "experimental", "refused by pylon by design"),
         (
             &dynamic,
-            15,
+            14,
             "http.services.hashed.highestRandomWeight",
             "not supported by pylon yet",
         ),
-        (&dynamic, 21, "tcp", "TCP routers are not implemented yet"),
+        (&dynamic, 20, "tcp", "TCP routers are not implemented yet"),
         // Keys pylon takes whose values it cannot honour yet: found past the errors above.
         (&fixture, 19, "api.debug", "not supported yet"),
         (
             &dynamic,
-            11,
-            "http.services.app.loadBalancer.strategy",
-            "`p2c` strategy is not supported yet",
-        ),
-        (
-            &dynamic,
-            20,
+            19,
             "http.serversTransports.internal.maxIdleConnsPerHost",
             "not supported yet",
         ),

@@ -26,6 +26,8 @@ pub struct RequestCtx {
     pub pool: Option<Arc<Pool>>,
     /// Index of the server the request was sent to.
     pub server: Option<usize>,
+    /// The attempt counted in its server's load (`p2c`, `leasttime`) and when it started.
+    pub load: Option<(Arc<Pool>, usize, std::time::Instant)>,
     /// Sticky cookies to set on the response.
     pub set_cookies: Vec<HeaderValue>,
     /// When the request started (for the duration metrics).
@@ -55,6 +57,7 @@ impl RequestCtx {
             attempts: 0,
             pool: None,
             server: None,
+            load: None,
             set_cookies: Vec::new(),
             started: Instant::now(),
             error_page: None,

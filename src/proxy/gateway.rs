@@ -632,6 +632,8 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        // `leasttime`: the response head's time
+        selection::head_answered(ctx);
         if response.status.is_server_error() {
             if let (Some(pool), Some(i)) = (&ctx.pool, ctx.server) {
                 if pool.passive.as_ref().is_some_and(|p| p.count_5xx) {
@@ -745,6 +747,7 @@ impl ProxyHttp for Gateway {
     /// Counts the finished request in the metrics (when `[metrics.prometheus]` is on) and writes
     /// its access log line; requests to internal services only with `addInternals`.
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
+        selection::end_load(ctx);
         let internals = self.entrypoint.observe_internals;
         let requests = self.entrypoint.observe_requests;
         if let Some(metrics) = self

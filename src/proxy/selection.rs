@@ -45,7 +45,7 @@ pub fn choose(ctx: &mut RequestCtx, headers: &HeaderMap) -> Result<(Arc<Pool>, u
                     .and_then(|_| pool.pick())
             };
             let i = pool
-                .pick_other(ctx.tried)
+                .pick_for(ctx.tried, ctx.peer_ip)
                 .or_else(repeat)
                 .ok_or(NoServer::Unavailable)?;
             if let Some(sticky) = &pool.sticky {
@@ -60,7 +60,27 @@ pub fn choose(ctx: &mut RequestCtx, headers: &HeaderMap) -> Result<(Arc<Pool>, u
         }
     };
     ctx.server = Some(index);
+    // a failed attempt's load ends here; this one's begins
+    end_load(ctx);
+    if pool.strategy.tracks_load() {
+        pool.begin(index);
+        ctx.load = Some((pool.clone(), index, std::time::Instant::now()));
+    }
     Ok((pool, index))
+}
+
+/// The attempt counted in its server's load is over.
+pub fn end_load(ctx: &mut RequestCtx) {
+    if let Some((pool, index, _)) = ctx.load.take() {
+        pool.end(index);
+    }
+}
+
+/// The attempt's server answered its head: the time goes into its average (`leasttime`).
+pub fn head_answered(ctx: &RequestCtx) {
+    if let Some((pool, index, started)) = &ctx.load {
+        pool.record_time(*index, started.elapsed());
+    }
 }
 
 /// Records that the current attempt failed (`what` says how) and returns whether another

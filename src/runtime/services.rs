@@ -225,6 +225,12 @@ impl Builder<'_> {
             active: lb.health_check.as_ref().map(active_check),
             passive,
             sticky: sticky_cookie(lb.sticky.as_ref(), &full),
+            // validated: an unknown name never reaches here
+            strategy: lb
+                .strategy
+                .as_deref()
+                .and_then(crate::upstream::strategy::Strategy::parse)
+                .unwrap_or_default(),
         };
         Ok(Pool::new(&full, servers, options))
     }

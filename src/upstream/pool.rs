@@ -3,7 +3,9 @@
 use super::{Health, Server, Transport};
 use crate::upstream::checks::{ActiveCheck, PassiveCheck};
 use crate::upstream::sticky::{server_token, StickyCookie};
+use crate::upstream::strategy::{hrw_score, least_time_cost, Load, Strategy};
 use pingora::upstreams::peer::HttpPeer;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ pub struct PoolOptions {
     pub active: Option<ActiveCheck>,
     pub passive: Option<PassiveCheck>,
     pub sticky: Option<StickyCookie>,
+    /// `loadBalancer.strategy`.
+    pub strategy: Strategy,
 }
 
 /// The servers of one `loadBalancer` service and the order in which they are used.
@@ -38,6 +42,9 @@ pub struct Pool {
     pub active: Option<ActiveCheck>,
     pub passive: Option<PassiveCheck>,
     pub sticky: Option<StickyCookie>,
+    pub strategy: Strategy,
+    /// Requests in flight and response times per server (kept for `p2c` and `leasttime`).
+    loads: Box<[Load]>,
 }
 
 /// Longest schedule kept; larger weight sums are scaled down proportionally.
@@ -52,6 +59,7 @@ impl Pool {
             .iter()
             .map(|s| Health::new(format!("{name} {}", s.url)))
             .collect();
+        let loads = servers.iter().map(|_| Load::default()).collect();
         Pool {
             name: Arc::from(name),
             fingerprint: 0,
@@ -65,6 +73,8 @@ impl Pool {
             active: options.active,
             passive: options.passive,
             sticky: options.sticky,
+            strategy: options.strategy,
+            loads,
         }
     }
 
@@ -134,6 +144,84 @@ impl Pool {
             .find(|&i| (i >= 64 || tried & (1 << i) == 0) && self.health[i].available())
     }
 
+    /// The server for `client`'s next attempt by the pool's strategy, skipping those whose
+    /// bit is set in `tried`; `None` when none is available.
+    pub fn pick_for(&self, tried: u64, client: IpAddr) -> Option<usize> {
+        let usable = |i: usize| (i >= 64 || tried & (1 << i) == 0) && self.health[i].available();
+        match self.strategy {
+            Strategy::Wrr => self.pick_other(tried),
+            Strategy::Hrw => (0..self.servers.len())
+                .filter(|&i| usable(i))
+                .max_by(|&a, &b| {
+                    let score =
+                        |i: usize| hrw_score(client, &self.tokens[i], self.servers[i].weight);
+                    score(a).total_cmp(&score(b))
+                }),
+            Strategy::LeastTime => {
+                // ties (no sample yet) go round robin, so every server gets measured
+                let first = self.pick_other(tried)?;
+                let cost = |i: usize| least_time_cost(&self.loads[i], self.servers[i].weight);
+                let best = (0..self.servers.len())
+                    .filter(|&i| usable(i))
+                    .min_by(|&a, &b| cost(a).total_cmp(&cost(b)))?;
+                Some(if cost(first) <= cost(best) {
+                    first
+                } else {
+                    best
+                })
+            }
+            Strategy::P2c => {
+                let candidates: Vec<usize> =
+                    (0..self.servers.len()).filter(|&i| usable(i)).collect();
+                match candidates.len() {
+                    0 => None,
+                    1 => Some(candidates[0]),
+                    n => {
+                        let r = mix(self.next.fetch_add(1, Ordering::Relaxed) as u64);
+                        let a = candidates[(r % n as u64) as usize];
+                        let mut b = candidates[((r >> 32) % (n as u64 - 1)) as usize];
+                        if b == a {
+                            b = candidates[n - 1];
+                        }
+                        let load = |i: usize| self.loads[i].in_flight();
+                        Some(if load(b) < load(a) { b } else { a })
+                    }
+                }
+            }
+        }
+    }
+
+    /// A request starts on server `index` (counted for `p2c` and `leasttime` only).
+    pub fn begin(&self, index: usize) {
+        if self.strategy.tracks_load() {
+            if let Some(load) = self.loads.get(index) {
+                load.begin();
+            }
+        }
+    }
+
+    /// The request on server `index` is over.
+    pub fn end(&self, index: usize) {
+        if let Some(load) = self
+            .loads
+            .get(index)
+            .filter(|_| self.strategy.tracks_load())
+        {
+            load.end();
+        }
+    }
+
+    /// Server `index` answered a request's head after `took` (`leasttime`'s average).
+    pub fn record_time(&self, index: usize, took: std::time::Duration) {
+        if let Some(load) = self
+            .loads
+            .get(index)
+            .filter(|_| self.strategy.tracks_load())
+        {
+            load.record(took);
+        }
+    }
+
     /// Marks server `index` down (or up) with a reason; logged once per change.
     pub fn set_health(&self, index: usize, up: bool, reason: &str) {
         if let Some(h) = self.health.get(index) {
@@ -164,6 +252,14 @@ impl Pool {
         peer.group_key = t.connection_group();
         Some(Box::new(peer))
     }
+}
+
+/// SplitMix64: spreads a counter into pseudo-random bits (p2c's two choices).
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Builds the smooth weighted round-robin sequence (as nginx does) for one cycle of the weights,

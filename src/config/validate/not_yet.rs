@@ -96,12 +96,15 @@ fn load_balancer(base: &str, lb: &LoadBalancerConfig, c: &mut Collector<'_>) {
     if let Some(strategy) = lb
         .strategy
         .as_deref()
-        .filter(|s| !s.eq_ignore_ascii_case("wrr"))
+        .filter(|s| crate::upstream::strategy::Strategy::parse(s).is_none())
     {
         c.push(
             format!("{base}.strategy"),
-            format!("the `{strategy}` strategy is not supported yet: pylon balances by weighted round robin (`wrr`, the default)"),
-            Some("remove the key, or write strategy = \"wrr\"".into()),
+            format!("`{strategy}` is not a balancing strategy pylon knows"),
+            Some(format!(
+                "use one of: {}",
+                crate::upstream::strategy::STRATEGIES.join(", ")
+            )),
         );
     }
     let mode = lb.health_check.as_ref().and_then(|h| h.mode.as_deref());
