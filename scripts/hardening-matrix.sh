@@ -91,6 +91,9 @@ upstream_garbage|4 faults|upstream answers garbage: 502 or a close (status match
 upstream_never_answers|4 faults|upstream never answers: 504 after responseHeaderTimeout|0
 old_protocols_fail_modern_ones_succeed|5 TLS|TLS 1.0/1.1 refused, 1.2/1.3 accepted, also with a trailing-dot SNI|0
 weak_cipher_suites_are_refused|5 TLS|weak suites refused, AEAD chosen, also with a trailing-dot SNI|0
+a_host_under_stricter_options_than_the_handshake_is_misdirected|5 TLS|Host ≠ SNI: a TLS 1.2 handshake under a default-options name (or none), then a stricter router Host → 421 (HTTP/1.1)|1
+http2_authority_is_checked_like_the_host|5 TLS|HTTP/2 `:authority` of a stricter router on a default-options handshake → 421|1
+a_server_name_with_an_empty_label_is_refused_in_the_handshake|5 TLS|SNI with an empty label (`secure.test..`, `a..b`) refused in the handshake, not given the default policy|1
 options_follow_the_server_name|5 TLS|`tls.options` per server name: minVersion TLS 1.3 refuses 1.2 (trailing dot and case too), maxVersion and one pinned cipher suite, `default` options with sniStrict refuse missing/unknown SNI|1
 a_bad_tls_store_label_leaves_out_only_its_container|13.2 labels|a bad `tls.stores.default` label leaves out its container only (was: the whole update refused)|1
 labels_may_not_reach_internal_services_other_addresses_files_or_others_names|13.4 label policy|labels cannot use `api@internal`, point a server at 127.0.0.2, name `/etc/passwd`, or join the service of another container|1
@@ -105,7 +108,7 @@ only_websocket_is_tunnelled|13.8 upgrades|`Upgrade: h2c`, `foo`, `websocket, foo
 the_unit_passes_systemd_analyze_verify|13.11 deployment|systemd unit: `systemd-analyze verify` clean, `systemd-analyze security` exposure 1.9 (was 4.1), syscall filter, W^X, UMask applied|1
 outside_systemd_the_run_files_go_to_a_private_directory|13.11 deployment|outside systemd the upgrade socket and pid file go to a 0700 directory of the user; a planted symlink there stops pylon|1
 bcrypt_costs_above_the_maximum_are_refused_naming_the_entry|13.1 costly hashes|a bcrypt entry of cost 15 (above the documented 14) refused naming `users[1]`, the hash not echoed; the unknown-user dummy is made on first use on a blocking thread, not in the reload|1
-behind_a_trusted_proxy_failures_are_counted_per_forwarded_client|13.6 basicAuth|behind a trusted proxy one client's 10 failures block that client only (was: the proxy's address, everyone locked out); a trusted hop appended by the client hides nothing|1
+behind_a_trusted_proxy_failures_are_counted_per_forwarded_client|13.6 basicAuth|behind a trusted proxy the 10 failures of one client block that client only (was: the address of the proxy, everyone locked out); a trusted hop appended by the client hides nothing|1
 an_untrusted_client_cannot_escape_the_count_with_forwarded_headers|13.6 basicAuth|an untrusted peer rotating `X-Forwarded-For` is still counted per peer|0
 guesses_sent_at_once_are_counted_before_they_are_hashed|13.6 basicAuth|40 guesses sent at once: at most 10 hashed, the rest 429 (was: all 40 hashed, each a 401)|1
 rewriting_middlewares_never_forward_a_traversal|13.7 rewrites|`..;`, `%2e%2e;` and `.%2e;x` segments left by stripPrefix, stripPrefixRegex and replacePathRegex are refused (400), never forwarded (were forwarded)|1
@@ -125,7 +128,7 @@ NOT_COVERED='
 
 log=$(mktemp)
 cargo test --test hardening_smuggling --test hardening_smuggling_h2 --test hardening_forwarded --test hardening_faults \
-  --test hardening_tls --test tls_options --test hardening_slow -- --test-threads=2 >"$log" 2>&1
+  --test hardening_tls --test tls_options --test tls_sni_host --test hardening_slow -- --test-threads=2 >"$log" 2>&1
 status=$?
 # Issue 13's rows: the key-file reader and, on the tests' private Docker engine, the label policy.
 cargo test --test key_files --test docker -- a_bad_tls_store labels_may_not the_label_policy \
