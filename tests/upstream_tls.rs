@@ -133,3 +133,40 @@ fn unreadable_cas_and_mismatched_pairs_are_refused_with_their_key_paths() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn the_static_transports_root_cas_verify_services_without_a_transport() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::root("internal CA");
+    let key = Key::P256.generate();
+    // the URL's host name is in the certificate: no serverName needed (Pingora verifies
+    // names, not IP SANs: an IP-address URL needs a transport's serverName)
+    let cert = ca.issue("localhost", &["localhost"], &key);
+    let backend = TlsUpstream::start(&cert, &key, None);
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.cert.to_pem().unwrap()).unwrap();
+    let url = format!("https://localhost:{}", backend.port);
+    let port = free_port();
+    let config = format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n\
+         [serversTransport]\nrootCAs = [\"{}\"]\n{}",
+        ca_file.display(),
+        route("default", &url, ""),
+    );
+    let gw = TestGateway::start_in(dir, &config, &[port]).await;
+    assert_eq!(get(port, "default").await.0, Some(200), "{}", gw.log());
+}
+
+#[test]
+fn an_unreadable_static_root_ca_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pylon.toml");
+    let config = format!(
+        "[entryPoints.web]\naddress = \"127.0.0.1:{}\"\n[serversTransport]\nrootCAs = [\"/nonexistent/ca.pem\"]\n",
+        free_port()
+    );
+    std::fs::write(&path, config).unwrap();
+    let (code, out) = common::gateway::run_pylon(&["check", "--config", path.to_str().unwrap()]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("serversTransport.rootCAs[0]"), "{out}");
+}

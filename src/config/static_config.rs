@@ -333,6 +333,9 @@ pub struct GlobalConfig {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServersTransportStatic {
     pub insecure_skip_verify: Option<bool>,
+    /// CAs upstream certificates must chain to (files or inline PEM), else the system's.
+    #[serde(rename = "rootCAs")]
+    pub root_cas: Option<Vec<String>>,
     pub max_idle_conns_per_host: Option<i64>,
     pub forwarding_timeouts: Option<ForwardingTimeouts>,
 }
@@ -504,6 +507,12 @@ impl StaticConfig {
                 t = ft.apply(&t);
             }
             t.insecure_skip_verify = st.insecure_skip_verify.unwrap_or(false);
+            // validated at load: a CA that does not read is a config error there
+            let roots = st.root_cas.as_deref().unwrap_or_default();
+            t.tls = crate::upstream::tls::build(None, roots, &[])
+                .ok()
+                .flatten()
+                .map(std::sync::Arc::new);
         }
         t
     }

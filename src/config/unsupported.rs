@@ -20,7 +20,6 @@ const KEYS: &[(&str, Why)] = &[
     ("experimental", Why::Difference("pylon has no experimental features or plugins: its middlewares are compiled in")),
     ("spiffe", Why::NotYet("SPIFFE is not implemented yet")),
     ("ocsp", Why::NotYet("OCSP stapling is not implemented yet")),
-    ("serversTransport.rootCAs", Why::NotYet("custom CAs for upstream TLS are not implemented yet: the system's roots are used")),
     ("serversTransport.spiffe", Why::NotYet("SPIFFE is not implemented yet")),
     ("entryPoints.*.reusePort", Why::NotYet("SO_REUSEPORT listeners are not implemented yet (zero-downtime upgrades pass the sockets instead)")),
     ("entryPoints.*.asDefault", Why::NotYet("routers without `entryPoints` use every entry point (but `traefik`)")),

@@ -129,6 +129,19 @@ pub fn validate_with_rules(
 }
 
 fn validate_static(s: &StaticConfig, d: &DynamicConfig, c: &mut Collector<'_>) {
+    if let Some(roots) = s
+        .servers_transport
+        .as_ref()
+        .and_then(|t| t.root_cas.as_deref())
+    {
+        if let Err(e) = crate::upstream::tls::build(None, roots, &[]) {
+            c.push(
+                format!("serversTransport.{}", e.key),
+                e.message,
+                Some("point it at a readable PEM CA certificate (or write the PEM itself)".into()),
+            );
+        }
+    }
     if s.entry_points.is_empty() {
         c.push(
             "entryPoints",
