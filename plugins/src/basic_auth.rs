@@ -309,6 +309,10 @@ impl Plugin for BasicAuth {
         "basicAuth"
     }
 
+    fn wants_forwarded_client(&self) -> bool {
+        true
+    }
+
     async fn request_filter(&self, session: &mut Session, cx: &mut PluginCtx) -> Result<Flow> {
         let now = Instant::now();
         let client = cx.forwarded_client_ip;

@@ -73,7 +73,8 @@ pub struct PluginCtx {
     /// The client behind a trusted forwarder: the rightmost `X-Forwarded-For` address that is
     /// not one of the entry point's `forwardedHeaders.trustedIPs` (the peer when it is not
     /// trusted). What per-client protections (basicAuth's failure guard) count by, so one
-    /// attacker behind a CDN does not lock everyone out.
+    /// attacker behind a CDN does not lock everyone out. Set only for chains with a plugin
+    /// that `wants_forwarded_client` (else the peer).
     pub forwarded_client_ip: IpAddr,
     /// Whether the client connection is TLS.
     pub tls: bool,
@@ -166,6 +167,12 @@ pub trait Plugin: Send + Sync + 'static {
         _cx: &mut PluginCtx,
     ) -> Result<()> {
         Ok(())
+    }
+
+    /// Whether this plugin reads `PluginCtx::forwarded_client_ip`. The proxy works it out
+    /// (parsing `X-Forwarded-For`) only for chains where some plugin says so.
+    fn wants_forwarded_client(&self) -> bool {
+        false
     }
 
     /// Whether this plugin uses the body hooks below. The proxy calls them only for chains

@@ -511,14 +511,7 @@ impl ProxyHttp for Gateway {
             forwarded::strip_untrusted(session.req_header_mut());
         }
         ctx.plugins.client_ip = ctx.peer_ip;
-        ctx.plugins.forwarded_client_ip = match ctx.trusted {
-            true => forwarded::client_behind(
-                session.req_header(),
-                ctx.peer_ip,
-                &self.entrypoint.trusted,
-            ),
-            false => ctx.peer_ip,
-        };
+        ctx.plugins.forwarded_client_ip = ctx.peer_ip;
         ctx.plugins.tls = tls;
         ctx.plugins.encoded = self.entrypoint.encoded;
 
@@ -542,6 +535,14 @@ impl ProxyHttp for Gateway {
             respond::text(session, StatusCode::NOT_FOUND, "404 page not found\n").await?;
             return Ok(true);
         };
+        // behind a trusted forwarder, the client it forwards for (only for chains that ask)
+        if ctx.trusted && route.chain.iter().any(|p| p.wants_forwarded_client()) {
+            ctx.plugins.forwarded_client_ip = forwarded::client_behind(
+                session.req_header(),
+                ctx.peer_ip,
+                &self.entrypoint.trusted,
+            );
+        }
         for plugin in route.chain.iter() {
             if let Flow::Respond(reply) = plugin.request_filter(session, &mut ctx.plugins).await? {
                 let ct = "text/plain; charset=utf-8";
