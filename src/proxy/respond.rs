@@ -1,8 +1,10 @@
-//! Writing pylon's own answers (404, redirects, ping, errors) to the client.
+//! Writing pylon's own answers (404, redirects, ping, errors) to the client; errors to gRPC
+//! calls as gRPC statuses (see `grpc_status`).
 
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, StatusCode};
 use pingora::http::ResponseHeader;
+use pingora::protocols::http::HttpTask;
 use pingora::Result;
 use pingora_proxy::Session;
 
@@ -38,6 +40,24 @@ pub async fn typed(
     body: Bytes,
     content_type: HeaderValue,
 ) -> Result<()> {
+    if status.as_u16() >= 400
+        && session.is_http2()
+        && super::grpc_status::is_grpc(session.req_header())
+    {
+        let message = std::str::from_utf8(&body).unwrap_or("");
+        let mut resp = super::grpc_status::trailers_only(status, message.trim())?;
+        for (name, value) in headers {
+            resp.insert_header(name.clone(), value.clone())?;
+        }
+        // One HEADERS frame ending the stream (Session::write_response_header would leave the
+        // stream open, and gRPC clients refuse the empty DATA frame that would end it).
+        let tasks = vec![HttpTask::Header(Box::new(resp), true)];
+        session
+            .downstream_session
+            .response_duplex_vec(tasks)
+            .await?;
+        return Ok(());
+    }
     let mut resp = ResponseHeader::build(status, Some(headers.len() + 2))?;
     for (name, value) in headers {
         resp.insert_header(name.clone(), value.clone())?;

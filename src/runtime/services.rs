@@ -183,6 +183,7 @@ impl Builder<'_> {
             if let Some(insecure) = t.insecure_skip_verify {
                 transport.insecure_skip_verify = insecure;
             }
+            transport.disable_http2 = t.disable_http2.unwrap_or(false);
             let pairs: Vec<ClientPair<'_>> = t
                 .certificates
                 .iter()
@@ -255,6 +256,12 @@ fn active_check(h: &HealthCheckConfig) -> ActiveCheck {
     let d = ActiveCheck::default();
     let interval = h.interval.map_or(d.interval, |i| i.get());
     ActiveCheck {
+        // validated: an unknown mode never reaches here
+        mode: h
+            .mode
+            .as_deref()
+            .and_then(crate::upstream::checks::CheckMode::parse)
+            .unwrap_or_default(),
         path: h.path.clone().unwrap_or(d.path),
         scheme: h.scheme.clone(),
         hostname: h.hostname.clone(),

@@ -2,9 +2,31 @@
 
 use std::time::Duration;
 
+/// How a server is asked whether it is healthy (`healthCheck.mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum CheckMode {
+    /// An HTTP request judged by its status (`http`, the default).
+    #[default]
+    Http,
+    /// The gRPC health protocol: `grpc.health.v1.Health/Check` answers `SERVING` (`grpc`).
+    Grpc,
+}
+
+impl CheckMode {
+    /// The mode a `healthCheck.mode` value names (case-insensitive).
+    pub fn parse(value: &str) -> Option<CheckMode> {
+        match value.to_ascii_lowercase().as_str() {
+            "http" => Some(CheckMode::Http),
+            "grpc" => Some(CheckMode::Grpc),
+            _ => None,
+        }
+    }
+}
+
 /// Active health checks (`loadBalancer.healthCheck`): probe each server on an interval.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ActiveCheck {
+    pub mode: CheckMode,
     pub path: String,
     /// Overrides the server's scheme (`http`/`https`).
     pub scheme: Option<String>,
@@ -29,6 +51,7 @@ pub struct ActiveCheck {
 impl Default for ActiveCheck {
     fn default() -> Self {
         ActiveCheck {
+            mode: CheckMode::Http,
             path: "/".to_string(),
             scheme: None,
             hostname: None,

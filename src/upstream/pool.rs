@@ -49,6 +49,10 @@ pub struct Pool {
 
 /// Longest schedule kept; larger weight sums are scaled down proportionally.
 const MAX_SCHEDULE: u64 = 4096;
+/// Concurrent requests on one HTTP/2 upstream connection at most (fewer if the server's
+/// `SETTINGS_MAX_CONCURRENT_STREAMS` says so); more open another connection. 100 is the
+/// minimum RFC 9113 recommends servers allow, and what Go's transport assumes.
+const MAX_H2_STREAMS: usize = 100;
 
 impl Pool {
     pub fn new(name: &str, servers: Vec<Server>, options: PoolOptions) -> Pool {
@@ -249,6 +253,14 @@ impl Pool {
             peer.options.ca = tls.root_cas.clone();
             peer.client_cert_key = tls.client_cert.clone();
         }
+        match (server.tls, server.h2c) {
+            // h2 first, HTTP/1.1 if the server does not offer it (ALPN)
+            (true, _) if !t.disable_http2 => peer.options.set_http_version(2, 1),
+            // cleartext HTTP/2 with prior knowledge
+            (false, true) => peer.options.set_http_version(2, 2),
+            _ => {}
+        }
+        peer.options.max_h2_streams = MAX_H2_STREAMS;
         peer.group_key = t.connection_group();
         Some(Box::new(peer))
     }

@@ -1,4 +1,6 @@
-//! One active health probe of one upstream server: a bounded HTTP/1.1 request judged by status.
+//! One active health probe of one upstream server: a bounded HTTP/1.1 request judged by status
+//! (HTTP/2 with prior knowledge for `h2c` servers, see `http2`), or a gRPC health check
+//! (`mode = "grpc"`, see `grpc`).
 //!
 //! The probe sends `{method} {path} HTTP/1.1` with `Host`, the check's headers,
 //! `User-Agent: pylon-health-check` and `Connection: close`, reads only the status line and
@@ -16,7 +18,7 @@
 //!   turn other methods into GET as browsers and Go do. A redirect elsewhere is not followed: its
 //!   own 3xx status is judged (pylon never probes hosts that are not configured).
 
-use super::checks::ActiveCheck;
+use super::checks::{ActiveCheck, CheckMode};
 use super::Server;
 use http::{HeaderName, HeaderValue, Method};
 use pingora::tls::ssl::{Ssl, SslContext, SslMethod, SslVerifyMode};
@@ -57,11 +59,20 @@ pub enum ProbeError {
     TooManyRedirects,
     #[error("invalid health check request: {0}")]
     InvalidRequest(String),
+    #[error("gRPC health check: {0}")]
+    Grpc(String),
 }
 
 /// Probes `server` once as `check` says; the final status, or why there is none.
+/// (A gRPC check that passes gives 200.)
 pub async fn probe(server: &Server, check: &ActiveCheck) -> Result<u16, ProbeError> {
-    tokio::time::timeout(check.timeout, probe_hops(server, check))
+    let work = async {
+        match check.mode {
+            CheckMode::Http => probe_hops(server, check).await,
+            CheckMode::Grpc => grpc_check(&first_target(server, check), &check.headers).await,
+        }
+    };
+    tokio::time::timeout(check.timeout, work)
         .await
         .map_err(|_| ProbeError::Timeout(check.timeout))?
 }
@@ -71,6 +82,8 @@ pub async fn probe(server: &Server, check: &ActiveCheck) -> Result<u16, ProbeErr
 struct Target {
     addr: SocketAddr,
     tls: bool,
+    /// Cleartext HTTP/2 with prior knowledge (an `h2c` server or check scheme).
+    h2c: bool,
     /// The `Host` header.
     host: String,
     /// The server URL's host: SNI (unless an IP) and one of the names of "the same server".
@@ -107,6 +120,10 @@ fn first_target(server: &Server, check: &ActiveCheck) -> Target {
         .scheme
         .as_deref()
         .map_or(server.tls, |s| s.eq_ignore_ascii_case("https"));
+    let h2c = check
+        .scheme
+        .as_deref()
+        .map_or(server.h2c, |s| s.eq_ignore_ascii_case("h2c"));
     let explicit_port = server
         .authority
         .to_str()
@@ -147,6 +164,7 @@ fn first_target(server: &Server, check: &ActiveCheck) -> Target {
     Target {
         addr,
         tls,
+        h2c,
         host,
         server_host: server.host.clone(),
         method: check.method.clone(),
@@ -164,20 +182,104 @@ fn join_host_port(host: &str, port: u16) -> String {
 
 /// One request on a fresh connection; the response head.
 async fn exchange(t: &Target, headers: &[(String, String)]) -> Result<Head, ProbeError> {
+    if t.h2c {
+        let request = h2_request(t, headers, None)?;
+        let answer = http2::exchange(connect(t).await?, request, None).await?;
+        let location = answer
+            .headers
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        return Ok(Head {
+            status: answer.status,
+            location,
+        });
+    }
     let request = request_bytes(t, headers)?;
-    let mut tcp = TcpStream::connect(t.addr)
-        .await
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => ProbeError::Refused,
-            _ => ProbeError::Connect(e.to_string()),
-        })?;
+    let mut tcp = connect(t).await?;
     if t.tls {
-        let sni = t.server_host.parse::<std::net::IpAddr>().is_err();
-        let mut tls = tls_connect(tcp, sni.then_some(t.server_host.as_str())).await?;
+        let mut tls = tls_connect(tcp, sni(t), b"\x08http/1.1").await?;
         round_trip(&mut tls, &request).await
     } else {
         round_trip(&mut tcp, &request).await
     }
+}
+
+/// `grpc.health.v1.Health/Check` over h2c, or TLS with ALPN `h2` for an `https` target.
+async fn grpc_check(t: &Target, headers: &[(String, String)]) -> Result<u16, ProbeError> {
+    let mut t = t.clone();
+    t.method = "POST".into();
+    t.path = grpc::CHECK_PATH.into();
+    let request = h2_request(&t, headers, Some("application/grpc"))?;
+    let tcp = connect(&t).await?;
+    let body = Some(grpc::request_body());
+    let answer = if t.tls {
+        let tls = tls_connect(tcp, sni(&t), b"\x02h2").await?;
+        if tls.ssl().selected_alpn_protocol() != Some(b"h2") {
+            return Err(ProbeError::Grpc(
+                "the server did not agree to HTTP/2 (ALPN h2)".into(),
+            ));
+        }
+        http2::exchange(tls, request, body).await?
+    } else {
+        http2::exchange(tcp, request, body).await?
+    };
+    grpc::judge(
+        answer.status,
+        &answer.headers,
+        &answer.body,
+        answer.trailers.as_ref(),
+    )?;
+    Ok(200)
+}
+
+async fn connect(t: &Target) -> Result<TcpStream, ProbeError> {
+    TcpStream::connect(t.addr)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => ProbeError::Refused,
+            _ => ProbeError::Connect(e.to_string()),
+        })
+}
+
+/// The SNI of a TLS probe: the server URL's host, unless it is an IP address.
+fn sni(t: &Target) -> Option<&str> {
+    let is_ip = t.server_host.parse::<std::net::IpAddr>().is_ok();
+    (!is_ip).then_some(t.server_host.as_str())
+}
+
+/// An HTTP/2 probe request: `t`'s method, path and Host (as `:authority`), the check's
+/// headers, and `content_type` for gRPC (with `te: trailers`).
+fn h2_request(
+    t: &Target,
+    headers: &[(String, String)],
+    content_type: Option<&str>,
+) -> Result<http::Request<()>, ProbeError> {
+    let invalid = |what: String| ProbeError::InvalidRequest(what);
+    let scheme = if t.tls { "https" } else { "http" };
+    let uri = format!("{scheme}://{}{}", t.host, t.path);
+    let mut b = http::Request::builder()
+        .method(t.method.as_str())
+        .uri(uri.as_str())
+        .version(http::Version::HTTP_2);
+    let mut agent = false;
+    for (name, value) in headers {
+        if OWN_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+            continue;
+        }
+        agent |= name.eq_ignore_ascii_case("user-agent");
+        b = b.header(name.to_ascii_lowercase(), value.as_str());
+    }
+    if !agent {
+        b = b.header("user-agent", USER_AGENT);
+    }
+    if let Some(content_type) = content_type {
+        b = b
+            .header("content-type", content_type)
+            .header("te", "trailers");
+    }
+    b.body(())
+        .map_err(|e| invalid(format!("{} {uri}: {e}", t.method)))
 }
 
 fn request_bytes(t: &Target, headers: &[(String, String)]) -> Result<Vec<u8>, ProbeError> {
@@ -210,28 +312,29 @@ fn request_bytes(t: &Target, headers: &[(String, String)]) -> Result<Vec<u8>, Pr
     Ok(out.into_bytes())
 }
 
-/// The client context for https probes, built once: no verification, HTTP/1.1 only.
+/// The client context for https probes, built once: no verification.
 fn tls_context() -> Result<SslContext, ProbeError> {
     static CONTEXT: OnceLock<Result<SslContext, String>> = OnceLock::new();
     CONTEXT
         .get_or_init(|| {
             let mut b = SslContext::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
             b.set_verify(SslVerifyMode::NONE);
-            b.set_alpn_protos(b"\x08http/1.1")
-                .map_err(|e| e.to_string())?;
             Ok(b.build())
         })
         .clone()
         .map_err(ProbeError::Tls)
 }
 
+/// A TLS connection offering `alpn` (wire format: `\x08http/1.1`, or `\x02h2` for gRPC).
 async fn tls_connect(
     tcp: TcpStream,
     sni: Option<&str>,
+    alpn: &[u8],
 ) -> Result<SslStream<TcpStream>, ProbeError> {
     let tls_error = |e: &dyn std::fmt::Display| ProbeError::Tls(e.to_string());
     let context = tls_context()?;
     let mut ssl = Ssl::new(&context).map_err(|e| tls_error(&e))?;
+    ssl.set_alpn_protos(alpn).map_err(|e| tls_error(&e))?;
     if let Some(name) = sni {
         ssl.set_hostname(name).map_err(|e| tls_error(&e))?;
     }
@@ -402,6 +505,9 @@ fn resolve_relative(path: &str, location: &str) -> String {
     let dir = base.rfind('/').map_or("/", |i| &base[..=i]);
     format!("{dir}{location}")
 }
+
+mod grpc;
+mod http2;
 
 #[cfg(test)]
 mod tests;

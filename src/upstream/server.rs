@@ -12,6 +12,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// Whether the connection to it uses TLS (`https://`).
     pub tls: bool,
+    /// Cleartext HTTP/2 with prior knowledge (`h2c://`).
+    pub h2c: bool,
     /// Host name for SNI and for `Host` when `passHostHeader = false`.
     pub host: String,
     /// `host[:port]` as a header value, used when the client's Host is not passed.
@@ -23,9 +25,9 @@ pub struct Server {
 /// Why a server URL cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServerUrlError {
-    #[error("`{0}` is not a valid URL: expected `http://host:port` or `https://host:port`")]
+    #[error("`{0}` is not a valid URL: expected `http://host:port`, `https://host:port` or `h2c://host:port`")]
     Invalid(String),
-    #[error("`{0}` uses scheme `{1}`: only `http` and `https` are supported")]
+    #[error("`{0}` uses scheme `{1}`: only `http`, `https` and `h2c` are supported")]
     Scheme(String, String),
     #[error("`{0}` has no host")]
     NoHost(String),
@@ -40,9 +42,10 @@ impl Server {
             .parse()
             .map_err(|_| ServerUrlError::Invalid(url.to_string()))?;
         let scheme = uri.scheme_str().unwrap_or("");
-        let tls = match scheme {
-            "http" => false,
-            "https" => true,
+        let (tls, h2c) = match scheme {
+            "http" => (false, false),
+            "https" => (true, false),
+            "h2c" => (false, true),
             "" => return Err(ServerUrlError::Invalid(url.to_string())),
             other => return Err(ServerUrlError::Scheme(url.to_string(), other.to_string())),
         };
@@ -67,6 +70,7 @@ impl Server {
             url: url.to_string(),
             addr,
             tls,
+            h2c,
             host: bare_host.to_string(),
             authority,
             weight,
@@ -105,5 +109,13 @@ mod tests {
             Err(ServerUrlError::Invalid(_))
         ));
         assert!(Server::parse("http:// bad", 1).is_err());
+    }
+
+    #[test]
+    fn h2c_is_cleartext_http2_on_port_80_by_default() {
+        let s = Server::parse("h2c://127.0.0.1", 1).unwrap();
+        assert_eq!(s.addr, "127.0.0.1:80".parse().unwrap());
+        assert!(s.h2c && !s.tls);
+        assert!(!Server::parse("http://127.0.0.1", 1).unwrap().h2c);
     }
 }

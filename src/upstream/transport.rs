@@ -15,13 +15,16 @@ pub struct Transport {
     pub insecure_skip_verify: bool,
     /// `serverName`, `rootCAs`, `certificates`; `None`: the URL's host, the system's roots.
     pub tls: Option<std::sync::Arc<super::tls::UpstreamTls>>,
+    /// `disableHTTP2`: `https://` servers are offered HTTP/1.1 only (else h2 first, by ALPN).
+    pub disable_http2: bool,
 }
 
 impl Transport {
-    /// Keeps pooled connections of different TLS settings apart (Pingora's peer group key).
+    /// Keeps pooled connections of different TLS settings apart (Pingora's peer group key), and
+    /// HTTP/1.1-only ones (`disableHTTP2`) from those that may be HTTP/2.
     pub fn connection_group(&self) -> u64 {
         let identity = self.tls.as_ref().map_or(0, |t| t.identity);
-        identity ^ u64::from(self.insecure_skip_verify)
+        identity ^ u64::from(self.insecure_skip_verify) ^ (u64::from(self.disable_http2) << 1)
     }
 }
 
@@ -33,6 +36,7 @@ impl Default for Transport {
             idle_timeout: Duration::from_secs(90),
             insecure_skip_verify: false,
             tls: None,
+            disable_http2: false,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod docker;
 pub mod gateway;
 pub mod h2;
 pub mod pebble;
+pub mod python;
 pub mod raw_upstream;
 pub mod tls;
 pub mod tls_upstream;

@@ -108,11 +108,11 @@ fn load_balancer(base: &str, lb: &LoadBalancerConfig, c: &mut Collector<'_>) {
         );
     }
     let mode = lb.health_check.as_ref().and_then(|h| h.mode.as_deref());
-    if let Some(mode) = mode.filter(|m| !m.eq_ignore_ascii_case("http")) {
+    if let Some(mode) = mode.filter(|m| crate::upstream::checks::CheckMode::parse(m).is_none()) {
         c.push(
             format!("{base}.healthCheck.mode"),
-            format!("`{mode}` health checks are not supported yet: pylon checks over HTTP (`http`, the default)"),
-            Some("remove the key, or write mode = \"http\"".into()),
+            format!("`{mode}` is not a health check mode"),
+            Some("use \"http\" (the default) or \"grpc\"".into()),
         );
     }
 }
@@ -157,7 +157,7 @@ fn forwarding_timeouts(base: &str, t: Option<&ForwardingTimeouts>, c: &mut Colle
         if value.is_some() {
             c.push(
                 format!("{base}.{key}"),
-                "HTTP/2 health pings to upstreams are not supported yet: pylon speaks HTTP/1.1 to upstreams",
+                "HTTP/2 health pings to upstreams are not supported yet (idle HTTP/2 upstream connections are closed after idleConnTimeout)",
                 remove_it(),
             );
         }
@@ -195,7 +195,7 @@ servers = [{ url = "http://127.0.0.1:9" }]
 serversTransport = "t"
 [http.services.s.loadBalancer.healthCheck]
 path = "/health"
-mode = "grpc"
+mode = "tcp"
 [http.serversTransports.t]
 maxIdleConnsPerHost = 10
 [http.serversTransports.t.forwardingTimeouts]
@@ -240,6 +240,14 @@ servers = [{ url = "http://127.0.0.1:9" }]
 [http.services.s.loadBalancer.healthCheck]
 path = "/health"
 mode = "http"
+[http.routers.g]
+rule = "Path(`/g`)"
+service = "g"
+[http.services.g.loadBalancer]
+servers = [{ url = "h2c://127.0.0.1:9" }]
+[http.services.g.loadBalancer.healthCheck]
+path = "/"
+mode = "GRPC"
 "#;
         assert_eq!(refused(&static_text, dynamic), Vec::<String>::new());
     }

@@ -243,12 +243,12 @@ fn validate_load_balancer(
         if let Some(scheme) = server
             .scheme
             .as_deref()
-            .filter(|s| !matches!(*s, "http" | "https"))
+            .filter(|s| !matches!(*s, "http" | "https" | "h2c"))
         {
             c.push(
                 format!("{key}.server.scheme"),
                 format!("`{scheme}` is not supported"),
-                Some("use http or https".into()),
+                Some("use http, https or h2c".into()),
             );
         }
     }
@@ -273,12 +273,29 @@ fn validate_load_balancer(
         if let Some(scheme) = hc
             .scheme
             .as_deref()
-            .filter(|s| !matches!(*s, "http" | "https"))
+            .filter(|s| !matches!(*s, "http" | "https" | "h2c"))
         {
             c.push(
                 format!("{key}.healthCheck.scheme"),
                 format!("`{scheme}` is not supported"),
-                Some("use http or https".into()),
+                Some("use http, https or h2c".into()),
+            );
+        }
+        let grpc = hc
+            .mode
+            .as_deref()
+            .and_then(crate::upstream::checks::CheckMode::parse)
+            == Some(crate::upstream::checks::CheckMode::Grpc);
+        let http_only = [
+            ("status", hc.status.is_some()),
+            ("method", hc.method.is_some()),
+            ("followRedirects", hc.follow_redirects.is_some()),
+        ];
+        for (name, _) in http_only.iter().filter(|(_, set)| grpc && *set) {
+            c.push(
+                format!("{key}.healthCheck.{name}"),
+                "applies to HTTP health checks only: a gRPC check passes when the server answers SERVING",
+                Some("remove the key, or use mode = \"http\"".into()),
             );
         }
         if hc.interval.is_some_and(|i| i.get().is_zero()) {
