@@ -32,8 +32,12 @@
 # bounded in time, and every process started here is stopped on exit (trap EXIT).
 #
 # Needs: cargo, wrk, nginx (scripts/setup.sh installs them), curl, taskset, pgrep, awk.
-# Environment: DURATION (s, default 10), ROUNDS (default 1), BENCH_PORT (first of 4 consecutive
-# loopback ports, default 18080), SKIP_BUILD=1 (use the existing release binaries),
+# With WITH_H2C=1 a fourth proxy is measured: pylon with the same config but its services'
+# servers as `h2c://` (cleartext HTTP/2 to the upstream nginx, `listen ... http2`), so the cost
+# of an HTTP/2 upstream is compared with the HTTP/1.1 one in the same run (row "pylon, h2c
+# upstream").
+# Environment: DURATION (s, default 10), ROUNDS (default 1), BENCH_PORT (first of 5 consecutive
+# loopback ports, default 18080), SKIP_BUILD=1 (use the existing release binaries), WITH_H2C=1,
 # CARGO_TARGET_DIR (where the binaries are and target/bench/load.md goes; default ./target).
 set -euo pipefail
 
@@ -48,6 +52,8 @@ UP_PORT=$BENCH_PORT
 PYLON_PORT=$((BENCH_PORT + 1))
 BARE_PORT=$((BENCH_PORT + 2))
 NGINX_PORT=$((BENCH_PORT + 3))
+UP_H2C_PORT=$((BENCH_PORT + 4))
+WITH_H2C=${WITH_H2C:-0}
 REQ_PATH=/api/users/x
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT_DIR=$TARGET_DIR/bench
@@ -143,7 +149,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 [ -x "$PYLON_BIN" ] && [ -x "$BARE_BIN" ] || die "release binaries missing; run without SKIP_BUILD=1"
 
-for port in "$UP_PORT" "$PYLON_PORT" "$BARE_PORT" "$NGINX_PORT"; do
+for port in "$UP_PORT" "$PYLON_PORT" "$BARE_PORT" "$NGINX_PORT" "$UP_H2C_PORT"; do
   port_free "$port" || die "127.0.0.1:$port is in use; set BENCH_PORT to another base port"
 done
 
@@ -175,6 +181,11 @@ EOF
   cat <<EOF
     server {
         listen 127.0.0.1:$UP_PORT;
+        location / { default_type text/plain; return 200 "ok"; }
+    }
+    server {
+        listen 127.0.0.1:$UP_H2C_PORT http2;
+        http2_max_requests 100000000;
         location / { default_type text/plain; return 200 "ok"; }
     }
 }
@@ -236,6 +247,7 @@ servers = [{ url = "http://127.0.0.1:$UP_PORT" }]
 EOF
 } >"$WORK/pylon.toml"
 "$PYLON_BIN" check --config "$WORK/pylon.toml" >&2 || die "generated pylon config rejected"
+sed "s#http://127.0.0.1:$UP_PORT#h2c://127.0.0.1:$UP_H2C_PORT#" "$WORK/pylon.toml" >"$WORK/pylon-h2c.toml"
 
 # ------------------------------------------------------------------------------------------
 # Upstream
@@ -252,6 +264,11 @@ start_proxy() {
       PROXY_PORT=$PYLON_PORT
       PYLON_THREADS=1 "${PROXY_CPU[@]}" "$PYLON_BIN" --config "$WORK/pylon.toml" \
         >"$WORK/pylon.log" 2>&1 &
+      ;;
+    pylon-h2c)
+      PROXY_PORT=$PYLON_PORT
+      PYLON_THREADS=1 "${PROXY_CPU[@]}" "$PYLON_BIN" --config "$WORK/pylon-h2c.toml" \
+        >"$WORK/pylon-h2c.log" 2>&1 &
       ;;
     bare)
       PROXY_PORT=$BARE_PORT
@@ -321,7 +338,9 @@ OTHER_LOAD=$(busy_percent)
 [ "$OTHER_LOAD" -le 10 ] || log "warning: the machine is already ${OTHER_LOAD}% busy; figures will be noisy"
 : >"$WORK/results"
 for round in $(seq 1 "$ROUNDS"); do
-  for proxy in pylon bare nginx; do
+  proxies=(pylon bare nginx)
+  [ "$WITH_H2C" != 1 ] || proxies+=(pylon-h2c)
+  for proxy in "${proxies[@]}"; do
     log "round $round/$ROUNDS: $proxy (${DURATION}s, $CONNS connections)"
     measure "$proxy" "$round"
   done
@@ -354,6 +373,10 @@ mkdir -p "$OUT_DIR"
   row "pylon (21 routers, stripPrefix)" "$P_RPS" "$P_P99" "$P_CPU"
   row "bare Pingora" "$B_RPS" "$B_P99" "$B_CPU"
   row "nginx (proxy_pass, keepalive 64)" "$N_RPS" "$N_P99" "$N_CPU"
+  if [ "$WITH_H2C" = 1 ]; then
+    read -r _ H_RPS H_P99 H_CPU <<<"$(median_row pylon-h2c)"
+    row "pylon, h2c upstream (same config)" "$H_RPS" "$H_P99" "$H_CPU"
+  fi
   echo
   echo "Ratios compare CPU µs/request (lower is better). Other load before the runs: ${OTHER_LOAD}% of all cores."
 } >"$OUT"
