@@ -3,6 +3,7 @@
 pub mod balancer;
 pub mod checker;
 pub mod checks;
+pub mod dns;
 pub mod health;
 pub mod pool;
 pub mod probe;
