@@ -76,6 +76,7 @@ impl Prepared {
             )),
             listening: self.listening,
             store: self.store,
+            dns: self.compiler.dns.clone(),
             // `PYLON_THREADS` pins the worker count (the load benchmark runs pylon on one core).
             threads: std::env::var("PYLON_THREADS")
                 .ok()

@@ -26,6 +26,8 @@ pub struct StartPlan {
     pub reload: Option<crate::reload::ReloadPlan>,
     /// Routes and certificates, swapped together on reload.
     pub store: Arc<Store>,
+    /// The host names of server URLs, looked up again as their answers expire.
+    pub dns: Arc<crate::upstream::dns::Resolver>,
     /// Worker threads per entry point service.
     pub threads: usize,
     /// How long in-flight requests get after SIGTERM.
@@ -121,6 +123,12 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
             },
         ));
     }
+    server.add_service(pingora::services::background::background_service(
+        "upstream DNS",
+        crate::upstream::dns::refresh::Refresher {
+            resolver: plan.dns.clone(),
+        },
+    ));
     server.add_service(pingora::services::background::background_service(
         "health checks",
         crate::upstream::checker::HealthChecker::new(plan.store.clone()),

@@ -16,5 +16,5 @@ pub mod transport;
 pub use balancer::{Balancer, Weighted};
 pub use health::Health;
 pub use pool::{Pool, PoolOptions};
-pub use server::{Server, ServerUrlError};
+pub use server::{Address, Server, ServerUrlError};
 pub use transport::Transport;

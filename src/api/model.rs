@@ -142,9 +142,14 @@ pub fn services(view: &View<'_>) -> Vec<Value> {
                 status.insert(url.clone(), Value::from(up));
                 if let Some(h) = pool.health(i) {
                     let v = h.view();
+                    // a host name that does not resolve keeps the server out, whatever its health
+                    let (up, reason) = match pool.address_problem(i) {
+                        Some(problem) => (false, problem),
+                        None => (v.up, v.reason),
+                    };
                     health.insert(
                         url,
-                        json!({"up": v.up, "sinceMs": v.since_ms, "reason": v.reason}),
+                        json!({"up": up, "sinceMs": v.since_ms, "reason": reason}),
                     );
                 }
             }

@@ -338,6 +338,26 @@ pub struct ServersTransportStatic {
     pub root_cas: Option<Vec<String>>,
     pub max_idle_conns_per_host: Option<i64>,
     pub forwarding_timeouts: Option<ForwardingTimeouts>,
+    /// pylon extension: how server URLs' host names are resolved.
+    pub dns: Option<UpstreamDns>,
+}
+
+/// `serversTransport.dns` (pylon extension): the DNS servers asked for server URLs' host
+/// names, else the system's (`/etc/resolv.conf`).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpstreamDns {
+    /// `ip:port` of each server (UDP, and TCP for long answers), asked in turn.
+    pub servers: Option<Vec<String>>,
+}
+
+impl UpstreamDns {
+    /// One entry of `servers`: an IP address with a port (a host name would need DNS itself).
+    pub fn parse_server(value: &str) -> Result<std::net::SocketAddr, String> {
+        value.trim().parse().map_err(|_| {
+            format!("`{value}` is not an IP address with a port (a DNS server is not named by a host name)")
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq, Hash)]
@@ -515,6 +535,19 @@ impl StaticConfig {
                 .map(std::sync::Arc::new);
         }
         t
+    }
+
+    /// `serversTransport.dns.servers` (empty: the system's); invalid entries (refused by
+    /// validation) are left out.
+    pub fn upstream_dns_servers(&self) -> Vec<std::net::SocketAddr> {
+        self.servers_transport
+            .as_ref()
+            .and_then(|t| t.dns.as_ref())
+            .and_then(|d| d.servers.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|v| UpstreamDns::parse_server(v).ok())
+            .collect()
     }
 
     /// The longest `lifeCycle.graceTimeOut` of the entry points (Traefik's default 10 s).

@@ -142,6 +142,20 @@ fn validate_static(s: &StaticConfig, d: &DynamicConfig, c: &mut Collector<'_>) {
             );
         }
     }
+    let dns_servers = s
+        .servers_transport
+        .as_ref()
+        .and_then(|t| t.dns.as_ref())
+        .and_then(|d| d.servers.as_ref());
+    for (i, value) in dns_servers.into_iter().flatten().enumerate() {
+        if let Err(e) = crate::config::static_config::UpstreamDns::parse_server(value) {
+            c.push(
+                format!("serversTransport.dns.servers[{i}]"),
+                e,
+                Some("write `ip:port`, e.g. \"127.0.0.1:53\" or \"[::1]:53\"; leave `servers` out for the system's resolvers".into()),
+            );
+        }
+    }
     if s.entry_points.is_empty() {
         c.push(
             "entryPoints",

@@ -47,7 +47,9 @@ pub async fn fetch(
         .resolve(&req.headers, &mut cookies)
         .ok_or("its service has no pool")?;
     let index = pool.pick().ok_or("its service has no available server")?;
-    let peer = pool.peer(index).ok_or("server index out of range")?;
+    let peer = pool
+        .peer(index)
+        .ok_or("its server's host name does not resolve")?;
     let server = pool
         .servers()
         .get(index)

@@ -128,9 +128,11 @@ impl Gateway {
                     return respond::text(session, status, "Service Unavailable").await;
                 }
             };
-            let peer = pool.peer(index).ok_or_else(|| {
-                Error::explain(ErrorType::InternalError, "server index out of range")
-            })?;
+            let Some(peer) = pool.peer(index) else {
+                log::debug!("upgrade: {}", no_address(&pool, index));
+                session.set_keepalive(None);
+                return respond::text(session, StatusCode::BAD_GATEWAY, "Bad Gateway").await;
+            };
             let mut request = session.req_header().clone();
             self.prepare_upstream(session, &mut request, ctx).await?;
             match upgrade::connect(&self.connector, &peer, &request).await {
@@ -378,6 +380,24 @@ impl Gateway {
     }
 }
 
+/// The error type of [`no_address`]: its log line is the pool's, once per change, not one per
+/// request (see `suppress_error_log`).
+const NO_ADDRESS: &str = "upstream host name does not resolve";
+
+/// The attempt on server `index` cannot be made: it has no address (its host name does not
+/// resolve). An upstream connect error, so the answer is 502, as for a refused connection.
+fn no_address(pool: &crate::upstream::Pool, index: usize) -> Box<Error> {
+    let why = pool
+        .address_problem(index)
+        .unwrap_or_else(|| "no such server".to_string());
+    Error::create(
+        ErrorType::Custom(NO_ADDRESS),
+        ErrorSource::Upstream,
+        Some(format!("{}: {why}", pool.name).into()),
+        None,
+    )
+}
+
 /// The host an HTTP/1 absolute-form target names (`http://a.test/x` → `a.test`). Pingora keeps
 /// such a target verbatim in `raw_path` and only its path in the URI.
 fn absolute_form_host(req: &RequestHeader) -> std::result::Result<Option<String>, BadPath> {
@@ -585,8 +605,11 @@ impl ProxyHttp for Gateway {
                 return Error::e_explain(ErrorType::InternalError, "no route for upstream_peer")
             }
         };
-        pool.peer(index)
-            .ok_or_else(|| Error::explain(ErrorType::InternalError, "server index out of range"))
+        pool.peer(index).ok_or_else(|| no_address(&pool, index))
+    }
+
+    fn suppress_error_log(&self, _session: &Session, _ctx: &RequestCtx, error: &Error) -> bool {
+        matches!(error.etype(), ErrorType::Custom(NO_ADDRESS))
     }
 
     fn fail_to_connect(

@@ -17,6 +17,7 @@ use crate::provider::namespace::display_name;
 use crate::router::{RouteSpec, Router};
 use crate::rule::ParsedRules;
 use crate::tls::CertStore;
+use crate::upstream::dns::Resolver;
 use crate::upstream::Balancer;
 use crate::upstream::Transport;
 use std::collections::HashMap;
@@ -57,13 +58,15 @@ pub struct Checked<'a> {
     pub tls: Arc<CertStore>,
 }
 
-/// Builds the Snapshot for `checked` over the given entry points (`routing` is indexed alike).
+/// Builds the Snapshot for `checked` over the given entry points (`routing` is indexed alike);
+/// servers naming hosts follow them through `resolver`.
 pub fn compile(
     version: u64,
     checked: Checked<'_>,
     entrypoints: &[Arc<EntryPoint>],
     routing: &[EntryPointRouting],
     transport: &Transport,
+    resolver: &Resolver,
     previous: Option<&Snapshot>,
 ) -> Result<Snapshot, Vec<CompileError>> {
     let Checked {
@@ -73,7 +76,7 @@ pub fn compile(
     } = checked;
     let mut errors = Vec::new();
     let previous_pools = previous.map_or(&[][..], |p| &p.pools[..]);
-    let (services, service_errors) = build_services(dynamic, transport, previous_pools);
+    let (services, service_errors) = build_services(dynamic, transport, previous_pools, resolver);
     errors.extend(service_errors);
     let (mut middlewares, middleware_errors) = build_middlewares(dynamic, &services.by_name);
     errors.extend(middleware_errors);

@@ -10,6 +10,7 @@ use crate::config::dynamic::{
 use crate::config::DynamicConfig;
 use crate::provider::namespace::display_name;
 use crate::upstream::checks::{ActiveCheck, PassiveCheck};
+use crate::upstream::dns::{Name, Resolver};
 use crate::upstream::sticky::StickyCookie;
 use crate::upstream::tls::ClientPair;
 use crate::upstream::{Balancer, Pool, PoolOptions, Server, Transport, Weighted};
@@ -35,15 +36,20 @@ pub struct Services {
     pub pools: Vec<Arc<Pool>>,
 }
 
-/// Builds all services; errors name the key path.
+/// Builds all services; errors name the key path. Servers naming hosts share `resolver`'s
+/// names; those new to it are looked up before this returns (see
+/// [`Resolver::first_lookups`]).
 pub fn build_services(
     dynamic: &DynamicConfig,
     base_transport: &Transport,
     previous: &[Arc<Pool>],
+    resolver: &Resolver,
 ) -> (Services, Vec<CompileError>) {
     let mut b = Builder {
         dynamic,
         base_transport,
+        resolver,
+        new_names: Vec::new(),
         previous: previous
             .iter()
             .map(|p| (p.name.to_string(), p.clone()))
@@ -56,6 +62,7 @@ pub fn build_services(
     for name in dynamic.http.services.keys() {
         b.build(name);
     }
+    resolver.first_lookups(&b.new_names);
     let services = Services {
         by_name: b
             .done
@@ -70,6 +77,9 @@ pub fn build_services(
 struct Builder<'a> {
     dynamic: &'a DynamicConfig,
     base_transport: &'a Transport,
+    resolver: &'a Resolver,
+    /// Host names no server named before this config: looked up once all pools are built.
+    new_names: Vec<Arc<Name>>,
     /// The running config's pools by name, reused when their config is unchanged.
     previous: HashMap<String, Arc<Pool>>,
     /// `None`: failed (its error is already recorded).
@@ -121,6 +131,7 @@ impl Builder<'_> {
             match self.pool(name, lb, path) {
                 Ok(pool) => {
                     let pool = Arc::new(pool.with_fingerprint(print));
+                    pool.watch_names();
                     self.pools.push(pool.clone());
                     return Some(Balancer::Pool(pool));
                 }
@@ -171,7 +182,12 @@ impl Builder<'_> {
             .and_then(|t| self.dynamic.http.servers_transports.get(t))
     }
 
-    fn pool(&self, name: &str, lb: &LoadBalancerConfig, path: &str) -> Result<Pool, CompileError> {
+    fn pool(
+        &mut self,
+        name: &str,
+        lb: &LoadBalancerConfig,
+        path: &str,
+    ) -> Result<Pool, CompileError> {
         let mut transport = self
             .transport_config(lb)
             .and_then(|t| t.forwarding_timeouts.as_ref())
@@ -210,6 +226,8 @@ impl Builder<'_> {
                     e.to_string(),
                 )
             })?;
+            let (server, new_name) = server.bind(self.resolver);
+            self.new_names.extend(new_name);
             servers.push(server);
         }
         let full = display_name(name);

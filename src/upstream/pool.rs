@@ -96,14 +96,16 @@ impl Pool {
         self.health.get(index)
     }
 
-    /// Whether server `index` exists and is in rotation.
+    /// Whether server `index` exists and is in rotation: healthy, and with an address (its
+    /// host name resolves).
     pub fn is_up(&self, index: usize) -> bool {
         self.health.get(index).is_some_and(Health::available)
+            && self.servers.get(index).is_some_and(Server::resolvable)
     }
 
     /// Whether any server is in rotation.
     pub fn has_available(&self) -> bool {
-        self.health.iter().any(Health::available)
+        (0..self.servers.len()).any(|i| self.is_up(i))
     }
 
     /// The sticky-cookie value naming server `index`.
@@ -137,7 +139,23 @@ impl Pool {
     }
 
     /// Like `pick`, skipping the servers whose bit is set in `tried` (failover after an error).
+    /// A healthy server whose host name does not resolve is picked only when no other is left:
+    /// its attempt then fails (502) as a refused connection would.
     pub fn pick_other(&self, tried: u64) -> Option<usize> {
+        self.next_in_order(tried, true)
+            .or_else(|| self.next_in_order(tried, false))
+    }
+
+    /// Whether server `i` may take the next attempt: not tried yet, healthy and (when
+    /// `resolved_only`) with an address.
+    #[inline]
+    fn usable(&self, i: usize, tried: u64, resolved_only: bool) -> bool {
+        (i >= 64 || tried & (1 << i) == 0)
+            && self.health[i].available()
+            && (!resolved_only || self.servers[i].resolvable())
+    }
+
+    fn next_in_order(&self, tried: u64, resolved_only: bool) -> Option<usize> {
         let len = self.schedule.len();
         if len == 0 {
             return None;
@@ -145,15 +163,21 @@ impl Pool {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..len)
             .map(|k| self.schedule[(start + k) % len] as usize)
-            .find(|&i| (i >= 64 || tried & (1 << i) == 0) && self.health[i].available())
+            .find(|&i| self.usable(i, tried, resolved_only))
     }
 
     /// The server for `client`'s next attempt by the pool's strategy, skipping those whose
-    /// bit is set in `tried`; `None` when none is available.
+    /// bit is set in `tried`; `None` when none is available. As in `pick_other`, servers
+    /// without an address come last.
     pub fn pick_for(&self, tried: u64, client: IpAddr) -> Option<usize> {
-        let usable = |i: usize| (i >= 64 || tried & (1 << i) == 0) && self.health[i].available();
+        self.pick_by_strategy(tried, client, true)
+            .or_else(|| self.pick_by_strategy(tried, client, false))
+    }
+
+    fn pick_by_strategy(&self, tried: u64, client: IpAddr, resolved_only: bool) -> Option<usize> {
+        let usable = |i: usize| self.usable(i, tried, resolved_only);
         match self.strategy {
-            Strategy::Wrr => self.pick_other(tried),
+            Strategy::Wrr => self.next_in_order(tried, resolved_only),
             Strategy::Hrw => (0..self.servers.len())
                 .filter(|&i| usable(i))
                 .max_by(|&a, &b| {
@@ -163,7 +187,7 @@ impl Pool {
                 }),
             Strategy::LeastTime => {
                 // ties (no sample yet) go round robin, so every server gets measured
-                let first = self.pick_other(tried)?;
+                let first = self.next_in_order(tried, resolved_only)?;
                 let cost = |i: usize| least_time_cost(&self.loads[i], self.servers[i].weight);
                 let best = (0..self.servers.len())
                     .filter(|&i| usable(i))
@@ -233,10 +257,11 @@ impl Pool {
         }
     }
 
-    /// A Pingora peer for server `index`, with this pool's timeouts.
+    /// A Pingora peer for server `index`, with this pool's timeouts; `None` when its host
+    /// name does not resolve now.
     pub fn peer(&self, index: usize) -> Option<Box<HttpPeer>> {
         let server = self.servers.get(index)?;
-        let mut peer = HttpPeer::new(server.addr, server.tls, server.host.clone());
+        let mut peer = HttpPeer::new(server.addr()?, server.tls, server.host.clone());
         let t = &self.transport;
         peer.options.connection_timeout = Some(t.dial_timeout);
         peer.options.total_connection_timeout = Some(t.dial_timeout);
@@ -265,6 +290,8 @@ impl Pool {
         Some(Box::new(peer))
     }
 }
+
+mod names;
 
 /// SplitMix64: spreads a counter into pseudo-random bits (p2c's two choices).
 fn mix(x: u64) -> u64 {
@@ -380,6 +407,21 @@ mod tests {
         assert_eq!(p.pick(), None);
         p.set_health(2, true, "back");
         assert_eq!(p.pick(), Some(2));
+    }
+
+    #[test]
+    fn servers_without_an_address_come_last_and_have_no_peer() {
+        let named = Server::parse("http://app.pylon.invalid:9000", 1).unwrap();
+        let ip = Server::parse("http://127.0.0.1:9001", 1).unwrap();
+        let both = Pool::new("both@file", vec![named.clone(), ip], PoolOptions::default());
+        assert!((0..6).all(|_| both.pick() == Some(1)));
+        assert!(!both.is_up(0) && both.is_up(1) && both.has_available());
+        assert!(both.address_problem(0).is_some() && both.address_problem(1).is_none());
+        let alone = Pool::new("alone@file", vec![named], PoolOptions::default());
+        // picked all the same, so that its attempt fails (502) rather than "no server" (503)
+        assert_eq!(alone.pick(), Some(0));
+        assert!(alone.peer(0).is_none());
+        assert!(!alone.has_available());
     }
 
     #[test]

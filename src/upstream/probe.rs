@@ -61,6 +61,8 @@ pub enum ProbeError {
     InvalidRequest(String),
     #[error("gRPC health check: {0}")]
     Grpc(String),
+    #[error("host `{0}` does not resolve")]
+    NoAddress(String),
 }
 
 /// Probes `server` once as `check` says; the final status, or why there is none.
@@ -69,7 +71,7 @@ pub async fn probe(server: &Server, check: &ActiveCheck) -> Result<u16, ProbeErr
     let work = async {
         match check.mode {
             CheckMode::Http => probe_hops(server, check).await,
-            CheckMode::Grpc => grpc_check(&first_target(server, check), &check.headers).await,
+            CheckMode::Grpc => grpc_check(&first_target(server, check)?, &check.headers).await,
         }
     };
     tokio::time::timeout(check.timeout, work)
@@ -100,7 +102,7 @@ struct Head {
 }
 
 async fn probe_hops(server: &Server, check: &ActiveCheck) -> Result<u16, ProbeError> {
-    let mut target = first_target(server, check);
+    let mut target = first_target(server, check)?;
     for _ in 0..=MAX_REDIRECTS {
         let head = exchange(&target, &check.headers).await?;
         let next = match (&head.location, check.follow_redirects) {
@@ -115,7 +117,9 @@ async fn probe_hops(server: &Server, check: &ActiveCheck) -> Result<u16, ProbeEr
     Err(ProbeError::TooManyRedirects)
 }
 
-fn first_target(server: &Server, check: &ActiveCheck) -> Target {
+/// The first request: to the server's current address (`NoAddress` while its host name does
+/// not resolve).
+fn first_target(server: &Server, check: &ActiveCheck) -> Result<Target, ProbeError> {
     let tls = check
         .scheme
         .as_deref()
@@ -135,7 +139,9 @@ fn first_target(server: &Server, check: &ActiveCheck) -> Target {
         .port
         .or(explicit_port)
         .unwrap_or(if tls { 443 } else { 80 });
-    let mut addr = server.addr;
+    let mut addr = server
+        .addr()
+        .ok_or_else(|| ProbeError::NoAddress(server.host.clone()))?;
     addr.set_port(port);
     let authority = match check.port {
         Some(p) => join_host_port(&server.host, p),
@@ -161,7 +167,7 @@ fn first_target(server: &Server, check: &ActiveCheck) -> Target {
     } else {
         format!("/{}", check.path)
     };
-    Target {
+    Ok(Target {
         addr,
         tls,
         h2c,
@@ -169,7 +175,7 @@ fn first_target(server: &Server, check: &ActiveCheck) -> Target {
         server_host: server.host.clone(),
         method: check.method.clone(),
         path,
-    }
+    })
 }
 
 fn join_host_port(host: &str, port: u16) -> String {

@@ -1,15 +1,27 @@
 //! One upstream server: its URL parsed once into what a request needs (address, TLS, Host).
 
+use super::dns::{Name, Resolver};
 use http::HeaderValue;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
-/// An upstream server, resolved and ready to be dialled.
+/// Where a server's connections go.
+#[derive(Debug, Clone)]
+pub enum Address {
+    /// The URL names an IP address: always this one.
+    Ip(SocketAddr),
+    /// The URL names a host: its current address (see [`crate::upstream::dns`]); `name` is
+    /// `None` until [`Server::bind`] (then it has no address).
+    Host { port: u16, name: Option<Arc<Name>> },
+}
+
+/// An upstream server, parsed and ready to be dialled.
 #[derive(Debug, Clone)]
 pub struct Server {
     /// The URL as configured, for logs and the API.
     pub url: String,
-    /// Where to connect.
-    pub addr: SocketAddr,
+    /// Where to connect: see [`Server::addr`].
+    pub address: Address,
     /// Whether the connection to it uses TLS (`https://`).
     pub tls: bool,
     /// Cleartext HTTP/2 with prior knowledge (`h2c://`).
@@ -31,12 +43,10 @@ pub enum ServerUrlError {
     Scheme(String, String),
     #[error("`{0}` has no host")]
     NoHost(String),
-    #[error("host of `{0}` does not resolve: {1}")]
-    Resolve(String, String),
 }
 
 impl Server {
-    /// Parses and resolves a server URL (DNS is looked up here, at config time, never per request).
+    /// Parses a server URL. A host name is not looked up here: see [`Server::bind`].
     pub fn parse(url: &str, weight: u32) -> Result<Server, ServerUrlError> {
         let uri: http::Uri = url
             .parse()
@@ -55,11 +65,10 @@ impl Server {
             .ok_or_else(|| ServerUrlError::NoHost(url.to_string()))?;
         let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
         let bare_host = host.trim_start_matches('[').trim_end_matches(']');
-        let addr = (bare_host, port)
-            .to_socket_addrs()
-            .map_err(|e| ServerUrlError::Resolve(url.to_string(), e.to_string()))?
-            .next()
-            .ok_or_else(|| ServerUrlError::Resolve(url.to_string(), "no address".into()))?;
+        let address = match bare_host.parse::<IpAddr>() {
+            Ok(ip) => Address::Ip(SocketAddr::new(ip, port)),
+            Err(_) => Address::Host { port, name: None },
+        };
         let authority = match uri.port_u16() {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
@@ -68,13 +77,58 @@ impl Server {
             .map_err(|_| ServerUrlError::Invalid(url.to_string()))?;
         Ok(Server {
             url: url.to_string(),
-            addr,
+            address,
             tls,
             h2c,
             host: bare_host.to_string(),
             authority,
             weight,
         })
+    }
+}
+
+impl Server {
+    /// Where a connection to it goes now: `None` while its host name does not resolve.
+    #[inline]
+    pub fn addr(&self) -> Option<SocketAddr> {
+        match &self.address {
+            Address::Ip(addr) => Some(*addr),
+            Address::Host { port, name } => {
+                let ip = name.as_ref()?.address()?;
+                Some(SocketAddr::new(ip, *port))
+            }
+        }
+    }
+
+    /// Whether it has an address now (an IP-address URL always has).
+    #[inline]
+    pub fn resolvable(&self) -> bool {
+        match &self.address {
+            Address::Ip(_) => true,
+            Address::Host { name, .. } => name.as_ref().is_some_and(|n| n.is_resolved()),
+        }
+    }
+
+    /// The host name it follows, if its URL names one (and it is bound).
+    pub fn name(&self) -> Option<&Arc<Name>> {
+        match &self.address {
+            Address::Host { name, .. } => name.as_ref(),
+            Address::Ip(_) => None,
+        }
+    }
+
+    /// Ties a server naming a host to `resolver`'s [`Name`] for it; returns the name when it is
+    /// new (to be looked up: [`Resolver::first_lookups`]). An IP-address server is unchanged.
+    pub fn bind(mut self, resolver: &Resolver) -> (Server, Option<Arc<Name>>) {
+        let mut fresh = None;
+        if let Address::Host { name, .. } = &mut self.address {
+            let (shared, new) = resolver.name(&self.host);
+            if new {
+                fresh = Some(shared.clone());
+            }
+            *name = Some(shared);
+        }
+        (self, fresh)
     }
 }
 
@@ -85,7 +139,8 @@ mod tests {
     #[test]
     fn parses_http_with_port() {
         let s = Server::parse("http://127.0.0.1:8081", 1).unwrap();
-        assert_eq!(s.addr, "127.0.0.1:8081".parse().unwrap());
+        assert_eq!(s.addr(), Some("127.0.0.1:8081".parse().unwrap()));
+        assert!(s.resolvable());
         assert!(!s.tls);
         assert_eq!(s.authority, "127.0.0.1:8081");
     }
@@ -93,7 +148,7 @@ mod tests {
     #[test]
     fn https_defaults_to_443_and_ipv6_works() {
         let s = Server::parse("https://[::1]", 1).unwrap();
-        assert_eq!(s.addr, "[::1]:443".parse().unwrap());
+        assert_eq!(s.addr(), Some("[::1]:443".parse().unwrap()));
         assert!(s.tls);
         assert_eq!(s.host, "::1");
     }
@@ -114,8 +169,37 @@ mod tests {
     #[test]
     fn h2c_is_cleartext_http2_on_port_80_by_default() {
         let s = Server::parse("h2c://127.0.0.1", 1).unwrap();
-        assert_eq!(s.addr, "127.0.0.1:80".parse().unwrap());
+        assert_eq!(s.addr(), Some("127.0.0.1:80".parse().unwrap()));
         assert!(s.h2c && !s.tls);
         assert!(!Server::parse("http://127.0.0.1", 1).unwrap().h2c);
+    }
+
+    #[test]
+    fn a_host_name_is_not_looked_up_when_parsed() {
+        // `.invalid` never resolves (RFC 6761): parsing must not ask, nor refuse it.
+        let s = Server::parse("http://app.pylon.invalid:8080", 1).unwrap();
+        assert!(matches!(
+            s.address,
+            Address::Host {
+                port: 8080,
+                name: None
+            }
+        ));
+        assert_eq!(s.addr(), None);
+        assert!(!s.resolvable());
+        assert_eq!(s.host, "app.pylon.invalid");
+        let resolver = Resolver::new(Vec::new());
+        let (bound, fresh) = s.bind(&resolver);
+        assert!(fresh.is_some());
+        assert_eq!(bound.name().map(|n| n.host()), Some("app.pylon.invalid"));
+        let (again, fresh) = Server::parse("https://APP.pylon.invalid", 1)
+            .unwrap()
+            .bind(&resolver);
+        assert!(fresh.is_none(), "one name per host");
+        assert!(Arc::ptr_eq(again.name().unwrap(), bound.name().unwrap()));
+        let ip = Server::parse("http://10.0.0.1:80", 1)
+            .unwrap()
+            .bind(&resolver);
+        assert!(ip.1.is_none() && ip.0.name().is_none());
     }
 }

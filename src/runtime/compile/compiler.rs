@@ -40,6 +40,8 @@ pub struct Compiler {
     pub docker: Option<crate::provider::docker::DockerSettings>,
     /// `entryPoints.<n>.http.tls.options`, by entry point name.
     entrypoint_tls_options: std::collections::BTreeMap<String, String>,
+    /// The host names of server URLs, shared by every compile (`serversTransport.dns`).
+    pub dns: Arc<crate::upstream::dns::Resolver>,
 }
 
 /// The result of one successful compilation.
@@ -109,6 +111,9 @@ impl Compiler {
             static_path: source.anchor(),
             source: source.clone(),
             transport: static_config.transport(),
+            dns: Arc::new(crate::upstream::dns::Resolver::new(
+                static_config.upstream_dns_servers(),
+            )),
             static_config,
             entrypoints,
             routing,
@@ -251,6 +256,7 @@ impl Compiler {
             &self.entrypoints,
             &self.routing,
             &self.transport,
+            &self.dns,
             previous,
         )
         .map_err(|errs| {
