@@ -5,6 +5,7 @@
 pub mod acme;
 pub mod bind9;
 pub mod certs;
+pub mod dns;
 pub mod docker;
 pub mod gateway;
 pub mod h2;

@@ -70,6 +70,16 @@ impl TestUpstream {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind upstream");
+        Self::serve_on(name, opts, listener)
+    }
+
+    /// An upstream on `addr` (another loopback address, say), or `None` if it is taken.
+    pub async fn start_at(name: &str, addr: std::net::SocketAddr) -> Option<TestUpstream> {
+        let listener = TcpListener::bind(addr).await.ok()?;
+        Some(Self::serve_on(name, UpstreamOptions::default(), listener))
+    }
+
+    fn serve_on(name: &str, opts: UpstreamOptions, listener: TcpListener) -> TestUpstream {
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
