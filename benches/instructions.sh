@@ -15,7 +15,10 @@
 #      so start-up and shutdown cancel out; heap allocations per request likewise, counting
 #      calls into the allocator (mimalloc's and libc's malloc/calloc/realloc entry points, not
 #      counting the allocator's calls to itself) in callgrind's call graph.
-# Prints a Markdown table (also written to target/bench/instructions.md) and the ratio.
+# Prints a Markdown table (also written to target/bench/instructions.md) and the ratio; the
+# callgrind files are kept as target/bench/{pylon,bare}.callgrind (long runs) and
+# {pylon,bare}-warmup.callgrind (short runs) for `callgrind_annotate`; benches/per_request.py
+# subtracts one from the other per function: where the instructions of a request go.
 #
 # Needs: valgrind, nginx, curl (scripts/setup.sh installs them). Loopback only; each run is
 # bounded (RUN_TIMEOUT seconds, default 300) and every process started here is stopped on exit.
@@ -178,6 +181,9 @@ measure() {
   short=$(measure_run "$name" "$WARMUP")
   log "$name: $((WARMUP + REQUESTS)) requests under callgrind"
   long=$(measure_run "$name" $((WARMUP + REQUESTS)))
+  mkdir -p "$OUT_DIR"
+  cp "$WORK/$name-$((WARMUP + REQUESTS)).callgrind" "$OUT_DIR/$name.callgrind"
+  cp "$WORK/$name-$WARMUP.callgrind" "$OUT_DIR/$name-warmup.callgrind"
   awk -v a="$short" -v b="$long" -v n="$REQUESTS" 'BEGIN {
     split(a, x, " "); split(b, y, " ")
     printf "%.0f %.2f\n", (y[1] - x[1]) / n, (y[2] - x[2]) / n }'

@@ -70,22 +70,31 @@ const VOUCHED: [HeaderName; 5] = [
 /// Removes every client-sent forwarded header (the peer is not a trusted forwarder), and the
 /// `_` spellings of them (`X_Forwarded_For`), which CGI-style servers read as the same header.
 pub fn strip_untrusted(req: &mut RequestHeader) {
-    for name in ALL.iter().chain(VOUCHED.iter()) {
-        if req.headers.contains_key(name) {
-            req.remove_header(name);
-        }
+    // One pass over the client's header names (usually a handful) rather than a lookup per
+    // forwarded name: nothing to remove is the common case.
+    if !req.headers.keys().any(|k| is_forwarded_name(k.as_str())) {
+        return;
     }
-    if req.headers.keys().any(|k| k.as_str().contains('_')) {
-        let spoofed: Vec<HeaderName> = req
-            .headers
-            .keys()
-            .filter(|k| is_underscore_spelling(k.as_str()))
-            .cloned()
-            .collect();
-        for name in spoofed {
-            req.remove_header(&name);
-        }
+    let spoofed: Vec<HeaderName> = req
+        .headers
+        .keys()
+        .filter(|k| is_forwarded_name(k.as_str()))
+        .cloned()
+        .collect();
+    for name in spoofed {
+        req.remove_header(&name);
     }
+}
+
+/// Whether `name` (lower case) is a forwarded header, or its `_` spelling.
+fn is_forwarded_name(name: &str) -> bool {
+    ALL.iter().chain(VOUCHED.iter()).any(|h| {
+        let h = h.as_str();
+        h.len() == name.len()
+            && h.bytes()
+                .zip(name.bytes())
+                .all(|(a, b)| a == b || (a == b'-' && b == b'_'))
+    })
 }
 
 /// The client behind trusted forwarders: walking `X-Forwarded-For` from the right, the first
@@ -111,18 +120,6 @@ pub fn client_behind(req: &RequestHeader, peer: IpAddr, trusted: &TrustedNets) -
     client
 }
 
-/// `x_forwarded_for` (any mix of `_` and `-`) for one of the forwarded headers.
-fn is_underscore_spelling(name: &str) -> bool {
-    name.contains('_')
-        && ALL.iter().chain(VOUCHED.iter()).any(|h| {
-            let h = h.as_str();
-            h.len() == name.len()
-                && h.bytes()
-                    .zip(name.bytes())
-                    .all(|(a, b)| a == b || (a == b'-' && b == b'_'))
-        })
-}
-
 /// Sets the forwarded headers on `req` (the request about to go upstream).
 pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
     let keep = |req: &RequestHeader, name: &HeaderName| f.trusted && req.headers.contains_key(name);
@@ -131,12 +128,7 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
     }
     // The peer address, formatted once on the stack and shared by two headers.
     let mut buf = [0u8; 48];
-    let len = {
-        let mut cursor = std::io::Cursor::new(&mut buf[..]);
-        // 48 bytes hold any IPv6 address
-        let _ = write!(cursor, "{}", f.peer_ip);
-        cursor.position() as usize
-    };
+    let len = write_ip(&mut buf, f.peer_ip);
     let peer = HeaderValue::from_bytes(&buf[..len])
         .map_err(|_| pingora::Error::explain(pingora::ErrorType::InternalError, "peer address"))?;
 
@@ -155,12 +147,12 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
     // peers above), none added when absent
     match chained {
         _ if !f.append_forwarded_for => {}
-        Some(v) => req.insert_header(X_FORWARDED_FOR, v)?,
-        None => req.insert_header(X_FORWARDED_FOR, peer.clone())?,
+        Some(v) => req.insert_header(wire::X_FORWARDED_FOR, v)?,
+        None => req.insert_header(wire::X_FORWARDED_FOR, peer.clone())?,
     }
 
     if !keep(req, &X_REAL_IP) {
-        req.insert_header(X_REAL_IP, peer)?;
+        req.insert_header(wire::X_REAL_IP, peer)?;
     }
     if !keep(req, &X_FORWARDED_PROTO) {
         let proto = match (f.tls, f.websocket) {
@@ -169,7 +161,7 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
             (true, false) => "https",
             (false, false) => "http",
         };
-        req.insert_header(X_FORWARDED_PROTO, proto)?;
+        req.insert_header(wire::X_FORWARDED_PROTO, proto)?;
     }
     let host = req.headers.get(header::HOST).cloned().or_else(|| {
         req.uri
@@ -178,23 +170,67 @@ pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
     });
     if !keep(req, &X_FORWARDED_HOST) {
         if let Some(h) = &host {
-            req.insert_header(X_FORWARDED_HOST, h.clone())?;
+            req.insert_header(wire::X_FORWARDED_HOST, h.clone())?;
         }
     }
     if !keep(req, &X_FORWARDED_PORT) {
         match host.as_ref().and_then(|h| port_slice(h.as_bytes())) {
-            Some(port) => req.insert_header(X_FORWARDED_PORT, port)?,
-            None => req.insert_header(X_FORWARDED_PORT, f.entrypoint_port.clone())?,
+            Some(port) => req.insert_header(wire::X_FORWARDED_PORT, port)?,
+            None => req.insert_header(wire::X_FORWARDED_PORT, f.entrypoint_port.clone())?,
         }
     }
-    req.insert_header(X_FORWARDED_SERVER, server_name().clone())?;
+    req.insert_header(wire::X_FORWARDED_SERVER, server_name().clone())?;
     if let Some(prefix) = f.stripped_prefix {
-        req.insert_header(X_FORWARDED_PREFIX, prefix)?;
+        req.insert_header(wire::X_FORWARDED_PREFIX, prefix)?;
     }
     Ok(())
 }
 
 /// The port of a `host:port` / `[v6]:port` authority, if it has one.
+/// The names as `&'static str`: Pingora takes them as written (no lookup of a title-case
+/// spelling, no copy), giving the same lower-case bytes on the wire as the `HeaderName`s.
+mod wire {
+    pub const X_FORWARDED_FOR: &str = "x-forwarded-for";
+    pub const X_FORWARDED_PROTO: &str = "x-forwarded-proto";
+    pub const X_FORWARDED_HOST: &str = "x-forwarded-host";
+    pub const X_FORWARDED_PORT: &str = "x-forwarded-port";
+    pub const X_FORWARDED_SERVER: &str = "x-forwarded-server";
+    pub const X_FORWARDED_PREFIX: &str = "x-forwarded-prefix";
+    pub const X_REAL_IP: &str = "x-real-ip";
+}
+
+/// Writes `ip` in its usual text form into `buf` (48 bytes hold any IPv6 address); its length.
+/// IPv4 by hand (the common case, without the formatting machinery), IPv6 through `Display`.
+fn write_ip(buf: &mut [u8; 48], ip: IpAddr) -> usize {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut at = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[at] = b'.';
+                    at += 1;
+                }
+                if octet >= 100 {
+                    buf[at] = b'0' + octet / 100;
+                    at += 1;
+                }
+                if octet >= 10 {
+                    buf[at] = b'0' + (octet / 10) % 10;
+                    at += 1;
+                }
+                buf[at] = b'0' + octet % 10;
+                at += 1;
+            }
+            at
+        }
+        IpAddr::V6(_) => {
+            let mut cursor = std::io::Cursor::new(&mut buf[..]);
+            let _ = write!(cursor, "{ip}");
+            cursor.position() as usize
+        }
+    }
+}
+
 fn port_slice(authority: &[u8]) -> Option<HeaderValue> {
     let after_v6 = authority
         .iter()
@@ -211,6 +247,31 @@ fn port_slice(authority: &[u8]) -> Option<HeaderValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        for text in [
+            "0.0.0.0",
+            "1.2.3.4",
+            "10.0.100.255",
+            "127.0.0.1",
+            "99.9.199.20",
+            "::1",
+            "2001:db8::17",
+        ] {
+            let ip: IpAddr = text.parse().unwrap();
+            let mut buf = [0u8; 48];
+            let len = write_ip(&mut buf, ip);
+            assert_eq!(&buf[..len], ip.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn forwarded_names_and_their_underscore_spellings_are_recognised() {
+        assert!(is_forwarded_name("x-forwarded-for") && is_forwarded_name("x_forwarded_for"));
+        assert!(is_forwarded_name("x-real_ip") && is_forwarded_name("forwarded"));
+        assert!(!is_forwarded_name("x-forwarded-fox") && !is_forwarded_name("host"));
+    }
 
     use crate::proxy::test_request::get_with as req;
 
