@@ -9,7 +9,9 @@
 pub mod add_prefix;
 pub mod basic_auth;
 pub mod buffering;
+pub mod build;
 pub mod compress;
+pub mod duration;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
@@ -31,6 +33,7 @@ use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::Session;
 use std::net::IpAddr;
 
+pub use build::{BuildCx, BuildError, BuildResult};
 pub use in_flight::InFlightReq;
 pub use source::SourceCriterion;
 pub use strip_prefix::StripPrefix;

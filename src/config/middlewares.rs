@@ -1,9 +1,7 @@
 //! Traefik's `[http.middlewares.<name>.<type>]`: one enum variant per middleware type, each
 //! holding that type's typed settings.
 
-pub mod add_prefix;
 pub mod basic_auth;
-pub mod buffering;
 pub mod chain;
 pub mod compress;
 pub mod errors;
@@ -11,16 +9,17 @@ pub mod headers;
 pub mod ip_allow_list;
 pub mod one_type;
 pub mod rate_limit;
-pub mod redirect_regex;
-pub mod redirect_scheme;
-pub mod replace_path;
-pub mod replace_path_regex;
-pub mod strip_prefix_regex;
+#[cfg(test)]
+mod tests;
 
 pub use one_type::type_names;
 
 use super::duration::Duration;
-use super::dynamic::{StripPrefixConfig, Toggle};
+use super::dynamic::Toggle;
+use pylon_plugins::{
+    add_prefix, buffering, redirect_regex, redirect_scheme, replace_path, replace_path_regex,
+    strip_prefix, strip_prefix_regex, BuildCx,
+};
 use serde::Deserialize;
 
 /// One middleware: exactly one type, written as the one key of its table (Traefik's layout),
@@ -32,13 +31,13 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(remote = "Self", rename_all = "camelCase")]
 pub enum MiddlewareConfig {
-    StripPrefix(StripPrefixConfig),
-    AddPrefix(add_prefix::AddPrefixConfig),
-    StripPrefixRegex(strip_prefix_regex::StripPrefixRegexConfig),
-    ReplacePath(replace_path::ReplacePathConfig),
-    ReplacePathRegex(replace_path_regex::ReplacePathRegexConfig),
-    RedirectScheme(redirect_scheme::RedirectSchemeConfig),
-    RedirectRegex(redirect_regex::RedirectRegexConfig),
+    StripPrefix(strip_prefix::Config),
+    AddPrefix(add_prefix::Config),
+    StripPrefixRegex(strip_prefix_regex::Config),
+    ReplacePath(replace_path::Config),
+    ReplacePathRegex(replace_path_regex::Config),
+    RedirectScheme(redirect_scheme::Config),
+    RedirectRegex(redirect_regex::Config),
     Headers(headers::HeadersConfig),
     RateLimit(rate_limit::RateLimitConfig),
     BasicAuth(basic_auth::BasicAuthConfig),
@@ -46,7 +45,7 @@ pub enum MiddlewareConfig {
     InFlightReq(InFlightReqConfig),
     Retry(RetryConfig),
     Chain(chain::ChainConfig),
-    Buffering(buffering::BufferingConfig),
+    Buffering(buffering::Config),
     Compress(Toggle<compress::CompressConfig>),
     Errors(errors::ErrorsConfig),
     // Traefik types pylon does not implement yet: decoded so that the error names them.
@@ -105,6 +104,19 @@ impl MiddlewareConfig {
             _ => Vec::new(),
         }
     }
+}
+
+/// The context the middleware `name` is built in: files its keys name are read with
+/// [`crate::config::key_file`]'s rules.
+pub fn build_cx(name: &str) -> BuildCx<'_> {
+    BuildCx {
+        name,
+        read_file: &read_key_file,
+    }
+}
+
+fn read_key_file(path: &str) -> Result<String, String> {
+    super::key_file::read_key_file_to_string(path).map_err(|e| e.to_string())
 }
 
 /// `retry`: send a failed request again (idempotent, or never reached the server).

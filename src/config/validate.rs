@@ -7,9 +7,7 @@ use super::static_config::{parse_address, parse_level, parse_net, StaticConfig};
 use crate::rule::ParsedRules;
 use std::collections::BTreeMap;
 
-mod add_prefix;
 mod basic_auth;
-mod buffering;
 mod chain;
 mod compress;
 mod errors;
@@ -17,12 +15,7 @@ mod headers;
 mod ip_allow_list;
 mod not_yet;
 mod rate_limit;
-mod redirect_regex;
-mod redirect_scheme;
-mod replace_path;
-mod replace_path_regex;
 mod services;
-mod strip_prefix_regex;
 mod transport;
 use services::{validate_middleware, validate_service};
 
@@ -55,6 +48,19 @@ impl Collector<'_> {
         let mut e = ConfigError::new(self.origin, key, message);
         e.hint = hint;
         self.errors.push(e);
+    }
+
+    /// What a middleware's build gave, its problems collected.
+    fn built<T>(&mut self, result: pylon_plugins::BuildResult<T>) -> Option<T> {
+        match result {
+            Ok(built) => Some(built),
+            Err(problems) => {
+                for p in problems {
+                    self.push(p.key_path, p.message, p.hint);
+                }
+                None
+            }
+        }
     }
 }
 

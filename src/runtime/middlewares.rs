@@ -1,29 +1,26 @@
 //! Compiles `http.middlewares` into plugin instances (one per middleware, shared by routers)
 //! and the per-route settings some middlewares are (the retry policy).
 
-mod add_prefix;
 mod basic_auth;
-mod buffering;
 mod chain;
 mod compress;
 pub mod errors;
 mod headers;
 mod ip_allow_list;
 mod rate_limit;
-mod redirect_regex;
-mod redirect_scheme;
-mod replace_path;
-mod replace_path_regex;
-mod strip_prefix_regex;
 
 use super::compile::CompileError;
 use super::services::local_name;
 use super::snapshot::RetryPolicy;
 use crate::config::dynamic::MiddlewareConfig;
+use crate::config::middlewares::build_cx;
 use crate::config::middlewares::{InFlightReqConfig, SourceCriterion as SourceConfig};
 use crate::config::DynamicConfig;
 use crate::upstream::Balancer;
-use pylon_plugins::{InFlightReq, Plugin, SourceCriterion, StripPrefix};
+use pylon_plugins::{
+    add_prefix, buffering, redirect_regex, redirect_scheme, replace_path, replace_path_regex,
+    strip_prefix, strip_prefix_regex, BuildResult, InFlightReq, Plugin, SourceCriterion,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,10 +94,9 @@ fn build(
     mw: &MiddlewareConfig,
     services: &HashMap<String, Balancer>,
 ) -> Result<Built, CompileError> {
+    let cx = build_cx(name);
     match mw {
-        MiddlewareConfig::StripPrefix(sp) => Ok(Built::Plugin(Arc::new(StripPrefix::new(
-            sp.prefixes.clone(),
-        )))),
+        MiddlewareConfig::StripPrefix(c) => plugin(strip_prefix::build(c, &cx)),
         MiddlewareConfig::Retry(r) => Ok(Built::Retry(RetryPolicy {
             attempts: r.attempts.unwrap_or(1).clamp(1, 64) as u32,
             initial_interval: r
@@ -108,18 +104,18 @@ fn build(
                 .map_or(Duration::from_millis(100), |d| d.get()),
         })),
         MiddlewareConfig::InFlightReq(f) => in_flight(name, f).map(|p| Built::Plugin(Arc::new(p))),
-        MiddlewareConfig::RedirectScheme(c) => redirect_scheme::build(name, c),
-        MiddlewareConfig::RedirectRegex(c) => redirect_regex::build(name, c),
-        MiddlewareConfig::AddPrefix(c) => add_prefix::build(name, c),
-        MiddlewareConfig::ReplacePath(c) => replace_path::build(name, c),
-        MiddlewareConfig::ReplacePathRegex(c) => replace_path_regex::build(name, c),
-        MiddlewareConfig::StripPrefixRegex(c) => strip_prefix_regex::build(name, c),
+        MiddlewareConfig::RedirectScheme(c) => plugin(redirect_scheme::build(c, &cx)),
+        MiddlewareConfig::RedirectRegex(c) => plugin(redirect_regex::build(c, &cx)),
+        MiddlewareConfig::AddPrefix(c) => plugin(add_prefix::build(c, &cx)),
+        MiddlewareConfig::ReplacePath(c) => plugin(replace_path::build(c, &cx)),
+        MiddlewareConfig::ReplacePathRegex(c) => plugin(replace_path_regex::build(c, &cx)),
+        MiddlewareConfig::StripPrefixRegex(c) => plugin(strip_prefix_regex::build(c, &cx)),
         MiddlewareConfig::IpAllowList(c) => ip_allow_list::build(name, c),
         MiddlewareConfig::Chain(c) => chain::build(name, c),
         MiddlewareConfig::RateLimit(r) => rate_limit::build(name, r),
         MiddlewareConfig::BasicAuth(c) => basic_auth::build(name, c),
         MiddlewareConfig::Headers(c) => headers::build(name, c),
-        MiddlewareConfig::Buffering(c) => buffering::build(name, c),
+        MiddlewareConfig::Buffering(c) => plugin(buffering::build(c, &cx)),
         MiddlewareConfig::Compress(c) => compress::build(name, c),
         MiddlewareConfig::Errors(c) => errors::build(name, c, services),
         MiddlewareConfig::DigestAuth(_)
@@ -132,6 +128,23 @@ fn build(
             key_path: format!("http.middlewares.{name}.{}", mw.kind()),
             message: "this middleware type is not supported yet".to_string(),
         }),
+    }
+}
+
+/// A plugin's build, as a compiled middleware (validation reported its problems before).
+fn plugin<P: Plugin>(result: BuildResult<P>) -> Result<Built, CompileError> {
+    match result {
+        Ok(p) => Ok(Built::Plugin(Arc::new(p))),
+        Err(problems) => Err(problems.into_iter().next().map_or_else(
+            || CompileError {
+                key_path: String::new(),
+                message: "the middleware could not be built".to_string(),
+            },
+            |p| CompileError {
+                key_path: p.key_path,
+                message: p.message,
+            },
+        )),
     }
 }
 

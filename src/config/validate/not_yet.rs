@@ -60,16 +60,6 @@ pub(super) fn validate_dynamic(d: &DynamicConfig, c: &mut Collector<'_>) {
     for (name, middleware) in &d.http.middlewares {
         let base = format!("http.middlewares.{name}");
         match middleware {
-            MiddlewareConfig::StripPrefix(strip) if strip.force_slash == Some(false) => c.push(
-                format!("{base}.stripPrefix.forceSlash"),
-                "`forceSlash = false` is not supported: pylon always forwards `/` for a path the prefix empties (Traefik's default, deprecated key)",
-                remove_it(),
-            ),
-            MiddlewareConfig::Buffering(b) if b.retry_expression.is_some() => c.push(
-                format!("{base}.buffering.retryExpression"),
-                "retrying buffered requests on an expression is not supported yet: use the `retry` middleware",
-                remove_it(),
-            ),
             MiddlewareConfig::RateLimit(r) => {
                 let Some(redis) = &r.redis else { continue };
                 let pool = [

@@ -3,10 +3,14 @@
 use super::{exists, names, Collector};
 use crate::config::dynamic::{
     DynamicConfig, LoadBalancerConfig, MiddlewareConfig, ServiceConfig, StickyConfig,
-    StripPrefixConfig,
 };
+use crate::config::middlewares::build_cx;
 use crate::config::middlewares::InFlightReqConfig;
 use crate::upstream::Server;
+use pylon_plugins::{
+    add_prefix, buffering, redirect_regex, redirect_scheme, replace_path, replace_path_regex,
+    strip_prefix, strip_prefix_regex,
+};
 
 /// Service kinds pylon implements today.
 const SUPPORTED_SERVICES: [&str; 2] = ["loadBalancer", "weighted"];
@@ -19,21 +23,28 @@ pub(super) fn validate_middleware(
     c: &mut Collector<'_>,
 ) {
     let base = format!("http.middlewares.{name}");
+    let cx = build_cx(name);
     match mw {
-        MiddlewareConfig::StripPrefix(sp) => validate_strip_prefix(&base, sp, c),
-        MiddlewareConfig::AddPrefix(cfg) => super::add_prefix::validate(&base, Some(cfg), c),
-        MiddlewareConfig::StripPrefixRegex(cfg) => {
-            super::strip_prefix_regex::validate(&base, Some(cfg), c)
+        MiddlewareConfig::StripPrefix(cfg) => {
+            c.built(strip_prefix::build(cfg, &cx));
         }
-        MiddlewareConfig::ReplacePath(cfg) => super::replace_path::validate(&base, Some(cfg), c),
+        MiddlewareConfig::AddPrefix(cfg) => {
+            c.built(add_prefix::build(cfg, &cx));
+        }
+        MiddlewareConfig::StripPrefixRegex(cfg) => {
+            c.built(strip_prefix_regex::build(cfg, &cx));
+        }
+        MiddlewareConfig::ReplacePath(cfg) => {
+            c.built(replace_path::build(cfg, &cx));
+        }
         MiddlewareConfig::ReplacePathRegex(cfg) => {
-            super::replace_path_regex::validate(&base, Some(cfg), c)
+            c.built(replace_path_regex::build(cfg, &cx));
         }
         MiddlewareConfig::RedirectScheme(cfg) => {
-            super::redirect_scheme::validate(&base, Some(cfg), c)
+            c.built(redirect_scheme::build(cfg, &cx));
         }
         MiddlewareConfig::RedirectRegex(cfg) => {
-            super::redirect_regex::validate(&base, Some(cfg), c)
+            c.built(redirect_regex::build(cfg, &cx));
         }
         MiddlewareConfig::Headers(cfg) => super::headers::validate(&base, Some(cfg), c),
         MiddlewareConfig::RateLimit(cfg) => super::rate_limit::validate_rate_limit(&base, cfg, c),
@@ -51,7 +62,9 @@ pub(super) fn validate_middleware(
         }
         // Members are checked with every chain (they need the whole config): see `chain`.
         MiddlewareConfig::Chain(_) => {}
-        MiddlewareConfig::Buffering(cfg) => super::buffering::validate(&base, Some(cfg), c),
+        MiddlewareConfig::Buffering(cfg) => {
+            c.built(buffering::build(cfg, &cx));
+        }
         MiddlewareConfig::Compress(cfg) => super::compress::validate(&base, Some(cfg), c),
         MiddlewareConfig::Errors(cfg) => super::errors::validate(&base, Some(cfg), dynamic, c),
         MiddlewareConfig::DigestAuth(_)
@@ -87,25 +100,6 @@ fn supported() -> Vec<&'static str> {
         .copied()
         .filter(|n| !NOT_YET.contains(n))
         .collect()
-}
-
-fn validate_strip_prefix(base: &str, sp: &StripPrefixConfig, c: &mut Collector<'_>) {
-    if sp.prefixes.is_empty() {
-        c.push(
-            format!("{base}.stripPrefix.prefixes"),
-            "is empty",
-            Some("list at least one prefix, e.g. [\"/api\"]".into()),
-        );
-    }
-    for (i, p) in sp.prefixes.iter().enumerate() {
-        if !p.starts_with('/') {
-            c.push(
-                format!("{base}.stripPrefix.prefixes[{i}]"),
-                format!("`{p}` does not start with `/`"),
-                Some(format!("write \"/{p}\"")),
-            );
-        }
-    }
 }
 
 fn validate_in_flight(base: &str, f: &InFlightReqConfig, c: &mut Collector<'_>) {
