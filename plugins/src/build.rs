@@ -2,6 +2,31 @@
 //! [`BuildError`] found, each at its key path). Building is validating: a middleware's `build`
 //! checks its settings while it turns them into what runs, in one pass.
 
+use crate::errors::ErrorPages;
+use crate::retry::RetryPolicy;
+use crate::Plugin;
+use std::sync::Arc;
+
+/// What a middleware's settings build into.
+pub enum Built {
+    /// Runs in the request's chain.
+    Plugin(Arc<dyn Plugin>),
+    /// `retry`: changes how the proxy retries failed attempts.
+    Retry(RetryPolicy),
+    /// `chain`: its members' names, expanded where routers' middlewares are resolved (and
+    /// empty for a switched-off middleware such as `compress = false`).
+    Chain(Vec<String>),
+    /// `errors`: pages from the service of this name.
+    ErrorPages(ErrorPages<String>),
+}
+
+impl Built {
+    /// A plugin, shared by every router that names the middleware.
+    pub fn plugin(plugin: impl Plugin) -> Self {
+        Built::Plugin(Arc::new(plugin))
+    }
+}
+
 /// What a middleware's `build` may use besides its own settings.
 pub struct BuildCx<'a> {
     /// The middleware's name in `http.middlewares` (e.g. `auth`, or `auth@docker`).
