@@ -73,15 +73,14 @@ fn value(field: &str, v: &str, problems: &mut Problems) -> Option<HeaderValue> {
 
 /// Each entry checked at `field[i]`, then the list joined with `,` as Traefik sends it.
 fn joined(field: &str, list: &[String], problems: &mut Problems) -> Option<HeaderValue> {
-    let checked = list
-        .iter()
-        .enumerate()
-        .filter(|(i, v)| value(&format!("{field}[{i}]"), v, problems).is_none())
-        .count();
-    match list.is_empty() || checked > 0 {
-        true => None,
-        false => HeaderValue::from_str(&list.join(",")).ok(),
+    let mut all_valid = true;
+    for (i, v) in list.iter().enumerate() {
+        all_valid &= value(&format!("{field}[{i}]"), v, problems).is_some();
     }
+    if list.is_empty() || !all_valid {
+        return None;
+    }
+    HeaderValue::from_str(&list.join(",")).ok()
 }
 
 /// A map of headers to set (an empty value removes the header), each at `field.<name>`.
