@@ -36,4 +36,5 @@ pub use load::{
 };
 pub use source::StaticSource;
 pub use static_config::StaticConfig;
+pub use validate::middlewares::{BuiltMiddleware, BuiltMiddlewares};
 pub use validate::{parse_rules, validate, validate_with_rules};

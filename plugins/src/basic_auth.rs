@@ -17,10 +17,14 @@
 //!   `Authorization` value, never the value itself), so a logged-in client costs no hashing;
 //! - repeated failures from one address are answered 429 for a while (see `guard`);
 //! - the password is never logged (user names only, at debug level).
+//!
+//! Its settings, their checks and the build are in `config`.
 
+mod config;
 mod guard;
 mod hash;
 
+pub use config::{build, Config};
 pub use guard::{BLOCK, MAX_FAILURES, MAX_IN_FLIGHT, WINDOW};
 pub use hash::{md5_crypt_digest, PasswordHash, Work, MAX_BCRYPT_COST};
 

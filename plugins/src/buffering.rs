@@ -1,5 +1,7 @@
 //! `buffering`: request and response body size limits (413 / 500 as Traefik), without buffering.
+//! Settings (Traefik's keys), their checks and the plugin, in one place.
 
+use crate::build::{BuildCx, BuildResult, Problems};
 use crate::{Flow, Plugin, PluginCtx, Reply};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -7,6 +9,55 @@ use http::StatusCode;
 use pingora_error::{Error, ErrorType, Result};
 use pingora_http::ResponseHeader;
 use pingora_proxy::Session;
+use serde::{Deserialize, Serialize};
+
+/// Traefik's `buffering`. pylon streams bodies and enforces the two `max*` limits; the `mem*`
+/// thresholds are accepted for compatibility and have no effect; `retryExpression` is refused.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    pub max_request_body_bytes: Option<i64>,
+    pub mem_request_body_bytes: Option<i64>,
+    pub max_response_body_bytes: Option<i64>,
+    pub mem_response_body_bytes: Option<i64>,
+    pub retry_expression: Option<String>,
+}
+
+/// Checks that no size is negative (0 means no limit) and builds the plugin.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<Buffering> {
+    let mut problems = Problems::new(cx, "buffering");
+    let sizes = [
+        ("maxRequestBodyBytes", cfg.max_request_body_bytes),
+        ("memRequestBodyBytes", cfg.mem_request_body_bytes),
+        ("maxResponseBodyBytes", cfg.max_response_body_bytes),
+        ("memResponseBodyBytes", cfg.mem_response_body_bytes),
+    ];
+    for (key, value) in sizes {
+        if let Some(v) = value.filter(|v| *v < 0) {
+            problems.push(
+                key,
+                format!("{v} is negative"),
+                Some(format!(
+                    "write a size in bytes, e.g. {key} = 2000000 (0 means no limit)"
+                )),
+            );
+        }
+    }
+    if cfg.retry_expression.is_some() {
+        problems.push(
+            "retryExpression",
+            "retrying buffered requests on an expression is not supported yet: use the `retry` middleware",
+            Some("remove the key to run on pylon".to_string()),
+        );
+    }
+    let limit = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).filter(|v| *v > 0);
+    problems.finish(|| {
+        Buffering::new(
+            limit(cfg.max_request_body_bytes),
+            limit(cfg.max_response_body_bytes),
+        )
+    })
+}
 
 /// Refuses request bodies over `max_request` bytes (413) and responses over `max_response`
 /// bytes (500 when the length is announced; the connection is cut if a streamed body grows past it).
@@ -109,6 +160,33 @@ impl Plugin for Buffering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn traefik_keys_parse_and_unknown_keys_are_refused() {
+        let c: Config = toml::from_str(
+            "maxRequestBodyBytes = 10\nmemRequestBodyBytes = 5\nmaxResponseBodyBytes = 20\n\
+             memResponseBodyBytes = 5\nretryExpression = \"IsNetworkError() && Attempts() < 2\"",
+        )
+        .unwrap();
+        assert_eq!(c.max_request_body_bytes, Some(10));
+        assert_eq!(c.max_response_body_bytes, Some(20));
+        assert!(toml::from_str::<Config>("maxBodyBytes = 1").is_err());
+    }
+
+    #[test]
+    fn negative_limits_are_refused_with_their_key() {
+        let cx = crate::build::test_cx();
+        let cfg = Config {
+            max_response_body_bytes: Some(-1),
+            ..Default::default()
+        };
+        let e = build(&cfg, &cx).err().unwrap();
+        assert_eq!(
+            e[0].key_path,
+            "http.middlewares.m.buffering.maxResponseBodyBytes"
+        );
+        assert!(build(&Config::default(), &cx).is_ok());
+    }
 
     fn cx() -> PluginCtx {
         PluginCtx::new("127.0.0.1".parse().unwrap(), false)

@@ -1,8 +1,11 @@
-//! `compress`: gzip / brotli / zstd response compression, streamed, with pooled encoders.
+//! `compress`: gzip / brotli / zstd response compression, streamed, with pooled encoders. Its
+//! settings, their checks and the build are in `config`.
 
 pub mod brotli_memory;
+mod config;
 mod encoder;
 
+pub use config::{build, Config};
 pub use encoder::{Coding, Encoder, Pool};
 
 use crate::{Plugin, PluginCtx};

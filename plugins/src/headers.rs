@@ -6,9 +6,15 @@
 //! request: CORS preflight answered here (200, never proxied) → custom request headers →
 //! `allowedHosts` check (500 `Bad Host`); response: security headers → custom response headers
 //! → CORS headers.
+//!
+//! Its settings are in `config`, their checks and the build in `build`.
 
+mod build;
+mod config;
 mod secure;
 
+pub use build::build;
+pub use config::Config;
 pub use secure::Secure;
 
 use crate::{Flow, Plugin, PluginCtx, Reply};

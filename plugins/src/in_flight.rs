@@ -1,16 +1,65 @@
 //! The `inFlightReq` middleware: at most `amount` simultaneous requests per source, else 429.
+//! Settings (Traefik's keys), their checks and the plugin, in one place.
 
+use crate::build::{BuildCx, BuildResult, Problems};
 use crate::source::SourceCriterion;
+use crate::source_config::{source_criterion, SourceCriterionConfig};
 use crate::{Flow, Plugin, PluginCtx, Reply};
 use async_trait::async_trait;
 use http::StatusCode;
 use pingora_error::Result;
 use pingora_proxy::Session;
+use serde::{Deserialize, Serialize};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+
+/// Traefik's `inFlightReq`: at most `amount` simultaneous requests per source.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    pub amount: Option<i64>,
+    pub source_criterion: Option<SourceCriterionConfig>,
+}
+
+/// Checks the amount and the source criterion, and builds the plugin.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<InFlightReq> {
+    let mut problems = Problems::new(cx, "inFlightReq");
+    if cfg.amount.is_some_and(|a| a < 1) {
+        problems.push(
+            "amount",
+            "must be 1 or more",
+            Some("e.g. amount = 10".into()),
+        );
+    }
+    let depth = cfg
+        .source_criterion
+        .as_ref()
+        .and_then(|s| s.ip_strategy.as_ref())
+        .and_then(|i| i.depth);
+    if depth.is_some_and(|d| d < 0) {
+        problems.push(
+            "sourceCriterion.ipStrategy.depth",
+            "must be 0 or more",
+            None,
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems.into_errors());
+    }
+    match source_criterion(cfg.source_criterion.as_ref()) {
+        Ok(source) => {
+            let amount = u32::try_from(cfg.amount.unwrap_or(1).max(1)).unwrap_or(u32::MAX);
+            Ok(InFlightReq::new(amount, source))
+        }
+        Err(message) => {
+            problems.push("sourceCriterion", message, None);
+            Err(problems.into_errors())
+        }
+    }
+}
 
 /// Counters are spread over shards so concurrent requests rarely wait on one lock.
 const SHARDS: usize = 32;
@@ -114,6 +163,31 @@ impl Plugin for InFlightReq {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amount_depth_and_criterion_are_checked_at_their_keys() {
+        let keys = |text: &str| {
+            build(&toml::from_str(text).unwrap(), &crate::build::test_cx())
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.key_path)
+                .collect::<Vec<_>>()
+        };
+        let key = "http.middlewares.m.inFlightReq";
+        assert_eq!(
+            keys("amount = 0\n[sourceCriterion.ipStrategy]\ndepth = -1\n"),
+            [
+                format!("{key}.amount"),
+                format!("{key}.sourceCriterion.ipStrategy.depth")
+            ]
+        );
+        assert_eq!(
+            keys("amount = 1\n[sourceCriterion]\nrequestHeaderName = \"a b\"\n"),
+            [format!("{key}.sourceCriterion")]
+        );
+        assert!(keys("amount = 3\n").is_empty());
+    }
 
     #[test]
     fn admits_up_to_amount_per_key_and_frees_on_drop() {

@@ -1,5 +1,8 @@
 //! The `ipAllowList` middleware: refuses clients whose IP is outside the allowed ranges.
+//! Settings (Traefik's keys), their checks and the plugin, in one place.
 
+use crate::build::{BuildCx, BuildResult, Problems};
+use crate::source_config::{parse_net, IpStrategyConfig};
 use crate::{Flow, Plugin, PluginCtx, Reply};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -8,7 +11,103 @@ use ipnet::{IpNet, Ipv6Net};
 use pingora_error::Result;
 use pingora_http::RequestHeader;
 use pingora_proxy::Session;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
+
+/// Traefik's `ipAllowList`: `sourceRange`, `ipStrategy`, `rejectStatusCode` (default 403).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// Allowed IPs and CIDR ranges.
+    #[serde(default)]
+    pub source_range: Vec<String>,
+    /// How the client IP is taken (default: the connection's peer).
+    pub ip_strategy: Option<IpStrategyConfig>,
+    /// Status of the refusal (default 403).
+    pub reject_status_code: Option<i64>,
+}
+
+/// Checks the ranges, the reject status and the ipStrategy, and builds the plugin.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<IpAllowList> {
+    let mut problems = Problems::new(cx, "ipAllowList");
+    if cfg.source_range.is_empty() {
+        problems.push(
+            "sourceRange",
+            "is empty: every request would be refused",
+            Some("list the allowed IPs or CIDR ranges, e.g. [\"10.0.0.0/8\"]".into()),
+        );
+    }
+    let mut ranges = Vec::with_capacity(cfg.source_range.len());
+    for (i, range) in cfg.source_range.iter().enumerate() {
+        match parse_net(range) {
+            Ok(net) => ranges.push(net),
+            Err(e) => problems.push(&format!("sourceRange[{i}]"), e, None),
+        }
+    }
+    let code = cfg.reject_status_code.filter(|c| *c != 0).unwrap_or(403);
+    let reject = u16::try_from(code)
+        .ok()
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .filter(|s| s.canonical_reason().is_some());
+    if reject.is_none() {
+        problems.push(
+            "rejectStatusCode",
+            format!("{code} is not an HTTP status code"),
+            Some("e.g. rejectStatusCode = 404 (default 403)".into()),
+        );
+    }
+    let strategy = strategy(cfg.ip_strategy.as_ref(), &mut problems);
+    match (reject, strategy) {
+        (Some(reject), Some(strategy)) if problems.is_empty() => {
+            Ok(IpAllowList::new(ranges, strategy, reject))
+        }
+        _ => Err(problems.into_errors()),
+    }
+}
+
+/// Traefik's precedence: `depth` > 0, else `excludedIPs`, else the peer (with `ipv6Subnet`).
+fn strategy(cfg: Option<&IpStrategyConfig>, problems: &mut Problems) -> Option<IpStrategy> {
+    let Some(cfg) = cfg else {
+        return Some(IpStrategy::Peer { ipv6_subnet: None });
+    };
+    let depth = cfg.depth.unwrap_or(0);
+    if depth < 0 {
+        problems.push(
+            "ipStrategy.depth",
+            format!("depth {depth} is negative"),
+            Some("1 is the rightmost X-Forwarded-For entry".into()),
+        );
+    }
+    let mut excluded = Vec::with_capacity(cfg.excluded_ips.len());
+    for (i, ip) in cfg.excluded_ips.iter().enumerate() {
+        match parse_net(ip) {
+            Ok(net) => excluded.push(net),
+            Err(e) => problems.push(&format!("ipStrategy.excludedIPs[{i}]"), e, None),
+        }
+    }
+    let ipv6_subnet = match cfg.ipv6_subnet {
+        None => None,
+        Some(bits) => match u8::try_from(bits).ok().filter(|b| *b <= 128) {
+            Some(bits) => Some(bits),
+            None => {
+                problems.push(
+                    "ipStrategy.ipv6Subnet",
+                    format!("{bits} is not a prefix length between 0 and 128"),
+                    None,
+                );
+                return None;
+            }
+        },
+    };
+    Some(match depth {
+        d if d > 0 => IpStrategy::Depth {
+            depth: usize::try_from(d).unwrap_or(usize::MAX),
+            ipv6_subnet,
+        },
+        _ if !excluded.is_empty() => IpStrategy::Excluding(excluded),
+        _ => IpStrategy::Peer { ipv6_subnet },
+    })
+}
 
 /// How the client IP is taken (Traefik's `ipStrategy`, in its precedence order).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +228,61 @@ impl Plugin for IpAllowList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn built(text: &str) -> BuildResult<IpAllowList> {
+        build(&toml::from_str(text).unwrap(), &crate::build::test_cx())
+    }
+
+    fn error_keys(text: &str) -> Vec<String> {
+        built(text)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.key_path)
+            .collect()
+    }
+
+    #[test]
+    fn every_bad_setting_is_named_by_its_key() {
+        let key = "http.middlewares.m.ipAllowList";
+        assert_eq!(error_keys(""), [format!("{key}.sourceRange")]);
+        assert_eq!(
+            error_keys(
+                "sourceRange = [\"10.0.0.0/8\", \"nope\"]\nrejectStatusCode = 999\n\
+                 [ipStrategy]\ndepth = -1\nexcludedIPs = [\"x\"]\nipv6Subnet = 129\n"
+            ),
+            [
+                format!("{key}.sourceRange[1]"),
+                format!("{key}.rejectStatusCode"),
+                format!("{key}.ipStrategy.depth"),
+                format!("{key}.ipStrategy.excludedIPs[0]"),
+                format!("{key}.ipStrategy.ipv6Subnet"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_strategy_follows_traefiks_precedence() {
+        let s = |text: &str| built(&format!("sourceRange = [\"10.0.0.0/8\"]\n{text}")).unwrap();
+        assert_eq!(
+            s("[ipStrategy]\ndepth = 2\nexcludedIPs = [\"1.2.3.4\"]\n").strategy,
+            IpStrategy::Depth {
+                depth: 2,
+                ipv6_subnet: None
+            }
+        );
+        assert!(matches!(
+            s("[ipStrategy]\nexcludedIPs = [\"1.2.3.4\"]\n").strategy,
+            IpStrategy::Excluding(_)
+        ));
+        assert_eq!(
+            s("[ipStrategy]\nipv6Subnet = 64\n").strategy,
+            IpStrategy::Peer {
+                ipv6_subnet: Some(64)
+            }
+        );
+        assert_eq!(s("").reject, StatusCode::FORBIDDEN);
+    }
 
     fn req(xff: &[&str]) -> RequestHeader {
         let mut r = RequestHeader::build("GET", b"/", None).unwrap();

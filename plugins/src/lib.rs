@@ -1,15 +1,21 @@
-//! pylon-plugins: the compiled-in middleware plugins and the trait they implement.
+//! pylon-plugins: the compiled-in middlewares and the trait they implement.
 //!
-//! A plugin is built once per configuration (typed config, validated up front) and shared by
-//! every router that names it: `Arc<dyn Plugin>` in a per-router chain. The proxy calls the
-//! hooks in chain order at the matching Pingora phase; nothing is looked up by name per request.
+//! Each middleware is one module: its settings (`Config`, Traefik's keys), its `build` (checks
+//! the settings while it builds what runs, errors at their key paths: see `build`), the plugin
+//! and its tests (docs/plugins.md). A plugin is built once per configuration and shared by every
+//! router that names it: `Arc<dyn Plugin>` in a per-router chain. The proxy calls the hooks in
+//! chain order at the matching Pingora phase; nothing is looked up by name per request.
 
 #![forbid(unsafe_code)]
 
 pub mod add_prefix;
 pub mod basic_auth;
 pub mod buffering;
+pub mod build;
+pub mod chain;
 pub mod compress;
+pub mod duration;
+pub mod errors;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
@@ -19,7 +25,9 @@ pub mod redirect_scheme;
 pub mod replace_path;
 pub mod replace_path_regex;
 pub mod request_path;
+pub mod retry;
 pub mod source;
+pub mod source_config;
 pub mod strip_prefix;
 pub mod strip_prefix_regex;
 
@@ -31,6 +39,7 @@ use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::Session;
 use std::net::IpAddr;
 
+pub use build::{BuildCx, BuildError, BuildResult, Built};
 pub use in_flight::InFlightReq;
 pub use source::SourceCriterion;
 pub use strip_prefix::StripPrefix;

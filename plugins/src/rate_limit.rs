@@ -2,12 +2,15 @@
 //!
 //! One instance (and so one set of buckets) per configured middleware, shared by every router
 //! that names it. Buckets live in memory (`buckets`) or, with `redis`, in Redis so that several
-//! pylon instances enforce one limit (`redis_store`).
+//! pylon instances enforce one limit (`redis_store`). Its settings, their checks and the build
+//! are in `config`.
 
 mod buckets;
+mod config;
 mod redis_store;
 
 pub use buckets::{Decision, Rate};
+pub use config::{build, Config, RedisConfig};
 pub use redis_store::RedisSettings;
 
 use crate::source::SourceCriterion;

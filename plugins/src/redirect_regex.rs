@@ -1,8 +1,10 @@
 //! The `redirectRegex` middleware: redirects when the request URL matches a regex.
+//! Settings (Traefik's keys), their checks and the plugin, in one place.
 //!
 //! Also home of what both redirect middlewares share: the request URL as Traefik sees it and
 //! the redirect reply (status by permanence and method, `Location`).
 
+use crate::build::{BuildCx, BuildResult, Problems};
 use crate::{Flow, Plugin, PluginCtx, Reply};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -11,6 +13,53 @@ use pingora_error::Result;
 use pingora_http::RequestHeader;
 use pingora_proxy::Session;
 use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+/// Traefik's `redirectRegex`: `regex`, `replacement` (with `$1` groups), `permanent`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// Matched against the full request URL (`http://host:port/path?query`).
+    pub regex: Option<String>,
+    /// The new URL; `$1` / `${name}` refer to the regex's groups.
+    pub replacement: Option<String>,
+    /// 301/308 instead of 302/307.
+    pub permanent: Option<bool>,
+}
+
+/// Compiles the regex and checks that a replacement is set.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<RedirectRegex> {
+    let mut problems = Problems::new(cx, "redirectRegex");
+    let regex = match cfg.regex.as_deref() {
+        None | Some("") => {
+            problems.push(
+                "regex",
+                "no regex is set",
+                Some("write e.g. regex = \"^http://localhost/(.*)\"".into()),
+            );
+            None
+        }
+        Some(re) => Regex::new(re)
+            .map_err(|e| problems.push("regex", format!("invalid regex: {e}"), None))
+            .ok(),
+    };
+    let replacement = cfg.replacement.clone().filter(|r| !r.is_empty());
+    if replacement.is_none() {
+        problems.push(
+            "replacement",
+            "no replacement is set",
+            Some("write e.g. replacement = \"http://mydomain/${1}\"".into()),
+        );
+    }
+    match (regex, replacement) {
+        (Some(regex), Some(replacement)) if problems.is_empty() => Ok(RedirectRegex::new(
+            regex,
+            replacement,
+            cfg.permanent.unwrap_or(false),
+        )),
+        _ => Err(problems.into_errors()),
+    }
+}
 
 /// The URL a client asked for, in the pieces Traefik's redirects read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +168,19 @@ impl Plugin for RedirectRegex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_regex_and_replacement_are_both_reported() {
+        let e = build(&Config::default(), &crate::build::test_cx()).unwrap_err();
+        let keys: Vec<_> = e.iter().map(|e| e.key_path.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "http.middlewares.m.redirectRegex.regex",
+                "http.middlewares.m.redirectRegex.replacement"
+            ]
+        );
+    }
 
     fn rr(re: &str, with: &str) -> RedirectRegex {
         RedirectRegex::new(Regex::new(re).unwrap(), with.into(), false)

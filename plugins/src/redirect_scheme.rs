@@ -1,10 +1,63 @@
 //! The `redirectScheme` middleware: redirects to the same URL on another scheme (and port).
+//! Settings (Traefik's keys), their checks and the plugin, in one place.
 
+use crate::build::{BuildCx, BuildResult, Problems};
 use crate::redirect_regex::{redirect_reply, RequestUrl};
 use crate::{Flow, Plugin, PluginCtx};
 use async_trait::async_trait;
 use pingora_error::Result;
 use pingora_proxy::Session;
+use serde::{Deserialize, Serialize};
+
+/// Traefik's `redirectScheme`: `scheme` (required), `port`, `permanent`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// The scheme of the new URL, e.g. `https`.
+    pub scheme: Option<String>,
+    /// The port of the new URL (a string in Traefik; an integer is accepted too).
+    pub port: Option<String>,
+    /// 301/308 instead of 302/307.
+    pub permanent: Option<bool>,
+}
+
+/// Checks that a target scheme is set and well formed and that the port is a port, and builds
+/// the plugin.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<RedirectScheme> {
+    let mut problems = Problems::new(cx, "redirectScheme");
+    let scheme = cfg.scheme.as_deref().map(str::trim).unwrap_or("");
+    if scheme.is_empty() {
+        problems.push(
+            "scheme",
+            "no target scheme is set",
+            Some("write e.g. scheme = \"https\"".into()),
+        );
+    } else if !is_scheme(scheme) {
+        problems.push(
+            "scheme",
+            format!("`{scheme}` is not a URL scheme"),
+            Some("use \"https\" or \"http\"".into()),
+        );
+    }
+    if let Some(port) = cfg.port.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        if !port.parse::<u16>().is_ok_and(|p| p > 0) {
+            problems.push(
+                "port",
+                format!("`{port}` is not a port"),
+                Some("use 1-65535, e.g. port = \"443\"".into()),
+            );
+        }
+    }
+    problems
+        .finish(|| RedirectScheme::new(scheme, cfg.port.as_deref(), cfg.permanent.unwrap_or(false)))
+}
+
+/// RFC 3986: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
 
 /// Redirects to `scheme://host[:port]/path?query` unless the request already is that URL.
 ///
@@ -87,6 +140,32 @@ impl Plugin for RedirectScheme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemes() {
+        assert!(is_scheme("https") && is_scheme("git+ssh"));
+        assert!(
+            !is_scheme("") && !is_scheme("1http") && !is_scheme("ht tp") && !is_scheme("https://")
+        );
+    }
+
+    #[test]
+    fn scheme_and_port_are_checked_at_their_keys() {
+        let cfg = Config {
+            scheme: Some("ht tp".into()),
+            port: Some("70000".into()),
+            permanent: None,
+        };
+        let e = build(&cfg, &crate::build::test_cx()).unwrap_err();
+        let keys: Vec<_> = e.iter().map(|e| e.key_path.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "http.middlewares.m.redirectScheme.scheme",
+                "http.middlewares.m.redirectScheme.port"
+            ]
+        );
+    }
 
     fn url<'a>(scheme: &'a str, host: &'a str, pq: &'a str) -> RequestUrl<'a> {
         RequestUrl {

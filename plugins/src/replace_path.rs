@@ -1,7 +1,9 @@
 //! The `replacePath` middleware: sends every request upstream with one fixed path.
+//! Settings (Traefik's keys), their checks and the plugin, in one place.
 //!
 //! Also home of the path helpers the other path-editing middlewares share.
 
+use crate::build::{BuildCx, BuildResult, Problems};
 use crate::request_path::EncodedAllowed;
 use crate::{Plugin, PluginCtx};
 use async_trait::async_trait;
@@ -9,7 +11,34 @@ use http::HeaderName;
 use pingora_error::{Error, ErrorType, OrErr, Result};
 use pingora_http::RequestHeader;
 use pingora_proxy::Session;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+
+/// Traefik's `replacePath`: `path` (the original goes in `X-Replaced-Path`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    pub path: Option<String>,
+}
+
+/// Checks that a path is set and starts with `/`, and builds the plugin.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<ReplacePath> {
+    let mut problems = Problems::new(cx, "replacePath");
+    match cfg.path.as_deref() {
+        None | Some("") => problems.push(
+            "path",
+            "no path is set",
+            Some("write e.g. path = \"/foo\"".into()),
+        ),
+        Some(p) if !p.starts_with('/') => problems.push(
+            "path",
+            format!("`{p}` does not start with `/`"),
+            Some(format!("write \"/{p}\"")),
+        ),
+        Some(_) => {}
+    }
+    problems.finish(|| ReplacePath::new(cfg.path.clone().unwrap_or_default()))
+}
 
 /// The header where `replacePath` and `replacePathRegex` record the path they replaced.
 pub const X_REPLACED_PATH: HeaderName = HeaderName::from_static("x-replaced-path");
@@ -102,6 +131,18 @@ pub(crate) fn set_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_or_relative_path_is_refused() {
+        let cx = crate::build::test_cx();
+        for path in [None, Some("foo")] {
+            let cfg = Config {
+                path: path.map(str::to_string),
+            };
+            let e = build(&cfg, &cx).unwrap_err();
+            assert_eq!(e[0].key_path, "http.middlewares.m.replacePath.path");
+        }
+    }
 
     #[test]
     fn keeps_the_query_string() {

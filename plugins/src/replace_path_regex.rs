@@ -1,5 +1,7 @@
 //! The `replacePathRegex` middleware: rewrites the path with a regex before proxying.
+//! Settings (Traefik's keys), their checks and the plugin, in one place.
 
+use crate::build::{BuildCx, BuildResult, Problems};
 use crate::replace_path::{set_path, X_REPLACED_PATH};
 use crate::{Plugin, PluginCtx};
 use async_trait::async_trait;
@@ -7,6 +9,48 @@ use pingora_error::Result;
 use pingora_http::RequestHeader;
 use pingora_proxy::Session;
 use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+/// Traefik's `replacePathRegex`: `regex`, `replacement` (the original goes in `X-Replaced-Path`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    pub regex: Option<String>,
+    /// The new path; `$1` / `${name}` refer to the regex's groups.
+    pub replacement: Option<String>,
+}
+
+/// Compiles the regex and checks that a replacement is set.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<ReplacePathRegex> {
+    let mut problems = Problems::new(cx, "replacePathRegex");
+    let regex = match cfg.regex.as_deref() {
+        None | Some("") => {
+            problems.push(
+                "regex",
+                "no regex is set",
+                Some("write e.g. regex = \"^/foo/(.*)\"".into()),
+            );
+            None
+        }
+        Some(re) => Regex::new(re)
+            .map_err(|e| problems.push("regex", format!("invalid regex: {e}"), None))
+            .ok(),
+    };
+    let replacement = cfg.replacement.clone().filter(|r| !r.is_empty());
+    if replacement.is_none() {
+        problems.push(
+            "replacement",
+            "no replacement is set",
+            Some("write e.g. replacement = \"/bar/$1\"".into()),
+        );
+    }
+    match (regex, replacement) {
+        (Some(regex), Some(replacement)) if problems.is_empty() => {
+            Ok(ReplacePathRegex::new(regex, replacement))
+        }
+        _ => Err(problems.into_errors()),
+    }
+}
 
 /// Replaces every match of `regex` in the path with `replacement` (`$1`, `${name}` groups),
 /// keeping the query; the original path goes in `X-Replaced-Path`. No match: no change.
@@ -59,6 +103,28 @@ impl Plugin for ReplacePathRegex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_regex_and_a_missing_replacement_are_both_reported() {
+        let cfg = Config {
+            regex: Some("(".into()),
+            replacement: None,
+        };
+        let e = build(&cfg, &crate::build::test_cx()).unwrap_err();
+        let keys: Vec<_> = e.iter().map(|e| e.key_path.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "http.middlewares.m.replacePathRegex.regex",
+                "http.middlewares.m.replacePathRegex.replacement"
+            ]
+        );
+        assert!(
+            e[0].message.starts_with("invalid regex: "),
+            "{}",
+            e[0].message
+        );
+    }
 
     fn rp(re: &str, with: &str) -> ReplacePathRegex {
         ReplacePathRegex::new(Regex::new(re).unwrap(), with.into())

@@ -1,10 +1,52 @@
-//! The `stripPrefix` middleware: removes the first matching path prefix before proxying.
+//! The `stripPrefix` middleware: removes the first matching path prefix before proxying. Its
+//! settings, their checks and the plugin.
 
+use crate::build::{BuildCx, BuildResult, Problems};
 use crate::{Plugin, PluginCtx};
 use async_trait::async_trait;
 use pingora_error::{ErrorType, OrErr, Result};
 use pingora_http::RequestHeader;
 use pingora_proxy::Session;
+use serde::{Deserialize, Serialize};
+
+/// Traefik's `stripPrefix`: `prefixes`, tried in order.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Deprecated in Traefik; `true` (its default) is what pylon does, `false` is refused.
+    pub force_slash: Option<bool>,
+}
+
+/// Checks that there are prefixes, each a path, and builds the plugin.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<StripPrefix> {
+    let mut problems = Problems::new(cx, "stripPrefix");
+    if cfg.prefixes.is_empty() {
+        problems.push(
+            "prefixes",
+            "is empty",
+            Some("list at least one prefix, e.g. [\"/api\"]".into()),
+        );
+    }
+    for (i, p) in cfg.prefixes.iter().enumerate() {
+        if !p.starts_with('/') {
+            problems.push(
+                &format!("prefixes[{i}]"),
+                format!("`{p}` does not start with `/`"),
+                Some(format!("write \"/{p}\"")),
+            );
+        }
+    }
+    if cfg.force_slash == Some(false) {
+        problems.push(
+            "forceSlash",
+            "`forceSlash = false` is not supported: pylon always forwards `/` for a path the prefix empties (Traefik's default, deprecated key)",
+            Some("remove the key to run on pylon".to_string()),
+        );
+    }
+    problems.finish(|| StripPrefix::new(cfg.prefixes.clone()))
+}
 
 /// Removes the first configured prefix that the request path starts with.
 ///
@@ -85,6 +127,28 @@ mod tests {
     fn strip(prefixes: &[&str], path: &str, query: Option<&str>) -> Option<(String, String)> {
         let sp = StripPrefix::new(prefixes.iter().map(|s| s.to_string()).collect());
         sp.strip(path, query).map(|(p, x)| (p, x.to_string()))
+    }
+
+    #[test]
+    fn settings_are_checked_at_their_keys() {
+        let cx = crate::build::test_cx();
+        let keys = |prefixes: &[&str], force_slash| {
+            let cfg = Config {
+                prefixes: prefixes.iter().map(|s| s.to_string()).collect(),
+                force_slash,
+            };
+            build(&cfg, &cx)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.key_path)
+                .collect::<Vec<_>>()
+        };
+        let key = "http.middlewares.m.stripPrefix";
+        assert_eq!(keys(&[], None), [format!("{key}.prefixes")]);
+        assert_eq!(keys(&["/a", "b"], None), [format!("{key}.prefixes[1]")]);
+        assert_eq!(keys(&["/a"], Some(false)), [format!("{key}.forceSlash")]);
+        assert!(keys(&["/a"], Some(true)).is_empty());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The `stripPrefixRegex` middleware: removes a regex-matched path prefix before proxying.
+//! Settings (Traefik's keys), their checks and the plugin, in one place.
 
+use crate::build::{BuildCx, BuildResult, Problems};
 use crate::replace_path::set_path;
 use crate::{Plugin, PluginCtx};
 use async_trait::async_trait;
@@ -7,6 +9,35 @@ use pingora_error::Result;
 use pingora_http::RequestHeader;
 use pingora_proxy::Session;
 use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+/// Traefik's `stripPrefixRegex`: `regex` (a list; the first that matches a prefix wins).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default)]
+    pub regex: Vec<String>,
+}
+
+/// Compiles every regex (at least one), and builds the plugin.
+pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<StripPrefixRegex> {
+    let mut problems = Problems::new(cx, "stripPrefixRegex");
+    if cfg.regex.is_empty() {
+        problems.push(
+            "regex",
+            "is empty",
+            Some("list at least one regex, e.g. [\"/foo/[a-z0-9]+/[0-9]+/\"]".into()),
+        );
+    }
+    let mut regexes = Vec::with_capacity(cfg.regex.len());
+    for (i, re) in cfg.regex.iter().enumerate() {
+        match Regex::new(re.trim()) {
+            Ok(re) => regexes.push(re),
+            Err(e) => problems.push(&format!("regex[{i}]"), format!("invalid regex: {e}"), None),
+        }
+    }
+    problems.finish(|| StripPrefixRegex::new(regexes))
+}
 
 /// Tries the regexes in order; the first whose (leftmost) match is a non-empty prefix of the
 /// path has that prefix removed, recorded for `X-Forwarded-Prefix` (as Traefik does).
@@ -68,6 +99,21 @@ impl Plugin for StripPrefixRegex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_regex_or_a_bad_one_is_refused_at_its_key() {
+        let cx = crate::build::test_cx();
+        let e = build(&Config::default(), &cx).unwrap_err();
+        assert_eq!(e[0].key_path, "http.middlewares.m.stripPrefixRegex.regex");
+        let cfg = Config {
+            regex: vec!["/a".into(), "(".into()],
+        };
+        let e = build(&cfg, &cx).unwrap_err();
+        assert_eq!(
+            e[0].key_path,
+            "http.middlewares.m.stripPrefixRegex.regex[1]"
+        );
+    }
 
     fn strip(res: &[&str], path: &str) -> Option<(String, String)> {
         let s = StripPrefixRegex::new(res.iter().map(|r| Regex::new(r).unwrap()).collect());

@@ -71,15 +71,6 @@ pub struct TlsDomain {
     pub sans: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct StripPrefixConfig {
-    #[serde(default)]
-    pub prefixes: Vec<String>,
-    /// Deprecated in Traefik; accepted and ignored.
-    pub force_slash: Option<bool>,
-}
-
 /// One service: exactly one of the kinds may be set (checked by validation).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -1,54 +1,46 @@
 //! Traefik's `[http.middlewares.<name>.<type>]`: one enum variant per middleware type, each
 //! holding that type's typed settings.
 
-pub mod add_prefix;
-pub mod basic_auth;
-pub mod buffering;
-pub mod chain;
-pub mod compress;
-pub mod errors;
-pub mod headers;
-pub mod ip_allow_list;
 pub mod one_type;
-pub mod rate_limit;
-pub mod redirect_regex;
-pub mod redirect_scheme;
-pub mod replace_path;
-pub mod replace_path_regex;
-pub mod strip_prefix_regex;
+#[cfg(test)]
+mod tests;
 
 pub use one_type::type_names;
 
-use super::duration::Duration;
-use super::dynamic::{StripPrefixConfig, Toggle};
+use super::dynamic::Toggle;
+use pylon_plugins::{
+    add_prefix, basic_auth, buffering, chain, compress, errors, headers, in_flight, ip_allow_list,
+    rate_limit, redirect_regex, redirect_scheme, replace_path, replace_path_regex, retry,
+    strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
+};
 use serde::Deserialize;
 
 /// One middleware: exactly one type, written as the one key of its table (Traefik's layout),
 /// e.g. `[http.middlewares.strip.stripPrefix]`. Decoding refuses zero or several type keys
 /// (see `one_type`); the API writes it back as `{"<type>": {...}}`.
 ///
-/// Adding a type: add its variant here; the compiler then names every `match` that must
-/// handle it (validation, building, `kind`).
+/// Adding a type: add its module to the plugins crate and its variant here; the compiler then
+/// names the two `match`es below (`kind`, `build`) that must handle it.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(remote = "Self", rename_all = "camelCase")]
 pub enum MiddlewareConfig {
-    StripPrefix(StripPrefixConfig),
-    AddPrefix(add_prefix::AddPrefixConfig),
-    StripPrefixRegex(strip_prefix_regex::StripPrefixRegexConfig),
-    ReplacePath(replace_path::ReplacePathConfig),
-    ReplacePathRegex(replace_path_regex::ReplacePathRegexConfig),
-    RedirectScheme(redirect_scheme::RedirectSchemeConfig),
-    RedirectRegex(redirect_regex::RedirectRegexConfig),
-    Headers(headers::HeadersConfig),
-    RateLimit(rate_limit::RateLimitConfig),
-    BasicAuth(basic_auth::BasicAuthConfig),
-    IpAllowList(ip_allow_list::IpAllowListConfig),
-    InFlightReq(InFlightReqConfig),
-    Retry(RetryConfig),
-    Chain(chain::ChainConfig),
-    Buffering(buffering::BufferingConfig),
-    Compress(Toggle<compress::CompressConfig>),
-    Errors(errors::ErrorsConfig),
+    StripPrefix(strip_prefix::Config),
+    AddPrefix(add_prefix::Config),
+    StripPrefixRegex(strip_prefix_regex::Config),
+    ReplacePath(replace_path::Config),
+    ReplacePathRegex(replace_path_regex::Config),
+    RedirectScheme(redirect_scheme::Config),
+    RedirectRegex(redirect_regex::Config),
+    Headers(headers::Config),
+    RateLimit(rate_limit::Config),
+    BasicAuth(basic_auth::Config),
+    IpAllowList(ip_allow_list::Config),
+    InFlightReq(in_flight::Config),
+    Retry(retry::Config),
+    Chain(chain::Config),
+    Buffering(buffering::Config),
+    Compress(Toggle<compress::Config>),
+    Errors(errors::Config),
     // Traefik types pylon does not implement yet: decoded so that the error names them.
     DigestAuth(toml::Value),
     ForwardAuth(toml::Value),
@@ -91,57 +83,43 @@ impl MiddlewareConfig {
         }
     }
 
-    /// The files this middleware reads when it is built (their contents are part of what it is
-    /// built from: see `runtime::fingerprint`).
-    pub fn files_read(&self) -> Vec<&str> {
+    /// Checks and builds this middleware in one pass: the one `match` over every type. Errors
+    /// carry their key paths; the result is what runs.
+    pub fn build(&self, cx: &BuildCx) -> BuildResult<Built> {
         match self {
-            Self::BasicAuth(b) => b.users_file.as_deref().into_iter().collect(),
-            Self::RateLimit(r) => r
-                .redis
-                .as_ref()
-                .and_then(|r| r.password_file.as_deref())
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
+            Self::StripPrefix(c) => strip_prefix::build(c, cx).map(Built::plugin),
+            Self::AddPrefix(c) => add_prefix::build(c, cx).map(Built::plugin),
+            Self::StripPrefixRegex(c) => strip_prefix_regex::build(c, cx).map(Built::plugin),
+            Self::ReplacePath(c) => replace_path::build(c, cx).map(Built::plugin),
+            Self::ReplacePathRegex(c) => replace_path_regex::build(c, cx).map(Built::plugin),
+            Self::RedirectScheme(c) => redirect_scheme::build(c, cx).map(Built::plugin),
+            Self::RedirectRegex(c) => redirect_regex::build(c, cx).map(Built::plugin),
+            Self::Headers(c) => headers::build(c, cx).map(Built::plugin),
+            Self::RateLimit(c) => rate_limit::build(c, cx).map(Built::plugin),
+            Self::BasicAuth(c) => basic_auth::build(c, cx).map(Built::plugin),
+            Self::IpAllowList(c) => ip_allow_list::build(c, cx).map(Built::plugin),
+            Self::InFlightReq(c) => in_flight::build(c, cx).map(Built::plugin),
+            Self::Retry(c) => retry::build(c, cx).map(Built::Retry),
+            Self::Chain(c) => chain::build(c, cx).map(Built::Chain),
+            Self::Buffering(c) => buffering::build(c, cx).map(Built::plugin),
+            // `compress = false`: nothing runs.
+            Self::Compress(Toggle::Flag(false)) => Ok(Built::Chain(Vec::new())),
+            Self::Compress(c) => {
+                compress::build(c.options().unwrap_or(&Default::default()), cx).map(Built::plugin)
+            }
+            Self::Errors(c) => errors::build(c, cx).map(Built::ErrorPages),
+            Self::DigestAuth(_)
+            | Self::ForwardAuth(_)
+            | Self::CircuitBreaker(_)
+            | Self::GrpcWeb(_)
+            | Self::ContentType(_)
+            | Self::PassTlsClientCert(_)
+            | Self::Plugin(_) => Err(one_type::not_supported_yet(self.kind(), cx)),
         }
     }
 }
 
-/// `retry`: send a failed request again (idempotent, or never reached the server).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RetryConfig {
-    /// Total attempts, the first included (Traefik's meaning).
-    pub attempts: Option<i64>,
-    /// Wait before the first retry; doubles each time (default 100ms).
-    pub initial_interval: Option<Duration>,
-    /// Accepted for compatibility; pylon bounds attempts by the transport timeouts.
-    pub timeout: Option<Duration>,
-}
-
-/// `inFlightReq`: at most `amount` simultaneous requests per source.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct InFlightReqConfig {
-    pub amount: Option<i64>,
-    pub source_criterion: Option<SourceCriterion>,
-}
-
-/// Which requests count as "the same source" (Traefik's `sourceCriterion`).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SourceCriterion {
-    pub ip_strategy: Option<IpStrategy>,
-    pub request_header_name: Option<String>,
-    pub request_host: Option<bool>,
-}
-
-/// How the client IP is taken from `X-Forwarded-For` (Traefik's `ipStrategy`).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct IpStrategy {
-    pub depth: Option<i64>,
-    #[serde(default, rename = "excludedIPs")]
-    pub excluded_ips: Vec<String>,
-    pub ipv6_subnet: Option<i64>,
+/// Reads a file a middleware's key names, with [`crate::config::key_file`]'s rules.
+pub fn read_key_file(path: &str) -> Result<String, String> {
+    super::key_file::read_key_file_to_string(path).map_err(|e| e.to_string())
 }

@@ -1,4 +1,5 @@
-//! Validation of a whole configuration: collects EVERY error, each with its key path and fix.
+//! Validation of a whole configuration: collects EVERY error, each with its key path and fix;
+//! the middlewares are built while they are checked (`middlewares`), and come out of it.
 
 use super::dynamic::DynamicConfig;
 use super::error::{ConfigError, ConfigErrors};
@@ -7,24 +8,13 @@ use super::static_config::{parse_address, parse_level, parse_net, StaticConfig};
 use crate::rule::ParsedRules;
 use std::collections::BTreeMap;
 
-mod add_prefix;
-mod basic_auth;
-mod buffering;
 mod chain;
-mod compress;
-mod errors;
-mod headers;
-mod ip_allow_list;
+pub mod middlewares;
 mod not_yet;
-mod rate_limit;
-mod redirect_regex;
-mod redirect_scheme;
-mod replace_path;
-mod replace_path_regex;
 mod services;
-mod strip_prefix_regex;
 mod transport;
-use services::{validate_middleware, validate_service};
+use middlewares::BuiltMiddlewares;
+use services::validate_service;
 
 /// Services every configuration has (Traefik's `@internal` services).
 const INTERNAL_SERVICES: [&str; 5] = [
@@ -55,6 +45,19 @@ impl Collector<'_> {
         let mut e = ConfigError::new(self.origin, key, message);
         e.hint = hint;
         self.errors.push(e);
+    }
+
+    /// What a middleware's build gave, its problems collected.
+    fn built<T>(&mut self, result: pylon_plugins::BuildResult<T>) -> Option<T> {
+        match result {
+            Ok(built) => Some(built),
+            Err(problems) => {
+                for p in problems {
+                    self.push(p.key_path, p.message, p.hint);
+                }
+                None
+            }
+        }
     }
 }
 
@@ -93,16 +96,17 @@ pub fn validate(
     dynamic: &DynamicConfig,
     origin: &str,
 ) -> Result<(), ConfigErrors> {
-    validate_with_rules(static_cfg, dynamic, &parse_rules(dynamic), origin)
+    validate_with_rules(static_cfg, dynamic, &parse_rules(dynamic), origin).map(|_| ())
 }
 
-/// [`validate`] with the rules already parsed (see [`parse_rules`]).
+/// [`validate`] with the rules already parsed (see [`parse_rules`]); gives the middlewares,
+/// built while they were checked.
 pub fn validate_with_rules(
     static_cfg: &StaticConfig,
     dynamic: &DynamicConfig,
     rules: &ParsedRules,
     origin: &str,
-) -> Result<(), ConfigErrors> {
+) -> Result<BuiltMiddlewares, ConfigErrors> {
     let mut c = Collector {
         origin,
         errors: Vec::new(),
@@ -113,16 +117,14 @@ pub fn validate_with_rules(
     c.errors
         .extend(super::acme::validate(static_cfg, dynamic, origin));
     validate_routers(static_cfg, dynamic, rules, &mut c);
-    for (name, mw) in &dynamic.http.middlewares {
-        validate_middleware(name, mw, dynamic, &mut c);
-    }
+    let middlewares = middlewares::build_all(dynamic, &mut c);
     chain::validate(dynamic, &mut c);
     for (name, svc) in &dynamic.http.services {
         validate_service(name, svc, dynamic, &mut c);
     }
     validate_tls(dynamic, &mut c);
     if c.errors.is_empty() {
-        Ok(())
+        Ok(middlewares)
     } else {
         Err(ConfigErrors(c.errors))
     }

@@ -1,7 +1,7 @@
 //! The `errors` middleware at work: when a response's status matches, the page is fetched from
 //! the middleware's service (through Pingora's pooled client) and replaces the body.
 
-use crate::runtime::middlewares::errors::ErrorPages;
+use crate::runtime::middlewares::error_pages::ErrorPages;
 use crate::runtime::Route;
 use bytes::{Bytes, BytesMut};
 use http::{header, HeaderValue};

@@ -7,12 +7,12 @@ pub mod compiler;
 
 pub use compiler::{Compiled, Compiler};
 
-use super::fingerprint::middleware_fingerprint;
-use super::middlewares::{build_middlewares, resolve, Resolved};
+use super::middlewares::{attach_services, resolve, Resolved};
 use super::services::{build_services, local_name};
 use super::{EntryPoint, Route, RouteTable, Snapshot};
 use crate::config::dynamic::DynamicConfig;
 use crate::config::internal::{InternalService, INTERNAL_ENTRYPOINT};
+use crate::config::BuiltMiddlewares;
 use crate::provider::namespace::display_name;
 use crate::router::{RouteSpec, Router};
 use crate::rule::ParsedRules;
@@ -51,10 +51,11 @@ pub struct EntryPointRouting {
 }
 
 /// One validated configuration and what was built from it before routes: its routers' rules
-/// (parsed once) and its certificates.
+/// (parsed once), its middlewares (built while validated) and its certificates.
 pub struct Checked<'a> {
     pub dynamic: &'a DynamicConfig,
     pub rules: &'a ParsedRules,
+    pub middlewares: BuiltMiddlewares,
     pub tls: Arc<CertStore>,
 }
 
@@ -72,27 +73,29 @@ pub fn compile(
     let Checked {
         dynamic,
         rules,
+        middlewares,
         tls,
     } = checked;
     let mut errors = Vec::new();
     let previous_pools = previous.map_or(&[][..], |p| &p.pools[..]);
     let (services, service_errors) = build_services(dynamic, transport, previous_pools, resolver);
     errors.extend(service_errors);
-    let (mut middlewares, middleware_errors) = build_middlewares(dynamic, &services.by_name);
+    let (with_prints, middleware_errors) = attach_services(middlewares, &services.by_name);
     errors.extend(middleware_errors);
     // A middleware built from the same config and files keeps its instance (and so its state, e.g.
     // rate-limit buckets and in-flight counters) across reloads.
+    let mut middlewares = HashMap::new();
     let mut prints = HashMap::new();
-    for (name, mw) in &dynamic.http.middlewares {
-        let print = middleware_fingerprint(mw);
-        if let Some((old_print, old)) = previous.and_then(|p| p.middlewares.get(name)) {
+    for (name, (print, built)) in with_prints {
+        let kept = previous
+            .and_then(|p| p.middlewares.get(&name))
             // An `errors` middleware holds its service, which may have changed: rebuilt.
-            let reusable = !matches!(old, super::middlewares::Built::Errors(_));
-            if *old_print == print && reusable && middlewares.contains_key(name) {
-                middlewares.insert(name.clone(), old.clone());
-            }
-        }
-        prints.insert(name.clone(), print);
+            .filter(|(old_print, old)| {
+                *old_print == print && !matches!(old, super::middlewares::Built::Errors(_))
+            })
+            .map(|(_, old)| old.clone());
+        middlewares.insert(name.clone(), kept.unwrap_or(built));
+        prints.insert(name, print);
     }
     let mut specs: Vec<(Specs, Specs)> = entrypoints
         .iter()

@@ -1,32 +1,19 @@
-//! Compiles `http.middlewares` into plugin instances (one per middleware, shared by routers)
-//! and the per-route settings some middlewares are (the retry policy).
+//! The middlewares of a config in routes: built once per config (while validated, see
+//! `config::validate::middlewares`) and shared by every router naming them, `errors` pages
+//! joined to their service, chains expanded, and the per-route settings some middlewares are
+//! (the retry policy).
 
-mod add_prefix;
-mod basic_auth;
-mod buffering;
 mod chain;
-mod compress;
-pub mod errors;
-mod headers;
-mod ip_allow_list;
-mod rate_limit;
-mod redirect_regex;
-mod redirect_scheme;
-mod replace_path;
-mod replace_path_regex;
-mod strip_prefix_regex;
+pub mod error_pages;
 
 use super::compile::CompileError;
 use super::services::local_name;
 use super::snapshot::RetryPolicy;
-use crate::config::dynamic::MiddlewareConfig;
-use crate::config::middlewares::{InFlightReqConfig, SourceCriterion as SourceConfig};
-use crate::config::DynamicConfig;
+use crate::config::{BuiltMiddleware, BuiltMiddlewares};
 use crate::upstream::Balancer;
-use pylon_plugins::{InFlightReq, Plugin, SourceCriterion, StripPrefix};
+use pylon_plugins::Plugin;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A compiled middleware.
 #[derive(Clone)]
@@ -38,7 +25,7 @@ pub enum Built {
     /// A `chain`: its members' names, expanded in place by `resolve`.
     Chain(Vec<String>),
     /// `errors`: custom error pages from a service.
-    Errors(Arc<errors::ErrorPages>),
+    Errors(Arc<error_pages::ErrorPages>),
 }
 
 /// A router's middlewares, resolved: the chain in order, and the retry policy if any.
@@ -47,26 +34,36 @@ pub struct Resolved {
     pub chain: Vec<Arc<dyn Plugin>>,
     pub retry: Option<RetryPolicy>,
     /// `errors` middlewares, in chain order.
-    pub error_pages: Vec<Arc<errors::ErrorPages>>,
+    pub error_pages: Vec<Arc<error_pages::ErrorPages>>,
 }
 
-/// Every middleware of the config, by name.
-/// `services` are the config's compiled services (the `errors` middleware uses one).
-pub fn build_middlewares(
-    dynamic: &DynamicConfig,
+/// The config's middlewares (built while they were validated) ready for routes: `errors`
+/// middlewares get the balancer of their service, among the config's compiled `services`.
+/// Each comes with its fingerprint (what it was built from).
+pub fn attach_services(
+    middlewares: BuiltMiddlewares,
     services: &HashMap<String, Balancer>,
-) -> (HashMap<String, Built>, Vec<CompileError>) {
-    let mut built = HashMap::new();
+) -> (HashMap<String, (u64, Built)>, Vec<CompileError>) {
+    let mut out = HashMap::new();
     let mut errors = Vec::new();
-    for (name, mw) in &dynamic.http.middlewares {
-        match build(name, mw, services) {
-            Ok(b) => {
-                built.insert(name.clone(), b);
+    for (name, BuiltMiddleware { built, fingerprint }) in middlewares {
+        let ready = match built {
+            pylon_plugins::Built::Plugin(p) => Built::Plugin(p),
+            pylon_plugins::Built::Retry(r) => Built::Retry(r),
+            pylon_plugins::Built::Chain(members) => Built::Chain(members),
+            pylon_plugins::Built::ErrorPages(pages) => {
+                match error_pages::attach(&name, pages, services) {
+                    Ok(pages) => Built::Errors(Arc::new(pages)),
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                }
             }
-            Err(e) => errors.push(e),
-        }
+        };
+        out.insert(name, (fingerprint, ready));
     }
-    (built, errors)
+    (out, errors)
 }
 
 /// Resolves middleware names (in order) into a chain; unknown names are reported at `key`.
@@ -88,107 +85,5 @@ pub fn resolve(
                 message: format!("middleware `{mw}` does not exist"),
             }),
         }
-    }
-}
-
-/// Builds one middleware: the one `match` over every type.
-fn build(
-    name: &str,
-    mw: &MiddlewareConfig,
-    services: &HashMap<String, Balancer>,
-) -> Result<Built, CompileError> {
-    match mw {
-        MiddlewareConfig::StripPrefix(sp) => Ok(Built::Plugin(Arc::new(StripPrefix::new(
-            sp.prefixes.clone(),
-        )))),
-        MiddlewareConfig::Retry(r) => Ok(Built::Retry(RetryPolicy {
-            attempts: r.attempts.unwrap_or(1).clamp(1, 64) as u32,
-            initial_interval: r
-                .initial_interval
-                .map_or(Duration::from_millis(100), |d| d.get()),
-        })),
-        MiddlewareConfig::InFlightReq(f) => in_flight(name, f).map(|p| Built::Plugin(Arc::new(p))),
-        MiddlewareConfig::RedirectScheme(c) => redirect_scheme::build(name, c),
-        MiddlewareConfig::RedirectRegex(c) => redirect_regex::build(name, c),
-        MiddlewareConfig::AddPrefix(c) => add_prefix::build(name, c),
-        MiddlewareConfig::ReplacePath(c) => replace_path::build(name, c),
-        MiddlewareConfig::ReplacePathRegex(c) => replace_path_regex::build(name, c),
-        MiddlewareConfig::StripPrefixRegex(c) => strip_prefix_regex::build(name, c),
-        MiddlewareConfig::IpAllowList(c) => ip_allow_list::build(name, c),
-        MiddlewareConfig::Chain(c) => chain::build(name, c),
-        MiddlewareConfig::RateLimit(r) => rate_limit::build(name, r),
-        MiddlewareConfig::BasicAuth(c) => basic_auth::build(name, c),
-        MiddlewareConfig::Headers(c) => headers::build(name, c),
-        MiddlewareConfig::Buffering(c) => buffering::build(name, c),
-        MiddlewareConfig::Compress(c) => compress::build(name, c),
-        MiddlewareConfig::Errors(c) => errors::build(name, c, services),
-        MiddlewareConfig::DigestAuth(_)
-        | MiddlewareConfig::ForwardAuth(_)
-        | MiddlewareConfig::CircuitBreaker(_)
-        | MiddlewareConfig::GrpcWeb(_)
-        | MiddlewareConfig::ContentType(_)
-        | MiddlewareConfig::PassTlsClientCert(_)
-        | MiddlewareConfig::Plugin(_) => Err(CompileError {
-            key_path: format!("http.middlewares.{name}.{}", mw.kind()),
-            message: "this middleware type is not supported yet".to_string(),
-        }),
-    }
-}
-
-fn in_flight(name: &str, f: &InFlightReqConfig) -> Result<InFlightReq, CompileError> {
-    let amount = u32::try_from(f.amount.unwrap_or(1).max(1)).unwrap_or(u32::MAX);
-    let source = source_criterion(f.source_criterion.as_ref()).map_err(|message| CompileError {
-        key_path: format!("http.middlewares.{name}.inFlightReq.sourceCriterion"),
-        message,
-    })?;
-    Ok(InFlightReq::new(amount, source))
-}
-
-/// Traefik's precedence: `requestHeaderName`, then `requestHost`, then `ipStrategy`.
-pub fn source_criterion(c: Option<&SourceConfig>) -> Result<SourceCriterion, String> {
-    let Some(c) = c else {
-        return Ok(SourceCriterion::ClientIp);
-    };
-    if let Some(h) = c.request_header_name.as_ref().filter(|h| !h.is_empty()) {
-        let name = http::HeaderName::try_from(h.as_str())
-            .map_err(|_| format!("`{h}` is not a header name"))?;
-        return Ok(SourceCriterion::Header(name));
-    }
-    if c.request_host == Some(true) {
-        return Ok(SourceCriterion::Host);
-    }
-    match &c.ip_strategy {
-        Some(s) if s.depth.unwrap_or(0) > 0 || !s.excluded_ips.is_empty() => {
-            let excluded = s
-                .excluded_ips
-                .iter()
-                .map(|e| {
-                    e.parse()
-                        .map_err(|_| format!("`{e}` in ipStrategy.excludedIPs is not an IP"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(SourceCriterion::ForwardedDepth {
-                depth: s.depth.unwrap_or(1).max(1) as usize,
-                excluded,
-                ipv6_subnet: ipv6_subnet(s.ipv6_subnet)?,
-            })
-        }
-        Some(s) => Ok(match ipv6_subnet(s.ipv6_subnet)? {
-            Some(bits) => SourceCriterion::ClientIpSubnet { ipv6_subnet: bits },
-            None => SourceCriterion::ClientIp,
-        }),
-        None => Ok(SourceCriterion::ClientIp),
-    }
-}
-
-/// `ipStrategy.ipv6Subnet`: unset or 0 means whole addresses (Traefik ignores 0).
-fn ipv6_subnet(bits: Option<i64>) -> Result<Option<u8>, String> {
-    match bits {
-        None | Some(0) => Ok(None),
-        Some(b) => u8::try_from(b)
-            .ok()
-            .filter(|b| *b <= 128)
-            .map(Some)
-            .ok_or_else(|| format!("ipStrategy.ipv6Subnet {b} is not between 0 and 128")),
     }
 }

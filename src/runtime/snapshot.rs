@@ -25,27 +25,13 @@ pub struct Route {
     /// From a `retry` middleware: how failed attempts are retried.
     pub retry: Option<RetryPolicy>,
     /// `errors` middlewares: pages from a service for matching statuses, in chain order.
-    pub error_pages: Arc<[Arc<super::middlewares::errors::ErrorPages>]>,
+    pub error_pages: Arc<[Arc<super::middlewares::error_pages::ErrorPages>]>,
     /// The service is one pylon answers itself (`api@internal`, ...), after the middlewares.
     pub internal: Option<InternalService>,
 }
 
-/// The `retry` middleware's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total attempts, the first included.
-    pub attempts: u32,
-    /// Wait before the first retry; doubled for each further one.
-    pub initial_interval: std::time::Duration,
-}
-
-impl RetryPolicy {
-    /// The wait before attempt number `attempt` (1 = the first retry), capped at 10 s.
-    pub fn backoff(&self, attempt: u32) -> std::time::Duration {
-        let factor = 1u32 << attempt.saturating_sub(1).min(16);
-        (self.initial_interval * factor).min(std::time::Duration::from_secs(10))
-    }
-}
+/// The `retry` middleware's policy (built with its settings, in the plugins crate).
+pub use pylon_plugins::retry::RetryPolicy;
 
 impl std::fmt::Debug for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -4,6 +4,7 @@
 //! wrapper reads the table itself so that zero or several type keys get pylon's own message at
 //! the middleware's key path, an unknown type gets the did-you-mean error of an unknown key,
 //! and the chosen type's settings are decoded in place (errors keep their full key path).
+//! The types Traefik has and pylon does not implement yet decode too, to be refused by name.
 
 use super::MiddlewareConfig;
 use serde::de::{
@@ -50,6 +51,32 @@ pub fn type_names() -> &'static [&'static str] {
     let mut names: &'static [&'static str] = &[];
     let _ = MiddlewareConfig::deserialize(Probe(&mut names));
     names
+}
+
+/// The error of a Traefik type pylon does not implement, naming those it does.
+pub fn not_supported_yet(
+    kind: &str,
+    cx: &pylon_plugins::BuildCx,
+) -> Vec<pylon_plugins::BuildError> {
+    const NOT_YET: [&str; 7] = [
+        "digestAuth",
+        "forwardAuth",
+        "circuitBreaker",
+        "grpcWeb",
+        "contentType",
+        "passTLSClientCert",
+        "plugin",
+    ];
+    let supported: Vec<&str> = type_names()
+        .iter()
+        .copied()
+        .filter(|n| !NOT_YET.contains(n))
+        .collect();
+    vec![pylon_plugins::BuildError {
+        key_path: cx.key(kind),
+        message: format!("middleware type `{kind}` is not supported yet by pylon"),
+        hint: Some(format!("supported today: {}", supported.join(", "))),
+    }]
 }
 
 /// The type name `key` stands for: exact spelling first, then any case.

@@ -72,10 +72,9 @@ fn cycle_from(start: &str, all: &BTreeMap<String, MiddlewareConfig>) -> Option<V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::middlewares::chain::ChainConfig;
 
     fn chain(members: &[&str]) -> MiddlewareConfig {
-        MiddlewareConfig::Chain(ChainConfig {
+        MiddlewareConfig::Chain(pylon_plugins::chain::Config {
             middlewares: members.iter().map(|s| s.to_string()).collect(),
         })
     }

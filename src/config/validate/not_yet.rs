@@ -4,7 +4,6 @@
 
 use super::Collector;
 use crate::config::dynamic::{DynamicConfig, LoadBalancerConfig, ServersTransportConfig};
-use crate::config::middlewares::MiddlewareConfig;
 use crate::config::static_config::{ForwardingTimeouts, StaticConfig};
 
 /// The hint for a key whose only fix today is to leave it out.
@@ -55,39 +54,6 @@ pub(super) fn validate_dynamic(d: &DynamicConfig, c: &mut Collector<'_>) {
     for (name, service) in &d.http.services {
         if let Some(lb) = &service.load_balancer {
             load_balancer(&format!("http.services.{name}.loadBalancer"), lb, c);
-        }
-    }
-    for (name, middleware) in &d.http.middlewares {
-        let base = format!("http.middlewares.{name}");
-        match middleware {
-            MiddlewareConfig::StripPrefix(strip) if strip.force_slash == Some(false) => c.push(
-                format!("{base}.stripPrefix.forceSlash"),
-                "`forceSlash = false` is not supported: pylon always forwards `/` for a path the prefix empties (Traefik's default, deprecated key)",
-                remove_it(),
-            ),
-            MiddlewareConfig::Buffering(b) if b.retry_expression.is_some() => c.push(
-                format!("{base}.buffering.retryExpression"),
-                "retrying buffered requests on an expression is not supported yet: use the `retry` middleware",
-                remove_it(),
-            ),
-            MiddlewareConfig::RateLimit(r) => {
-                let Some(redis) = &r.redis else { continue };
-                let pool = [
-                    ("poolSize", redis.pool_size),
-                    ("minIdleConns", redis.min_idle_conns),
-                    ("maxActiveConns", redis.max_active_conns),
-                ];
-                for (key, value) in pool {
-                    if value.is_some() {
-                        c.push(
-                            format!("{base}.rateLimit.redis.{key}"),
-                            "pylon sends every rate-limit call over one multiplexed Redis connection, so connection pool sizes are not supported",
-                            remove_it(),
-                        );
-                    }
-                }
-            }
-            _ => {}
         }
     }
 }

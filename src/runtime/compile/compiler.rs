@@ -203,7 +203,8 @@ impl Compiler {
     ) -> Result<Snapshot, ConfigErrors> {
         // Parsed once: validation, the routers and the TLS-options host mapping share them.
         let rules = config::parse_rules(dynamic);
-        config::validate_with_rules(&self.static_config, dynamic, &rules, origin)?;
+        let middlewares =
+            config::validate_with_rules(&self.static_config, dynamic, &rules, origin)?;
         let mut pairs = Vec::new();
         for (i, c) in dynamic.tls.certificates.iter().enumerate() {
             let pair = CertPair::from_file_or_content(&c.cert_file, &c.key_file)
@@ -251,6 +252,7 @@ impl Compiler {
             super::Checked {
                 dynamic,
                 rules: &rules,
+                middlewares,
                 tls: Arc::new(tls),
             },
             &self.entrypoints,

@@ -1,14 +1,10 @@
-//! `chain`: built as its member names, expanded in place where routers' middlewares resolve.
+//! `chain`: its member names (see `pylon_plugins::chain`), expanded in place where routers'
+//! middlewares resolve.
 
 use super::{resolve, Built, Resolved};
-use crate::config::middlewares::chain::ChainConfig;
 use crate::runtime::compile::CompileError;
 use crate::runtime::services::local_name;
 use std::collections::HashMap;
-
-pub fn build(_name: &str, cfg: &ChainConfig) -> Result<Built, CompileError> {
-    Ok(Built::Chain(cfg.middlewares.clone()))
-}
 
 /// Appends the chain `name`'s `members` to `into`, in order; a chain member is expanded in
 /// turn. A chain reached again while it is being expanded is a cycle: reported, not followed.

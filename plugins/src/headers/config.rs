@@ -1,12 +1,13 @@
-//! `headers` settings: custom request/response headers, CORS and security headers.
+//! `headers` settings: every key of Traefik v3's `headers` middleware, and which of its three
+//! parts (custom headers, CORS, security headers) they turn on.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Traefik v3's `headers` middleware, every key of its dynamic configuration.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct HeadersConfig {
+pub struct Config {
     /// Set on the request before proxying; an empty value removes the header.
     #[serde(default)]
     pub custom_request_headers: BTreeMap<String, String>,
@@ -63,7 +64,7 @@ pub struct HeadersConfig {
     pub ssl_force_host: Option<bool>,
 }
 
-impl HeadersConfig {
+impl Config {
     /// Traefik's `HasCustomHeadersDefined`.
     pub fn has_custom(&self) -> bool {
         !self.custom_request_headers.is_empty() || !self.custom_response_headers.is_empty()
@@ -133,41 +134,16 @@ impl HeadersConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::tree::TreeDeserializer;
 
     #[test]
-    fn label_style_keys_and_strings_are_read() {
-        // Docker labels: lower-case keys, every value a string, lists comma-separated.
-        let labels: toml::Value = toml::from_str(
-            r#"
-accesscontrolallowmethods = "GET,OPTIONS,PUT"
-accesscontrolmaxage = "100"
-stsseconds = "60"
-forcestsheader = "true"
-custombrowserxssvalue = "0"
-[customrequestheaders]
-X-Script-Name = "test"
-"#,
+    fn traefik_spellings_are_the_keys() {
+        let cfg: Config = toml::from_str(
+            "forceSTSHeader = true
+customBrowserXSSValue = \"0\"",
         )
         .unwrap();
-        let cfg = HeadersConfig::deserialize(TreeDeserializer(labels)).unwrap();
-        assert_eq!(cfg.access_control_allow_methods, ["GET", "OPTIONS", "PUT"]);
-        assert_eq!(cfg.access_control_max_age, Some(100));
         assert_eq!(cfg.force_sts_header, Some(true));
-        assert_eq!(cfg.custom_browser_xss_value.as_deref(), Some("0"));
-        assert_eq!(cfg.custom_request_headers["X-Script-Name"], "test");
-        assert!(cfg.has_cors() && cfg.has_secure() && cfg.has_custom());
-    }
-
-    #[test]
-    fn traefik_spellings_are_the_canonical_keys() {
-        let toml: toml::Value =
-            toml::from_str("forceSTSHeader = true\ncustomBrowserXSSValue = \"0\"").unwrap();
-        let cfg = HeadersConfig::deserialize(TreeDeserializer(toml)).unwrap();
-        assert_eq!(cfg.force_sts_header, Some(true));
-        assert!(HeadersConfig::deserialize(TreeDeserializer(
-            toml::from_str("unknownKey = 1").unwrap()
-        ))
-        .is_err());
+        assert!(cfg.has_secure() && !cfg.has_cors() && !cfg.has_custom());
+        assert!(toml::from_str::<Config>("unknownKey = 1").is_err());
     }
 }

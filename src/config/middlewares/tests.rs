@@ -1,0 +1,80 @@
+//! Middleware settings decoded through the configuration tree (any key case, strings for
+//! numbers and booleans as labels write them), as the middlewares' own tests cannot.
+
+use crate::config::dynamic::MiddlewareConfig;
+use crate::config::{from_tree, DynamicConfig};
+
+fn decode(text: &str) -> DynamicConfig {
+    from_tree(toml::from_str(text).unwrap(), "t").unwrap()
+}
+
+#[test]
+fn redirect_scheme_port_is_a_string_or_an_integer() {
+    for port in ["\"8443\"", "8443"] {
+        let d = decode(&format!(
+            "[http.middlewares.m.redirectScheme]\nscheme = \"https\"\nport = {port}\npermanent = \"true\"\n"
+        ));
+        let MiddlewareConfig::RedirectScheme(m) = &d.http.middlewares["m"] else {
+            panic!("not redirectScheme")
+        };
+        assert_eq!(m.port.as_deref(), Some("8443"));
+        assert_eq!(m.permanent, Some(true));
+    }
+}
+
+#[test]
+fn ip_allow_list_in_label_form_strings_and_lower_case_keys() {
+    let d = decode(
+        r#"[http.middlewares.m.ipallowlist]
+sourcerange = "10.0.0.0/8, 127.0.0.1/32"
+rejectstatuscode = "404"
+ipstrategy.depth = "2"
+ipstrategy.excludedips = "1.2.3.4"
+"#,
+    );
+    let MiddlewareConfig::IpAllowList(m) = d.http.middlewares["m"].clone() else {
+        panic!("not ipAllowList")
+    };
+    assert_eq!(m.source_range, ["10.0.0.0/8", "127.0.0.1/32"]);
+    assert_eq!(m.reject_status_code, Some(404));
+    let s = m.ip_strategy.unwrap();
+    assert_eq!(
+        (s.depth, s.excluded_ips),
+        (Some(2), vec!["1.2.3.4".to_string()])
+    );
+}
+
+#[test]
+fn headers_label_style_keys_and_strings_are_read() {
+    use crate::config::tree::TreeDeserializer;
+    use serde::Deserialize;
+    // Docker labels: lower-case keys, every value a string, lists comma-separated.
+    let labels: toml::Value = toml::from_str(
+        r#"
+accesscontrolallowmethods = "GET,OPTIONS,PUT"
+accesscontrolmaxage = "100"
+stsseconds = "60"
+forcestsheader = "true"
+custombrowserxssvalue = "0"
+[customrequestheaders]
+X-Script-Name = "test"
+"#,
+    )
+    .unwrap();
+    let cfg = pylon_plugins::headers::Config::deserialize(TreeDeserializer(labels)).unwrap();
+    assert_eq!(cfg.access_control_allow_methods, ["GET", "OPTIONS", "PUT"]);
+    assert_eq!(cfg.access_control_max_age, Some(100));
+    assert_eq!(cfg.force_sts_header, Some(true));
+    assert_eq!(cfg.custom_browser_xss_value.as_deref(), Some("0"));
+    assert_eq!(cfg.custom_request_headers["X-Script-Name"], "test");
+    assert!(cfg.has_cors() && cfg.has_secure() && cfg.has_custom());
+}
+
+#[test]
+fn chain_label_form_is_a_comma_list() {
+    let d = decode("[http.middlewares.c.chain]\nmiddlewares = \"a, b@docker\"\n");
+    let MiddlewareConfig::Chain(c) = &d.http.middlewares["c"] else {
+        panic!("not a chain")
+    };
+    assert_eq!(c.middlewares, ["a", "b@docker"]);
+}
