@@ -229,7 +229,7 @@ pub fn left_out(view: &View<'_>) -> Vec<Value> {
     let left = &view.snapshot.left_out;
     let containers = left.containers.iter().map(|e| {
         json!({
-            "provider": "docker", "container": e.container, "label": e.label,
+            "provider": e.provider, "container": e.container, "label": e.label,
             "error": e.message, "hint": e.hint,
         })
     });
