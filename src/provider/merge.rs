@@ -70,9 +70,12 @@ pub fn merge_and_check<T>(
                 .map(move |(name, config)| ((*provider, name.clone()), config.clone()))
         })
         .collect();
-    let left_out = |id: &UnitId, message: String, hint: Option<String>| {
+    let left_out = |id: &UnitId, key_path: &str, message: String, hint: Option<String>| {
         let hint = hint.unwrap_or_else(|| fix_hint(id.0).into());
-        LabelError::new(&id.1, None, message)
+        let key = (id.0 == "redis")
+            .then(|| redis_key(&id.1, key_path))
+            .flatten();
+        LabelError::new(&id.1, key.as_deref(), message)
             .with_hint(hint)
             .in_provider(id.0)
     };
@@ -106,6 +109,7 @@ pub fn merge_and_check<T>(
                         excluded.insert(id.clone());
                         skipped.push(left_out(
                             id,
+                            &e.key_path,
                             format!("{}: {}", e.key_path, e.message),
                             e.hint.clone(),
                         ));
@@ -136,6 +140,7 @@ pub fn merge_and_check<T>(
                         excluded.insert(id.clone());
                         skipped.push(left_out(
                             &id,
+                            first.map_or("", |e| e.key_path.as_str()),
                             first.map_or_else(String::new, |e| {
                                 format!("{}: {}", e.key_path, e.message)
                             }),
@@ -155,6 +160,19 @@ pub fn merge_and_check<T>(
             )]));
         }
     }
+}
+
+/// The Redis key an error at `key_path` (`http.routers.web@redis.tls.domains[0]`) is about,
+/// below the object `unit` (`traefik/http/routers/web`): `traefik/http/routers/web/tls/domains/0`.
+fn redis_key(unit: &str, key_path: &str) -> Option<String> {
+    let (_, below) = key_path.split_once("@redis")?;
+    let below = below.replace('[', ".").replace(']', "");
+    let mut key = unit.to_string();
+    for segment in below.split('.').filter(|s| !s.is_empty()) {
+        key.push('/');
+        key.push_str(segment);
+    }
+    Some(key)
 }
 
 /// How to fix a unit `provider` left out.
@@ -386,6 +404,10 @@ mod tests {
         assert_eq!(merged.value, ["a@docker"]);
         assert_eq!(merged.skipped[0].provider, "redis");
         assert_eq!(merged.skipped[0].container, "traefik/http/routers/b");
+        assert_eq!(
+            merged.skipped[0].label.as_deref(),
+            Some("traefik/http/routers/b/middlewares")
+        );
         let redis = ProviderPart {
             containers: vec![container("traefik/http/routers/a", GOOD)],
             errors: vec![],

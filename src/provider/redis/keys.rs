@@ -85,9 +85,10 @@ impl Unit {
             );
         }
         for (label, key) in &self.keys {
-            if e.message.contains(label.as_str()) {
-                e.message = e.message.replace(label.as_str(), &format!("key {key}"));
-            }
+            e.message = e
+                .message
+                .replace(&format!("label {label}"), &format!("key {key}"))
+                .replace(label.as_str(), key);
         }
         e.in_provider("redis")
     }

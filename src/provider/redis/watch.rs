@@ -1,6 +1,6 @@
 //! Polling Redis: read the keys every `pollInterval`, publish only when they changed, and keep
 //! the last good keys (and so the config in force) while Redis cannot be read; an outage is
-//! logged when it starts and when it ends, not at every poll.
+//! logged when it starts and when it ends, not at every poll (the errors between: debug).
 
 use super::fetch::{connect, read_keys};
 use super::keys::build_part;
@@ -34,7 +34,7 @@ impl RedisWatcher {
         let s = &self.settings;
         let mut conn: Option<MultiplexedConnection> = None;
         let mut last: Option<BTreeMap<String, String>> = None;
-        // The error being logged, so that one outage is one warning.
+        // The error that began the outage being logged: one outage is one warning.
         let mut failing: Option<String> = None;
         loop {
             match self.poll(&mut conn).await {
@@ -50,13 +50,15 @@ impl RedisWatcher {
                 }
                 Err(e) => {
                     conn = None;
-                    if failing.as_deref() != Some(e.as_str()) {
+                    if failing.is_none() {
                         log::warn!(
                             "redis provider: {e}; keeping the last keys read ({}) and retrying every {:?}",
                             last.as_ref().map_or(0, BTreeMap::len),
                             s.poll_interval
                         );
                         failing = Some(e);
+                    } else {
+                        log::debug!("redis provider: still failing: {e}");
                     }
                 }
             }

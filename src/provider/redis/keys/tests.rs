@@ -93,3 +93,22 @@ fn a_number_is_an_index_except_as_a_name() {
         "traefik.tls.certificates[0].certFile"
     );
 }
+
+#[test]
+fn keys_differing_in_case_are_one_key_and_a_clash_names_both_redis_keys() {
+    let part = build_part(
+        "traefik",
+        &pairs(&[
+            ("traefik/http/routers/Dup/rule", "Path(`/a`)"),
+            ("traefik/http/routers/dup/Rule", "Path(`/b`)"),
+        ]),
+    );
+    assert!(part.containers.is_empty());
+    let shown = part.errors[0].to_string();
+    assert!(
+        shown.contains("key traefik/http/routers/dup/Rule")
+            && shown.contains("key traefik/http/routers/Dup/rule")
+            && !shown.contains("traefik.http"),
+        "{shown}"
+    );
+}
