@@ -144,6 +144,15 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
                 },
             ));
         }
+        if let Some(settings) = reload.compiler.redis.clone() {
+            server.add_service(pingora::services::background::background_service(
+                "redis provider",
+                crate::provider::redis::watch::RedisWatcher {
+                    settings,
+                    plan: reload.clone(),
+                },
+            ));
+        }
         let service = crate::reload::watch::ReloadService::for_plan(reload);
         server.add_service(pingora::services::background::background_service(
             "config reload",

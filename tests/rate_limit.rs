@@ -5,8 +5,8 @@
 mod common;
 
 use common::gateway::run_pylon;
+use common::redis::Redis;
 use common::{client, eventually, free_port, TestGateway, TestUpstream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn config(port: u16, dynamic: &str) -> String {
@@ -172,61 +172,6 @@ fn bad_settings_are_refused_with_their_key_paths() {
         "http.middlewares.b.rateLimit.redis.tls: TLS to Redis is not supported yet",
     ] {
         assert!(out.contains(want), "lacks {want:?}:\n{out}");
-    }
-}
-
-/// A `redis-server` of the test's own on a free port, killed when dropped.
-struct Redis {
-    port: u16,
-    child: Child,
-}
-
-impl Redis {
-    /// Starts one on `port`; `None` (with a note) when the binary is missing outside CI.
-    async fn start_on(port: u16) -> Option<Redis> {
-        let spawned = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .args(["--bind", "127.0.0.1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(c) => c,
-            Err(e) if std::env::var_os("CI").is_none() => {
-                eprintln!(
-                    "SKIPPED: redis-server cannot be started ({e}); scripts/setup.sh installs it"
-                );
-                return None;
-            }
-            Err(e) => panic!("redis-server is required in CI: {e}"),
-        };
-        let up = eventually(Duration::from_secs(10), || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok()
-                .map(|_| ())
-        })
-        .await;
-        assert!(up.is_some(), "redis-server did not listen on {port}");
-        Some(Redis { port, child })
-    }
-
-    async fn start() -> Option<Redis> {
-        Self::start_on(free_port()).await
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -223,13 +223,14 @@ pub fn entrypoints(s: &StaticConfig) -> Vec<Value> {
         .collect()
 }
 
-/// What the configuration in force leaves out: containers with bad labels and file routers
-/// whose other-provider object is gone, each with the error and the fix.
+/// What the configuration in force leaves out: containers with bad labels (for `redis`:
+/// `container` is the object's key prefix, `label` the Redis key), and file routers whose
+/// other-provider object is gone, each with the error and the fix.
 pub fn left_out(view: &View<'_>) -> Vec<Value> {
     let left = &view.snapshot.left_out;
     let containers = left.containers.iter().map(|e| {
         json!({
-            "provider": "docker", "container": e.container, "label": e.label,
+            "provider": e.provider, "container": e.container, "label": e.label,
             "error": e.message, "hint": e.hint,
         })
     });
@@ -258,6 +259,9 @@ pub fn overview(view: &View<'_>) -> Value {
     }
     if s.providers.docker.is_some() {
         providers.push("Docker");
+    }
+    if s.providers.redis.is_some() {
+        providers.push("Redis");
     }
     let empty = json!({"total": 0, "warnings": 0, "errors": 0});
     json!({

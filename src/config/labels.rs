@@ -73,10 +73,14 @@ impl Default for LabelSettings {
 }
 
 /// One problem with one container's labels (or, from [`merge_containers`], between containers).
+/// The Redis provider reports with it too: there the unit is one object's key prefix
+/// (`traefik/http/routers/web`) and the key a Redis key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelError {
+    /// The provider that left the unit out: `docker` (a container) or `redis` (an object).
+    pub provider: &'static str,
     pub container: String,
-    /// The label key at fault, as written on the container.
+    /// The label key at fault, as written on the container (a Redis key for `redis`).
     pub label: Option<String>,
     pub message: String,
     pub hint: Option<String>,
@@ -85,6 +89,7 @@ pub struct LabelError {
 impl LabelError {
     pub fn new(container: &str, label: Option<&str>, message: impl Into<String>) -> Self {
         LabelError {
+            provider: "docker",
             container: container.to_string(),
             label: label.map(str::to_string),
             message: message.into(),
@@ -96,13 +101,23 @@ impl LabelError {
         self.hint = Some(hint.into());
         self
     }
+
+    /// The same error, reported by `provider` (`redis`: the unit is an object, the key a key).
+    pub fn in_provider(mut self, provider: &'static str) -> Self {
+        self.provider = provider;
+        self
+    }
 }
 
 impl std::fmt::Display for LabelError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "container {:?}: ", self.container)?;
+        let (unit, key) = match self.provider {
+            "redis" => ("redis object", "key"),
+            _ => ("container", "label"),
+        };
+        write!(f, "{unit} {:?}: ", self.container)?;
         if let Some(label) = &self.label {
-            write!(f, "label {label}: ")?;
+            write!(f, "{key} {label}: ")?;
         }
         f.write_str(&self.message)?;
         if let Some(hint) = &self.hint {
@@ -209,6 +224,17 @@ pub fn default_service_name(c: &ContainerInfo) -> String {
         (Some(service), Some(project)) => template::normalize(&format!("{service}_{project}")),
         _ => template::normalize(&c.name),
     }
+}
+
+/// The dynamic config of one key-value unit (the Redis provider's keys of one object, written
+/// as labels: `traefik.http.routers.web.entrypoints[0]`): the labels' tree and decoder, with
+/// every `tls.*` key allowed (labels allow `tls.stores.default.*` only) and no defaults.
+pub fn kv_config(
+    unit: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<DynamicConfig, LabelErrors> {
+    let tree = tree::build_scoped(unit, labels, tree::Scope::KeyValue)?;
+    Ok(decode::decode(unit, &tree)?)
 }
 
 fn build(

@@ -203,6 +203,25 @@ pub struct ProvidersConfig {
     pub providers_throttle_duration: Option<Duration>,
     pub file: Option<FileProviderConfig>,
     pub docker: Option<DockerProviderConfig>,
+    pub redis: Option<RedisProviderConfig>,
+}
+
+/// `[providers.redis]`: Traefik's key-value provider on Redis (src/provider/redis.rs). `tls`
+/// and `sentinel` are refused with their reason (src/config/unsupported.rs).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RedisProviderConfig {
+    /// `host:port` of each server, tried in order (default `["127.0.0.1:6379"]`).
+    pub endpoints: Option<Vec<String>>,
+    /// The prefix of every key (default `traefik`).
+    pub root_key: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The database selected after connecting (default 0).
+    pub db: Option<i64>,
+    /// pylon's extension: how often the keys are read (default 2s); Traefik follows keyspace
+    /// notifications instead, which need `notify-keyspace-events` on the server.
+    pub poll_interval: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]

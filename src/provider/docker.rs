@@ -20,7 +20,7 @@ use crate::config::labels::{
 };
 use crate::config::static_config::DockerProviderConfig;
 use crate::config::ConfigError;
-use crate::provider::DockerPart;
+use crate::provider::ProviderPart;
 use constraints::Constraint;
 use inspect::{InspectSettings, Inspected};
 use policy::{LabelPolicy, ServerAddresses};
@@ -178,8 +178,8 @@ fn label_policy(c: &DockerProviderConfig, origin: &str) -> Result<LabelPolicy, C
 /// constraints and are exposed contribute their labels' config; a container whose labels are
 /// wrong, or reach what the label policy does not allow, is left out and reported, the others
 /// are not touched. Containers are taken in creation order: the earliest keeps a shared name.
-pub fn build_part(containers: &BTreeMap<String, Inspected>, s: &DockerSettings) -> DockerPart {
-    let mut part = DockerPart::default();
+pub fn build_part(containers: &BTreeMap<String, Inspected>, s: &DockerSettings) -> ProviderPart {
+    let mut part = ProviderPart::default();
     let mut serving: Vec<&Inspected> = containers.values().filter(|c| c.serving).collect();
     serving.sort_by(|a, b| (&a.created, &a.info.name).cmp(&(&b.created, &b.info.name)));
     let mut built = Vec::new();

@@ -1,7 +1,10 @@
-//! The file provider's config plus the Docker provider's containers → one checked config.
+//! The file provider's config plus the other providers' units (Docker's containers, Redis's
+//! objects) → one checked config.
 //!
 //! The file provider's part must be valid on its own: any error in it refuses the whole update
-//! (the last good config stays). The Docker provider's part is the sum of its containers: an
+//! (the last good config stays). Another provider's part is the sum of its units (the Redis
+//! provider's units are single objects, so there an error leaves out one object). The Docker
+//! provider's part is the sum of its containers: an
 //! error traced to a container's router, service or middleware (a bad rule, a reference to a
 //! middleware that does not exist, ...) leaves that container out, is reported, and the others
 //! still apply. File routers that refer to an object of another provider that is not there
@@ -19,12 +22,13 @@ use crate::config::labels::{merge_containers, LabelError};
 use crate::config::{ConfigError, ConfigErrors};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The Docker provider's latest view.
+/// One provider's latest view (Docker: its containers; Redis: its objects).
 #[derive(Debug, Clone, Default)]
-pub struct DockerPart {
-    /// Each exposed container's config (names as its labels wrote them), by container name.
+pub struct ProviderPart {
+    /// Each unit's config (names as written), by unit name: an exposed container, or for
+    /// Redis one object's key prefix (`traefik/http/routers/web`).
     pub containers: Vec<(String, DynamicConfig)>,
-    /// Containers left out by the provider itself (labels that do not parse).
+    /// Units left out by the provider itself (labels or keys that do not parse).
     pub errors: Vec<LabelError>,
 }
 
@@ -36,31 +40,51 @@ pub struct Merged<T> {
     /// How many routers and services the merged config has.
     pub routers: usize,
     pub services: usize,
-    /// Containers left out, each with why (label errors, conflicts, errors in the merged config).
+    /// Units left out, each with why (label errors, conflicts, errors in the merged config).
     pub skipped: Vec<LabelError>,
     /// File routers left out because what they refer to is gone.
     pub disabled_routers: Vec<ConfigError>,
 }
 
-/// Merges `file` and `docker`, then runs `check` (validate + compile) on the result; errors
-/// traced to containers leave those containers out and the merge is tried again.
+/// One unit of a provider's part: `(provider, unit name)` identifies it.
+type UnitId = (&'static str, String);
+
+/// Merges `file` and the providers' parts (`(provider, part)`, e.g. `("docker", part)`), then
+/// runs `check` (validate + compile) on the result; errors traced to a provider's unit leave
+/// that unit out and the merge is tried again.
 pub fn merge_and_check<T>(
     file: &DynamicConfig,
-    docker: Option<&DockerPart>,
+    providers: &[(&'static str, &ProviderPart)],
     mut check: impl FnMut(&DynamicConfig) -> Result<T, ConfigErrors>,
 ) -> Result<Merged<T>, ConfigErrors> {
-    let mut skipped: Vec<LabelError> = docker.map(|d| d.errors.clone()).unwrap_or_default();
-    let mut excluded: BTreeSet<String> = BTreeSet::new();
+    let mut skipped: Vec<LabelError> = providers
+        .iter()
+        .flat_map(|(_, part)| part.errors.iter().cloned())
+        .collect();
+    let mut excluded: BTreeSet<UnitId> = BTreeSet::new();
+    let all: Vec<(UnitId, DynamicConfig)> = providers
+        .iter()
+        .flat_map(|(provider, part)| {
+            part.containers
+                .iter()
+                .map(move |(name, config)| ((*provider, name.clone()), config.clone()))
+        })
+        .collect();
+    let left_out = |id: &UnitId, key_path: &str, message: String, hint: Option<String>| {
+        let hint = hint.unwrap_or_else(|| fix_hint(id.0).into());
+        let key = (id.0 == "redis")
+            .then(|| redis_key(&id.1, key_path))
+            .flatten();
+        LabelError::new(&id.1, key.as_deref(), message)
+            .with_hint(hint)
+            .in_provider(id.0)
+    };
     loop {
-        let parts: Vec<(String, DynamicConfig)> = docker
-            .map(|d| {
-                d.containers
-                    .iter()
-                    .filter(|(name, _)| !excluded.contains(name))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
+        let parts: Vec<(UnitId, DynamicConfig)> = all
+            .iter()
+            .filter(|(id, _)| !excluded.contains(id))
+            .cloned()
+            .collect();
         let owners = owners(&parts);
         let (combined, conflicts, disabled_routers) = combine(file, parts.clone());
         let errors = match check(&combined) {
@@ -80,15 +104,15 @@ pub fn merge_and_check<T>(
         let before = excluded.len();
         for e in errors.0 {
             match owner_of(&e.key_path, &owners) {
-                Some(containers) => {
-                    for container in containers {
-                        excluded.insert(container.clone());
-                        skipped.push(
-                            LabelError::new(container, None, format!("{}: {}", e.key_path, e.message))
-                                .with_hint(e.hint.clone().unwrap_or_else(|| {
-                                    "fix the container's labels; the other containers are still served".into()
-                                })),
-                        );
+                Some(units) => {
+                    for id in units {
+                        excluded.insert(id.clone());
+                        skipped.push(left_out(
+                            id,
+                            &e.key_path,
+                            format!("{}: {}", e.key_path, e.message),
+                            e.hint.clone(),
+                        ));
                     }
                 }
                 None => file_errors.push(e),
@@ -97,7 +121,7 @@ pub fn merge_and_check<T>(
         if !file_errors.is_empty() {
             let remaining: Vec<_> = parts
                 .into_iter()
-                .filter(|(name, _)| !excluded.contains(name))
+                .filter(|(id, _)| !excluded.contains(id))
                 .collect();
             if remaining.is_empty() {
                 return Err(ConfigErrors(file_errors));
@@ -105,69 +129,98 @@ pub fn merge_and_check<T>(
             let (file_only, _, _) = combine(file, Vec::new());
             check(&file_only)?;
             let mut accepted = Vec::new();
-            for (name, config) in remaining {
+            for (id, config) in remaining {
                 let mut trial = accepted.clone();
-                trial.push((name.clone(), config.clone()));
+                trial.push((id.clone(), config.clone()));
                 let (combined, _, _) = combine(file, trial);
                 match check(&combined) {
-                    Ok(_) => accepted.push((name, config)),
+                    Ok(_) => accepted.push((id, config)),
                     Err(errors) => {
                         let first = errors.0.first();
-                        excluded.insert(name.clone());
-                        skipped.push(
-                            LabelError::new(
-                                &name,
-                                None,
-                                first.map_or_else(String::new, |e| {
-                                    format!("{}: {}", e.key_path, e.message)
-                                }),
-                            )
-                            .with_hint(first.and_then(|e| e.hint.clone()).unwrap_or_else(
-                                || "fix the container's labels; the other containers are still served".into(),
-                            )),
-                        );
+                        excluded.insert(id.clone());
+                        skipped.push(left_out(
+                            &id,
+                            first.map_or("", |e| e.key_path.as_str()),
+                            first.map_or_else(String::new, |e| {
+                                format!("{}: {}", e.key_path, e.message)
+                            }),
+                            first.and_then(|e| e.hint.clone()),
+                        ));
                     }
                 }
             }
         }
         if excluded.len() == before {
-            // Errors were traced to containers already left out: cannot happen unless `check`
+            // Errors were traced to units already left out: cannot happen unless `check`
             // reports stale paths; refuse rather than loop.
             return Err(ConfigErrors(vec![ConfigError::new(
-                "docker",
+                providers.first().map_or("docker", |(p, _)| *p),
                 "http",
-                "the Docker provider's configuration could not be made valid",
+                "the providers' configuration could not be made valid",
             )]));
         }
     }
 }
 
-/// The file's part plus the containers' (merged, qualified), with file routers whose foreign
-/// objects are gone left out; also the containers' name conflicts and those routers.
+/// The Redis key an error at `key_path` (`http.routers.web@redis.tls.domains[0]`) is about,
+/// below the object `unit` (`traefik/http/routers/web`): `traefik/http/routers/web/tls/domains/0`.
+fn redis_key(unit: &str, key_path: &str) -> Option<String> {
+    let (_, below) = key_path.split_once("@redis")?;
+    let below = below.replace('[', ".").replace(']', "");
+    let mut key = unit.to_string();
+    for segment in below.split('.').filter(|s| !s.is_empty()) {
+        key.push('/');
+        key.push_str(segment);
+    }
+    Some(key)
+}
+
+/// How to fix a unit `provider` left out.
+fn fix_hint(provider: &str) -> &'static str {
+    match provider {
+        "redis" => "fix the object's keys; the other objects are still served",
+        _ => "fix the container's labels; the other containers are still served",
+    }
+}
+
+/// The file's part plus the providers' units (merged per provider, qualified), with file
+/// routers whose foreign objects are gone left out; also the units' name conflicts and those
+/// routers.
 fn combine(
     file: &DynamicConfig,
-    parts: Vec<(String, DynamicConfig)>,
+    parts: Vec<(UnitId, DynamicConfig)>,
 ) -> (DynamicConfig, Vec<LabelError>, Vec<ConfigError>) {
-    let (docker_config, conflicts) = merge_containers(parts);
+    let mut by_provider: Vec<(&'static str, Vec<(String, DynamicConfig)>)> = Vec::new();
+    for ((provider, name), config) in parts {
+        match by_provider.iter_mut().find(|(p, _)| *p == provider) {
+            Some((_, units)) => units.push((name, config)),
+            None => by_provider.push((provider, vec![(name, config)])),
+        }
+    }
     let mut combined = file.clone();
-    absorb(&mut combined, qualify(docker_config, "docker"));
+    let mut conflicts = Vec::new();
+    for (provider, units) in by_provider {
+        let (config, found) = merge_containers(units);
+        conflicts.extend(found.into_iter().map(|e| e.in_provider(provider)));
+        absorb(&mut combined, qualify(config, provider));
+    }
     let disabled_routers = disable_dangling_file_routers(&mut combined);
     (combined, conflicts, disabled_routers)
 }
 
-/// `(kind, merged name)` → the containers that define it.
-type Owners = BTreeMap<(&'static str, String), Vec<String>>;
+/// `(kind, merged name)` → the units that define it.
+type Owners = BTreeMap<(&'static str, String), Vec<UnitId>>;
 
-fn owners(parts: &[(String, DynamicConfig)]) -> Owners {
+fn owners(parts: &[(UnitId, DynamicConfig)]) -> Owners {
     let mut owners: Owners = BTreeMap::new();
-    for (container, config) in parts {
+    for (id, config) in parts {
         let http = &config.http;
         let mut own = |kind: &'static str, names: Vec<&String>| {
             for name in names {
                 owners
-                    .entry((kind, format!("{name}@docker")))
+                    .entry((kind, format!("{name}@{}", id.0)))
                     .or_default()
-                    .push(container.clone());
+                    .push(id.clone());
             }
         };
         own("routers", http.routers.keys().collect());
@@ -187,15 +240,15 @@ fn owners(parts: &[(String, DynamicConfig)]) -> Owners {
                 owners
                     .entry((kind, name.clone()))
                     .or_default()
-                    .push(container.clone());
+                    .push(id.clone());
             }
         }
     }
     owners
 }
 
-/// The containers behind the object a key path (`http.routers.web@docker.rule`) is about.
-fn owner_of<'a>(key_path: &str, owners: &'a Owners) -> Option<&'a Vec<String>> {
+/// The units behind the object a key path (`http.routers.web@docker.rule`) is about.
+fn owner_of<'a>(key_path: &str, owners: &'a Owners) -> Option<&'a Vec<UnitId>> {
     let mut segments = key_path.splitn(4, '.');
     let root = segments.next()?;
     if root == "tls" {
@@ -314,12 +367,16 @@ mod tests {
 
     #[test]
     fn a_broken_container_is_left_out_and_the_others_apply() {
-        let docker = DockerPart {
+        let docker = ProviderPart {
             containers: vec![container("good", GOOD), container("broken", BROKEN)],
             errors: vec![],
         };
-        let merged = merge_and_check(&DynamicConfig::default(), Some(&docker), references_exist)
-            .expect("merged");
+        let merged = merge_and_check(
+            &DynamicConfig::default(),
+            &[("docker", &docker)],
+            references_exist,
+        )
+        .expect("merged");
         assert_eq!(merged.value, ["a@docker"]);
         assert_eq!(merged.skipped.len(), 1);
         assert_eq!(merged.skipped[0].container, "broken");
@@ -329,21 +386,62 @@ mod tests {
     }
 
     #[test]
-    fn an_error_in_the_file_part_refuses_the_update() {
-        let file = config("[http.routers.f]\nrule = \"Host(`f`)\"\nservice = \"missing\"\n");
-        let docker = DockerPart {
+    fn providers_are_namespaced_and_left_out_units_name_their_provider() {
+        let docker = ProviderPart {
             containers: vec![container("good", GOOD)],
             errors: vec![],
         };
-        let errors = merge_and_check(&file, Some(&docker), references_exist).expect_err("refused");
+        let redis = ProviderPart {
+            containers: vec![container("traefik/http/routers/b", BROKEN)],
+            errors: vec![],
+        };
+        let merged = merge_and_check(
+            &DynamicConfig::default(),
+            &[("docker", &docker), ("redis", &redis)],
+            references_exist,
+        )
+        .expect("merged");
+        assert_eq!(merged.value, ["a@docker"]);
+        assert_eq!(merged.skipped[0].provider, "redis");
+        assert_eq!(merged.skipped[0].container, "traefik/http/routers/b");
+        assert_eq!(
+            merged.skipped[0].label.as_deref(),
+            Some("traefik/http/routers/b/middlewares")
+        );
+        let redis = ProviderPart {
+            containers: vec![container("traefik/http/routers/a", GOOD)],
+            errors: vec![],
+        };
+        let merged = merge_and_check(
+            &DynamicConfig::default(),
+            &[("docker", &docker), ("redis", &redis)],
+            references_exist,
+        )
+        .expect("merged");
+        assert_eq!(merged.value, ["a@docker", "a@redis"]);
+    }
+
+    #[test]
+    fn an_error_in_the_file_part_refuses_the_update() {
+        let file = config("[http.routers.f]\nrule = \"Host(`f`)\"\nservice = \"missing\"\n");
+        let docker = ProviderPart {
+            containers: vec![container("good", GOOD)],
+            errors: vec![],
+        };
+        let errors =
+            merge_and_check(&file, &[("docker", &docker)], references_exist).expect_err("refused");
         assert_eq!(errors.0[0].key_path, "http.routers.f.service");
     }
 
     #[test]
     fn file_routers_to_a_missing_docker_service_are_left_out_not_refused() {
         let file = config("[http.routers.f]\nrule = \"Host(`f`)\"\nservice = \"gone@docker\"\n");
-        let merged =
-            merge_and_check(&file, Some(&DockerPart::default()), references_exist).expect("merged");
+        let merged = merge_and_check(
+            &file,
+            &[("docker", &ProviderPart::default())],
+            references_exist,
+        )
+        .expect("merged");
         assert!(merged.value.is_empty());
         assert_eq!(merged.disabled_routers.len(), 1);
         assert_eq!(merged.disabled_routers[0].key_path, "http.routers.f");
@@ -353,11 +451,12 @@ mod tests {
     fn file_routers_may_use_docker_services_and_docker_routers_file_middlewares() {
         let file = config("[http.routers.f]\nrule = \"Host(`f`)\"\nservice = \"a@docker\"\n[http.middlewares.auth.stripPrefix]\nprefixes = [\"/x\"]\n");
         let with_mw = "[http.routers.c]\nrule = \"Host(`c`)\"\nservice = \"c\"\nmiddlewares = [\"auth@file\"]\n[http.services.c.loadBalancer]\nservers = [{ url = \"http://127.0.0.1:3\" }]\n";
-        let docker = DockerPart {
+        let docker = ProviderPart {
             containers: vec![container("good", GOOD), container("c", with_mw)],
             errors: vec![],
         };
-        let merged = merge_and_check(&file, Some(&docker), references_exist).expect("merged");
+        let merged =
+            merge_and_check(&file, &[("docker", &docker)], references_exist).expect("merged");
         assert_eq!(merged.value, ["a@docker", "c@docker", "f"]);
         assert!(merged.skipped.is_empty());
     }

@@ -12,6 +12,7 @@ pub mod h2;
 pub mod pebble;
 pub mod python;
 pub mod raw_upstream;
+pub mod redis;
 pub mod tls;
 pub mod tls_upstream;
 pub mod trickle_upstream;

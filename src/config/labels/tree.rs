@@ -113,6 +113,25 @@ pub fn build(
     container: &str,
     labels: &BTreeMap<String, String>,
 ) -> Result<LabelTree, Vec<LabelError>> {
+    build_scoped(container, labels, Scope::Labels)
+}
+
+/// Which dynamic keys a source may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Docker labels: `http.*` and `tls.stores.default.*` (Traefik's label.go).
+    Labels,
+    /// Key-value stores: `http.*` and every `tls.*` key (Traefik's kv provider decodes the
+    /// whole dynamic configuration).
+    KeyValue,
+}
+
+/// [`build`] for the keys `scope` allows.
+pub fn build_scoped(
+    container: &str,
+    labels: &BTreeMap<String, String>,
+    scope: Scope,
+) -> Result<LabelTree, Vec<LabelError>> {
     let mut wanted: Vec<(Source, &str, &str, &str)> = Vec::new();
     let mut errors = Vec::new();
     for (key, value) in labels {
@@ -127,8 +146,20 @@ pub fn build(
             ));
         } else if starts_with_ci(rest, "http.serverstransports.") {
             // `label:"-"` in Traefik's model: not settable from labels, ignored.
-        } else if starts_with_ci(rest, "http.") || starts_with_ci(rest, "tls.stores.default.") {
+        } else if starts_with_ci(rest, "http.")
+            || starts_with_ci(rest, "tls.stores.default.")
+            || (scope == Scope::KeyValue && starts_with_ci(rest, "tls."))
+        {
             wanted.push((source, key, rest, value));
+        } else if scope == Scope::KeyValue {
+            errors.push(
+                LabelError::new(
+                    container,
+                    Some(key),
+                    "not a key of the dynamic configuration",
+                )
+                .with_hint("pylon reads `<rootKey>/http/...` and `<rootKey>/tls/...`"),
+            );
         }
     }
     // Traefik's labels first, each source in key order.

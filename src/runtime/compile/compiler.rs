@@ -38,6 +38,8 @@ pub struct Compiler {
     pub sources: Arc<crate::provider::Sources>,
     /// `[providers.docker]`, checked; `None` when the provider is off.
     pub docker: Option<crate::provider::docker::DockerSettings>,
+    /// `[providers.redis]`, checked; `None` when the provider is off.
+    pub redis: Option<crate::provider::redis::RedisSettings>,
     /// `entryPoints.<n>.http.tls.options`, by entry point name.
     entrypoint_tls_options: std::collections::BTreeMap<String, String>,
     /// The host names of server URLs, shared by every compile (`serversTransport.dns`).
@@ -50,7 +52,7 @@ pub struct Compiled {
     pub snapshot: Snapshot,
     pub routers: usize,
     pub services: usize,
-    /// Containers the Docker provider left out, each with why.
+    /// Containers (Docker) and objects (Redis) left out, each with why.
     pub skipped: Vec<crate::config::labels::LabelError>,
     /// File routers left out because another provider's object they use is gone.
     pub disabled_routers: Vec<config::ConfigError>,
@@ -96,6 +98,12 @@ impl Compiler {
             })
             .transpose()
             .map_err(|e| source.explain(ConfigErrors(vec![e])))?;
+        let redis = providers
+            .redis
+            .as_ref()
+            .map(|r| crate::provider::redis::RedisSettings::from_config(r, &origin))
+            .transpose()
+            .map_err(|e| source.explain(ConfigErrors(vec![e])))?;
         let entrypoint_tls_options = static_config
             .entry_points
             .iter()
@@ -108,6 +116,7 @@ impl Compiler {
             entrypoint_tls_options,
             sources: Arc::default(),
             docker,
+            redis,
             static_path: source.anchor(),
             source: source.clone(),
             transport: static_config.transport(),
@@ -156,11 +165,15 @@ impl Compiler {
             return Err(ConfigErrors(errors));
         }
         let file = crate::provider::namespace::qualify(file, crate::provider::namespace::FILE);
-        let docker = self.sources.docker.load_full();
+        let parts = self.sources.parts();
+        let parts: Vec<(&'static str, &crate::provider::ProviderPart)> = parts
+            .iter()
+            .map(|(name, part)| (*name, part.as_ref()))
+            .collect();
         if !file_errors.is_empty() {
             // The files' own errors refuse this configuration; what of them still reads is
             // validated too (not compiled), so every error comes in one run.
-            let rest = crate::provider::merge_and_check(&file, docker.as_deref(), |dynamic| {
+            let rest = crate::provider::merge_and_check(&file, &parts, |dynamic| {
                 config::validate(&self.static_config, dynamic, &origin)
             });
             let mut errors = file_errors;
@@ -175,7 +188,7 @@ impl Compiler {
             }
             return Err(ConfigErrors(errors));
         }
-        let merged = crate::provider::merge_and_check(&file, docker.as_deref(), |dynamic| {
+        let merged = crate::provider::merge_and_check(&file, &parts, |dynamic| {
             self.check_and_compile(version, dynamic, previous, &origin)
         })
         .map_err(attribute)?;
