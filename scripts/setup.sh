@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light haproxy caddy nghttp2-client gnuplot-nox redis-server docker.io busybox-static prometheus chromium chromium-driver systemd shellcheck pebble bind9 bind9-dnsutils; do
+for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light haproxy caddy nghttp2-client gnuplot-nox redis-server docker.io busybox-static prometheus chromium chromium-driver systemd shellcheck pebble bind9 bind9-dnsutils valgrind; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
