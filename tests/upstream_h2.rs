@@ -96,9 +96,10 @@ async fn upstreams_speak_http2_by_alpn_or_prior_knowledge_and_multiplex() {
     );
     assert_eq!((h2c_ok, tls_ok, h1_ok), (64, 64, 64));
     // Pingora takes a connection out of its pool while it opens a stream on it, so a burst of
-    // simultaneous requests can open a few more than one
-    assert!(h2c_conns <= 16, "h2c used {h2c_conns} connections");
-    assert!(tls_conns <= 16, "h2 over TLS used {tls_conns} connections");
+    // simultaneous requests opens more than one: 1-8 on a quiet machine, up to 23 seen while
+    // the whole suite runs. Without multiplexing it would be 64, as HTTP/1.1's.
+    assert!(h2c_conns <= 48, "h2c used {h2c_conns} connections");
+    assert!(tls_conns <= 48, "h2 over TLS used {tls_conns} connections");
     assert!(h1_conns > 16, "HTTP/1.1 used only {h1_conns} connections");
 }
 
