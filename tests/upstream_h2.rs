@@ -6,38 +6,14 @@
 mod common;
 
 use common::python::PyServer;
-use common::{free_port, raw_request, TestGateway};
+use common::{free_port, get_service, route_through, TestGateway};
 use std::collections::BTreeSet;
-
-/// `GET /<service>` through pylon on a connection of its own: status and body.
-async fn get(port: u16, service: &str) -> (Option<u16>, String) {
-    let head = format!("GET /{service} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-    let answer = raw_request(port, head.as_bytes()).await;
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok());
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    (status, body)
-}
-
-/// A router `/<name>` to `url`, through transport `transport` (empty: none).
-fn route(name: &str, url: &str, transport: &str) -> String {
-    let transport = match transport {
-        "" => String::new(),
-        t => format!("serversTransport = \"{t}\"\n"),
-    };
-    format!(
-        "[http.routers.{name}]\nrule = \"PathPrefix(`/{name}`)\"\nservice = \"{name}\"\n\
-         [http.services.{name}.loadBalancer]\n{transport}servers = [{{ url = \"{url}\" }}]\n"
-    )
-}
 
 /// `clients` requests at once to `/<service>`, each on its own client connection; the
 /// upstream connections they used (the backend reports each request's client port) and how
 /// many answered with `version`.
 async fn concurrent(port: u16, service: &str, clients: usize, version: &str) -> (usize, usize) {
-    let calls = (0..clients).map(|_| get(port, service));
+    let calls = (0..clients).map(|_| get_service(port, service));
     let answers = futures_util::future::join_all(calls).await;
     let mut ports = BTreeSet::new();
     let mut matching = 0;
@@ -62,26 +38,26 @@ async fn upstreams_speak_http2_by_alpn_or_prior_knowledge_and_multiplex() {
         "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n{}{}{}{}\
          [http.serversTransports.verify]\nserverName = \"backend.test\"\nrootCAs = [\"{cert}\"]\n\
          [http.serversTransports.h1]\nserverName = \"backend.test\"\nrootCAs = [\"{cert}\"]\ndisableHTTP2 = true\n",
-        route("tls", &https, "verify"),
-        route("tlsh1", &https, "h1"),
-        route("cleartext", &format!("h2c://127.0.0.1:{}", h2c_backend.port), ""),
-        route("plain", &format!("http://127.0.0.1:{}", h2c_backend.port), ""),
+        route_through("tls", &https, "verify"),
+        route_through("tlsh1", &https, "h1"),
+        route_through("cleartext", &format!("h2c://127.0.0.1:{}", h2c_backend.port), ""),
+        route_through("plain", &format!("http://127.0.0.1:{}", h2c_backend.port), ""),
     );
     let gw = TestGateway::start_in(dir, &config, &[port]).await;
 
-    let (status, body) = get(port, "tls").await;
+    let (status, body) = get_service(port, "tls").await;
     assert_eq!(status, Some(200), "{}", gw.log());
     assert!(body.starts_with("2 "), "https offers h2 by ALPN: {body}");
-    let (status, body) = get(port, "tlsh1").await;
+    let (status, body) = get_service(port, "tlsh1").await;
     assert_eq!(status, Some(200), "{}", gw.log());
     assert!(
         body.starts_with("1.1 "),
         "disableHTTP2 keeps HTTP/1.1: {body}"
     );
-    let (status, body) = get(port, "cleartext").await;
+    let (status, body) = get_service(port, "cleartext").await;
     assert_eq!(status, Some(200), "{}", gw.log());
     assert!(body.starts_with("2 "), "h2c:// speaks HTTP/2: {body}");
-    let (status, body) = get(port, "plain").await;
+    let (status, body) = get_service(port, "plain").await;
     assert_eq!(status, Some(200), "{}", gw.log());
     assert!(body.starts_with("1.1 "), "http:// stays HTTP/1.1: {body}");
 
@@ -110,8 +86,8 @@ fn h2c_is_a_server_scheme_and_other_schemes_are_refused() {
     let config = format!(
         "[entryPoints.web]\naddress = \"127.0.0.1:{}\"\n{}{}",
         free_port(),
-        route("ok", "h2c://127.0.0.1:9", ""),
-        route("bad", "h3://127.0.0.1:9", ""),
+        route_through("ok", "h2c://127.0.0.1:9", ""),
+        route_through("bad", "h3://127.0.0.1:9", ""),
     );
     std::fs::write(&path, config).unwrap();
     let (code, out) = common::gateway::run_pylon(&["check", "--config", path.to_str().unwrap()]);

@@ -6,31 +6,7 @@ mod common;
 
 use common::certs::{Ca, Key};
 use common::tls_upstream::TlsUpstream;
-use common::{free_port, raw_request, TestGateway};
-
-/// The status and body of `GET /<service>` through pylon.
-async fn get(port: u16, service: &str) -> (Option<u16>, String) {
-    let head = format!("GET /{service} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-    let answer = raw_request(port, head.as_bytes()).await;
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok());
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    (status, body)
-}
-
-/// A router `/<name>` to one server through transport `transport` (empty: none).
-fn route(name: &str, url: &str, transport: &str) -> String {
-    let transport = match transport {
-        "" => String::new(),
-        t => format!("serversTransport = \"{t}\"\n"),
-    };
-    format!(
-        "[http.routers.{name}]\nrule = \"PathPrefix(`/{name}`)\"\nservice = \"{name}\"\n\
-         [http.services.{name}.loadBalancer]\n{transport}servers = [{{ url = \"{url}\" }}]\n"
-    )
-}
+use common::{free_port, get_service, route_through, TestGateway};
 
 #[tokio::test]
 async fn upstream_certificates_are_verified_with_the_transports_settings() {
@@ -51,24 +27,39 @@ async fn upstream_certificates_are_verified_with_the_transports_settings() {
          [http.serversTransports.inline]\nserverName = \"backend.internal\"\nrootCAs = ['''{inline_ca}''']\n\
          [http.serversTransports.wrongname]\nrootCAs = [\"{}\"]\n\
          [http.serversTransports.insecure]\ninsecureSkipVerify = true\n",
-        route("default", &url, ""),
-        route("named", &url, "named"),
-        route("inline", &url, "inline"),
-        route("wrongname", &url, "wrongname"),
-        route("insecure", &url, "insecure"),
+        route_through("default", &url, ""),
+        route_through("named", &url, "named"),
+        route_through("inline", &url, "inline"),
+        route_through("wrongname", &url, "wrongname"),
+        route_through("insecure", &url, "insecure"),
         ca_file.display(),
         ca_file.display(),
     );
     let gw = TestGateway::start_in(dir, &config, &[port]).await;
-    assert_eq!(get(port, "named").await.0, Some(200), "{}", gw.log());
-    assert_eq!(get(port, "inline").await.0, Some(200), "{}", gw.log());
+    assert_eq!(
+        get_service(port, "named").await.0,
+        Some(200),
+        "{}",
+        gw.log()
+    );
+    assert_eq!(
+        get_service(port, "inline").await.0,
+        Some(200),
+        "{}",
+        gw.log()
+    );
     // the system's roots do not know the test CA; the CA alone does not fix the name
-    assert_eq!(get(port, "default").await.0, Some(502));
-    assert_eq!(get(port, "wrongname").await.0, Some(502));
+    assert_eq!(get_service(port, "default").await.0, Some(502));
+    assert_eq!(get_service(port, "wrongname").await.0, Some(502));
     // insecureSkipVerify on a servers transport (was accepted and ignored: 502)
-    assert_eq!(get(port, "insecure").await.0, Some(200), "{}", gw.log());
+    assert_eq!(
+        get_service(port, "insecure").await.0,
+        Some(200),
+        "{}",
+        gw.log()
+    );
     // and a verifying route still refuses after the insecure one used the same address
-    assert_eq!(get(port, "default").await.0, Some(502));
+    assert_eq!(get_service(port, "default").await.0, Some(502));
 }
 
 #[tokio::test]
@@ -92,18 +83,18 @@ async fn a_client_certificate_is_shown_to_upstreams_that_require_one() {
          [http.serversTransports.mtls]\nserverName = \"backend.internal\"\nrootCAs = [\"{ca}\"]\n\
          [[http.serversTransports.mtls.certificates]]\ncertFile = \"{cert_file}\"\nkeyFile = \"{key_file}\"\n\
          [http.serversTransports.anonymous]\nserverName = \"backend.internal\"\nrootCAs = [\"{ca}\"]\n",
-        route("mtls", &url, "mtls"),
-        route("anonymous", &url, "anonymous"),
+        route_through("mtls", &url, "mtls"),
+        route_through("anonymous", &url, "anonymous"),
         ca = ca_file.display(),
     );
     let gw = TestGateway::start_in(dir, &config, &[port]).await;
-    let (status, body) = get(port, "mtls").await;
+    let (status, body) = get_service(port, "mtls").await;
     assert_eq!(status, Some(200), "{}", gw.log());
     assert_eq!(
         body, "pylon-gateway",
         "the backend saw pylon's client certificate"
     );
-    assert_eq!(get(port, "anonymous").await.0, Some(502));
+    assert_eq!(get_service(port, "anonymous").await.0, Some(502));
 }
 
 #[test]
@@ -121,8 +112,8 @@ fn unreadable_cas_and_mismatched_pairs_are_refused_with_their_key_paths() {
          [http.serversTransports.b]\n\
          [[http.serversTransports.b.certificates]]\ncertFile = \"{cert_file}\"\nkeyFile = \"{wrong_key}\"\n",
         free_port(),
-        route("a", "https://127.0.0.1:9", "a"),
-        route("b", "https://127.0.0.1:9", "b"),
+        route_through("a", "https://127.0.0.1:9", "a"),
+        route_through("b", "https://127.0.0.1:9", "b"),
     );
     std::fs::write(&path, config).unwrap();
     let (code, out) = common::gateway::run_pylon(&["check", "--config", path.to_str().unwrap()]);
@@ -151,10 +142,15 @@ async fn the_static_transports_root_cas_verify_services_without_a_transport() {
         "[entryPoints.web]\naddress = \"127.0.0.1:{port}\"\n\
          [serversTransport]\nrootCAs = [\"{}\"]\n{}",
         ca_file.display(),
-        route("default", &url, ""),
+        route_through("default", &url, ""),
     );
     let gw = TestGateway::start_in(dir, &config, &[port]).await;
-    assert_eq!(get(port, "default").await.0, Some(200), "{}", gw.log());
+    assert_eq!(
+        get_service(port, "default").await.0,
+        Some(200),
+        "{}",
+        gw.log()
+    );
 }
 
 #[test]

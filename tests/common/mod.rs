@@ -110,3 +110,28 @@ pub async fn raw_request(port: u16, bytes: &[u8]) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The status and body of `GET /<service>` through pylon, on a connection of its own.
+pub async fn get_service(port: u16, service: &str) -> (Option<u16>, String) {
+    let head = format!("GET /{service} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let answer = raw_request(port, head.as_bytes()).await;
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok());
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// Dynamic config: a router `/<name>` to service `<name>` with one server `url`, through
+/// servers transport `transport` (empty: none).
+pub fn route_through(name: &str, url: &str, transport: &str) -> String {
+    let transport = match transport {
+        "" => String::new(),
+        t => format!("serversTransport = \"{t}\"\n"),
+    };
+    format!(
+        "[http.routers.{name}]\nrule = \"PathPrefix(`/{name}`)\"\nservice = \"{name}\"\n\
+         [http.services.{name}.loadBalancer]\n{transport}servers = [{{ url = \"{url}\" }}]\n"
+    )
+}
