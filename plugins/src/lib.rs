@@ -22,6 +22,7 @@ pub mod ip_allow_list;
 pub mod rate_limit;
 pub mod redirect_regex;
 pub mod redirect_scheme;
+pub mod regex_replacement;
 pub mod replace_path;
 pub mod replace_path_regex;
 pub mod request_path;

@@ -30,29 +30,17 @@ pub struct Config {
 /// Compiles the regex and checks that a replacement is set.
 pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<RedirectRegex> {
     let mut problems = Problems::new(cx, "redirectRegex");
-    let regex = match cfg.regex.as_deref() {
-        None | Some("") => {
-            problems.push(
-                "regex",
-                "no regex is set",
-                Some("write e.g. regex = \"^http://localhost/(.*)\"".into()),
-            );
-            None
-        }
-        Some(re) => Regex::new(re)
-            .map_err(|e| problems.push("regex", format!("invalid regex: {e}"), None))
-            .ok(),
-    };
-    let replacement = cfg.replacement.clone().filter(|r| !r.is_empty());
-    if replacement.is_none() {
-        problems.push(
-            "replacement",
-            "no replacement is set",
-            Some("write e.g. replacement = \"http://mydomain/${1}\"".into()),
-        );
-    }
-    match (regex, replacement) {
-        (Some(regex), Some(replacement)) if problems.is_empty() => Ok(RedirectRegex::new(
+    let pair = crate::regex_replacement::build(
+        cfg.regex.as_deref(),
+        cfg.replacement.as_deref(),
+        crate::regex_replacement::Examples {
+            regex: "^http://localhost/(.*)",
+            replacement: "http://mydomain/${1}",
+        },
+        &mut problems,
+    );
+    match pair {
+        Some((regex, replacement)) if problems.is_empty() => Ok(RedirectRegex::new(
             regex,
             replacement,
             cfg.permanent.unwrap_or(false),

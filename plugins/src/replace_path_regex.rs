@@ -23,29 +23,17 @@ pub struct Config {
 /// Compiles the regex and checks that a replacement is set.
 pub fn build(cfg: &Config, cx: &BuildCx) -> BuildResult<ReplacePathRegex> {
     let mut problems = Problems::new(cx, "replacePathRegex");
-    let regex = match cfg.regex.as_deref() {
-        None | Some("") => {
-            problems.push(
-                "regex",
-                "no regex is set",
-                Some("write e.g. regex = \"^/foo/(.*)\"".into()),
-            );
-            None
-        }
-        Some(re) => Regex::new(re)
-            .map_err(|e| problems.push("regex", format!("invalid regex: {e}"), None))
-            .ok(),
-    };
-    let replacement = cfg.replacement.clone().filter(|r| !r.is_empty());
-    if replacement.is_none() {
-        problems.push(
-            "replacement",
-            "no replacement is set",
-            Some("write e.g. replacement = \"/bar/$1\"".into()),
-        );
-    }
-    match (regex, replacement) {
-        (Some(regex), Some(replacement)) if problems.is_empty() => {
+    let pair = crate::regex_replacement::build(
+        cfg.regex.as_deref(),
+        cfg.replacement.as_deref(),
+        crate::regex_replacement::Examples {
+            regex: "^/foo/(.*)",
+            replacement: "/bar/$1",
+        },
+        &mut problems,
+    );
+    match pair {
+        Some((regex, replacement)) if problems.is_empty() => {
             Ok(ReplacePathRegex::new(regex, replacement))
         }
         _ => Err(problems.into_errors()),
