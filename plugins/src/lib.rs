@@ -16,6 +16,7 @@ pub mod chain;
 pub mod compress;
 pub mod duration;
 pub mod errors;
+pub mod forward_auth;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
@@ -98,6 +99,9 @@ pub struct PluginCtx {
     pub response_body_bytes: u64,
     /// Whether a plugin of this request's chain uses the body hooks (set by the proxy).
     pub body_hooks: bool,
+    /// The authenticated user, for the access log's `ClientUsername` (set by forwardAuth's
+    /// `headerField`).
+    pub user: Option<String>,
     /// Things released when the request ends (e.g. an in-flight slot), by being dropped.
     held: Vec<Box<dyn Send + Sync>>,
     /// Per-request state of body plugins, one value per type (see `put` / `get`).
@@ -126,6 +130,7 @@ impl PluginCtx {
             request_body_bytes: 0,
             response_body_bytes: 0,
             body_hooks: false,
+            user: None,
             held: Vec::new(),
             state: Vec::new(),
         }

@@ -108,7 +108,7 @@ pub fn access_log(log: &AccessLog, session: &Session, ctx: &RequestCtx, entrypoi
     let entry = Entry {
         client_ip,
         client_port,
-        user: None,
+        user: ctx.plugins.user.as_deref(),
         start: SystemTime::now() - elapsed,
         method: req.method.as_str(),
         path: req.uri.path_and_query().map_or("/", |p| p.as_str()),

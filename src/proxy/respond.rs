@@ -59,15 +59,16 @@ pub async fn typed(
         return Ok(());
     }
     let mut resp = ResponseHeader::build(status, Some(headers.len() + 2))?;
+    // Appended: a reply may carry a header more than once (forwardAuth's `Set-Cookie`s).
     for (name, value) in headers {
-        resp.insert_header(name.clone(), value.clone())?;
+        resp.append_header(name.clone(), value.clone())?;
     }
     // 1xx, 204 and 304 carry no body, nor a Content-Length (RFC 9110 8.6, 15.3.5)
     let bodiless = status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
     let body = if bodiless { Bytes::new() } else { body };
-    if !body.is_empty() {
+    if !body.is_empty() && !headers.iter().any(|(name, _)| name == header::CONTENT_TYPE) {
         resp.insert_header(header::CONTENT_TYPE, content_type)?;
     }
     if !bodiless {

@@ -78,3 +78,31 @@ fn chain_label_form_is_a_comma_list() {
     };
     assert_eq!(c.middlewares, ["a", "b@docker"]);
 }
+
+#[test]
+fn forward_auth_in_label_form() {
+    let d = decode(
+        r#"[http.middlewares.m.forwardauth]
+address = "http://authelia:9091/api/verify?rd=https://auth.example.com/"
+trustforwardheader = "true"
+authresponseheaders = "Remote-User,Remote-Groups"
+authsigninurl = "https://auth.example.com/"
+maxresponsebodysize = "4096"
+tls.insecureskipverify = "true"
+"#,
+    );
+    let MiddlewareConfig::ForwardAuth(m) = d.http.middlewares["m"].clone() else {
+        panic!("not forwardAuth")
+    };
+    assert_eq!(m.trust_forward_header, Some(true));
+    assert_eq!(
+        m.auth_response_headers.unwrap(),
+        ["Remote-User", "Remote-Groups"]
+    );
+    assert_eq!(
+        m.auth_signin_url.as_deref(),
+        Some("https://auth.example.com/")
+    );
+    assert_eq!(m.max_response_body_size, Some(4096));
+    assert_eq!(m.tls.unwrap().insecure_skip_verify, Some(true));
+}
