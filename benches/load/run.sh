@@ -36,8 +36,13 @@
 # servers as `h2c://` (cleartext HTTP/2 to the upstream nginx, `listen ... http2`), so the cost
 # of an HTTP/2 upstream is compared with the HTTP/1.1 one in the same run (row "pylon, h2c
 # upstream").
-# Environment: DURATION (s, default 10), ROUNDS (default 1), BENCH_PORT (first of 5 consecutive
-# loopback ports, default 18080), SKIP_BUILD=1 (use the existing release binaries), WITH_H2C=1,
+# With WITH_FORWARD_AUTH=1 another pylon is measured: the same config with a forwardAuth
+# middleware on the benchmarked router, asking an auth server (the upstream nginx answering
+# `200` on a port of its own) about every request (row "pylon + forwardAuth"), so the cost of
+# forwardAuth per request is the difference between that row and pylon's.
+# Environment: DURATION (s, default 10), ROUNDS (default 1), BENCH_PORT (first of 6 consecutive
+# loopback ports, default 18080), SKIP_BUILD=1 (use the existing release binaries), WITH_H2C=1, WITH_FORWARD_AUTH=1,
+# PYLON_BIN / BARE_BIN (the binaries to measure, default target/release/...),
 # CARGO_TARGET_DIR (where the binaries are and target/bench/load.md goes; default ./target).
 set -euo pipefail
 
@@ -54,12 +59,14 @@ BARE_PORT=$((BENCH_PORT + 2))
 NGINX_PORT=$((BENCH_PORT + 3))
 UP_H2C_PORT=$((BENCH_PORT + 4))
 WITH_H2C=${WITH_H2C:-0}
+WITH_FORWARD_AUTH=${WITH_FORWARD_AUTH:-0}
+AUTH_PORT=$((BENCH_PORT + 5))
 REQ_PATH=/api/users/x
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT_DIR=$TARGET_DIR/bench
 OUT=$OUT_DIR/load.md
-PYLON_BIN=$TARGET_DIR/release/pylon
-BARE_BIN=$TARGET_DIR/release/examples/bare_pingora
+PYLON_BIN=${PYLON_BIN:-$TARGET_DIR/release/pylon}
+BARE_BIN=${BARE_BIN:-$TARGET_DIR/release/examples/bare_pingora}
 
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -149,7 +156,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 [ -x "$PYLON_BIN" ] && [ -x "$BARE_BIN" ] || die "release binaries missing; run without SKIP_BUILD=1"
 
-for port in "$UP_PORT" "$PYLON_PORT" "$BARE_PORT" "$NGINX_PORT" "$UP_H2C_PORT"; do
+for port in "$UP_PORT" "$PYLON_PORT" "$BARE_PORT" "$NGINX_PORT" "$UP_H2C_PORT" "$AUTH_PORT"; do
   port_free "$port" || die "127.0.0.1:$port is in use; set BENCH_PORT to another base port"
 done
 
@@ -187,6 +194,10 @@ EOF
         listen 127.0.0.1:$UP_H2C_PORT http2;
         http2_max_requests 100000000;
         location / { default_type text/plain; return 200 "ok"; }
+    }
+    server {
+        listen 127.0.0.1:$AUTH_PORT;
+        location / { return 200; }
     }
 }
 EOF
@@ -248,6 +259,12 @@ EOF
 } >"$WORK/pylon.toml"
 "$PYLON_BIN" check --config "$WORK/pylon.toml" >&2 || die "generated pylon config rejected"
 sed "s#http://127.0.0.1:$UP_PORT#h2c://127.0.0.1:$UP_H2C_PORT#" "$WORK/pylon.toml" >"$WORK/pylon-h2c.toml"
+{
+  sed 's#middlewares = \["users-strip"\]#middlewares = ["users-auth", "users-strip"]#' "$WORK/pylon.toml"
+  printf '\n[http.middlewares.users-auth.forwardAuth]\naddress = "http://127.0.0.1:%s/auth"\nauthResponseHeaders = ["X-User"]\n' "$AUTH_PORT"
+} >"$WORK/pylon-forward-auth.toml"
+[ "$WITH_FORWARD_AUTH" != 1 ] || "$PYLON_BIN" check --config "$WORK/pylon-forward-auth.toml" >&2 \
+  || die "generated forwardAuth config rejected"
 
 # ------------------------------------------------------------------------------------------
 # Upstream
@@ -269,6 +286,11 @@ start_proxy() {
       PROXY_PORT=$PYLON_PORT
       PYLON_THREADS=1 "${PROXY_CPU[@]}" "$PYLON_BIN" --config "$WORK/pylon-h2c.toml" \
         >"$WORK/pylon-h2c.log" 2>&1 &
+      ;;
+    pylon-forward-auth)
+      PROXY_PORT=$PYLON_PORT
+      PYLON_THREADS=1 "${PROXY_CPU[@]}" "$PYLON_BIN" --config "$WORK/pylon-forward-auth.toml" \
+        >"$WORK/pylon-forward-auth.log" 2>&1 &
       ;;
     bare)
       PROXY_PORT=$BARE_PORT
@@ -340,6 +362,7 @@ OTHER_LOAD=$(busy_percent)
 for round in $(seq 1 "$ROUNDS"); do
   proxies=(pylon bare nginx)
   [ "$WITH_H2C" != 1 ] || proxies+=(pylon-h2c)
+  [ "$WITH_FORWARD_AUTH" != 1 ] || proxies+=(pylon-forward-auth)
   for proxy in "${proxies[@]}"; do
     log "round $round/$ROUNDS: $proxy (${DURATION}s, $CONNS connections)"
     measure "$proxy" "$round"
@@ -376,6 +399,10 @@ mkdir -p "$OUT_DIR"
   if [ "$WITH_H2C" = 1 ]; then
     read -r _ H_RPS H_P99 H_CPU <<<"$(median_row pylon-h2c)"
     row "pylon, h2c upstream (same config)" "$H_RPS" "$H_P99" "$H_CPU"
+  fi
+  if [ "$WITH_FORWARD_AUTH" = 1 ]; then
+    read -r _ F_RPS F_P99 F_CPU <<<"$(median_row pylon-forward-auth)"
+    row "pylon + forwardAuth (same config, auth server on nginx)" "$F_RPS" "$F_P99" "$F_CPU"
   fi
   echo
   echo "Ratios compare CPU µs/request (lower is better). Other load before the runs: ${OTHER_LOAD}% of all cores."
