@@ -3,6 +3,7 @@
 pub mod acme;
 pub mod address;
 pub mod client_limits;
+pub mod composite_services;
 pub mod default_file;
 pub mod dns_challenge;
 pub mod duration;

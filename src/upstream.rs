@@ -3,6 +3,7 @@
 pub mod balancer;
 pub mod checker;
 pub mod checks;
+pub mod composite;
 pub mod dns;
 pub mod health;
 pub mod pool;
@@ -13,7 +14,8 @@ pub mod strategy;
 pub mod tls;
 pub mod transport;
 
-pub use balancer::{Balancer, Weighted};
+pub use balancer::{Balancer, Detours, Weighted};
+pub use composite::{Failover, Mirror, Mirroring};
 pub use health::Health;
 pub use pool::{Pool, PoolOptions};
 pub use server::{Address, Server, ServerUrlError};

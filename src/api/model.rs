@@ -130,6 +130,10 @@ pub fn services(view: &View<'_>) -> Vec<Value> {
             "loadbalancer"
         } else if svc.weighted.is_some() {
             "weighted"
+        } else if svc.mirroring.is_some() {
+            "mirroring"
+        } else if svc.failover.is_some() {
+            "failover"
         } else {
             "unknown"
         };

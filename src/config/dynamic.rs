@@ -1,6 +1,9 @@
 //! The dynamic configuration tree (`http.routers`, `http.middlewares`, `http.services`, `tls`):
 //! the ONE model fed by TOML files and, through the same deserializer, by Docker labels.
 
+pub use super::composite_services::{
+    FailoverConfig, FailoverErrors, MirrorConfig, MirroringConfig,
+};
 use super::duration::Duration;
 pub use super::middlewares::MiddlewareConfig;
 use super::static_config::ForwardingTimeouts;
@@ -77,9 +80,8 @@ pub struct TlsDomain {
 pub struct ServiceConfig {
     pub load_balancer: Option<LoadBalancerConfig>,
     pub weighted: Option<WeightedConfig>,
-    // Not implemented yet: recognised so the error says so.
-    pub mirroring: Option<toml::Value>,
-    pub failover: Option<toml::Value>,
+    pub mirroring: Option<MirroringConfig>,
+    pub failover: Option<FailoverConfig>,
 }
 
 impl ServiceConfig {

@@ -9,6 +9,7 @@ use crate::rule::ParsedRules;
 use std::collections::BTreeMap;
 
 mod chain;
+mod composite_services;
 pub mod middlewares;
 mod not_yet;
 mod services;

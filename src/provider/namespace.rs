@@ -86,6 +86,16 @@ pub fn qualify(part: DynamicConfig, provider: &str) -> DynamicConfig {
             if let Some(lb) = s.load_balancer.as_mut() {
                 lb.servers_transport = lb.servers_transport.as_deref().map(refer);
             }
+            if let Some(m) = s.mirroring.as_mut() {
+                m.service = refer(&m.service);
+                for mirror in &mut m.mirrors {
+                    mirror.name = refer(&mirror.name);
+                }
+            }
+            if let Some(f) = s.failover.as_mut() {
+                f.service = refer(&f.service);
+                f.fallback = refer(&f.fallback);
+            }
             (own(name), s)
         })
         .collect();

@@ -1,7 +1,7 @@
 //! Per-request state carried across the proxy phases.
 
 use crate::runtime::{Route, Snapshot};
-use crate::upstream::Pool;
+use crate::upstream::{Balancer, Failover, Pool};
 use http::HeaderValue;
 use pylon_plugins::PluginCtx;
 use std::net::{IpAddr, Ipv4Addr};
@@ -24,6 +24,14 @@ pub struct RequestCtx {
     pub attempts: u32,
     /// The pool the request's service resolved to (weighted services resolve once).
     pub pool: Option<Arc<Pool>>,
+    /// A `failover` service whose main service took the request and whose `errors.status`
+    /// may send it to the fallback.
+    pub failover: Option<Arc<Failover>>,
+    /// The fallback the request was sent to after the main service's answer (resolved in the
+    /// route's service's place).
+    pub fallback: Option<Balancer>,
+    /// The copy of the request for a `mirroring` service's mirrors.
+    pub mirror: Option<Box<super::mirror::MirrorCopy>>,
     /// Index of the server the request was sent to.
     pub server: Option<usize>,
     /// The attempt counted in its server's load (`p2c`, `leasttime`) and when it started.
@@ -56,6 +64,9 @@ impl RequestCtx {
             tried: 0,
             attempts: 0,
             pool: None,
+            failover: None,
+            fallback: None,
+            mirror: None,
             server: None,
             load: None,
             set_cookies: Vec::new(),

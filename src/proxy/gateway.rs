@@ -7,6 +7,7 @@
 use super::checks::check_request;
 use super::ctx::{ErrorPageBody, RequestCtx};
 use super::error_pages;
+use super::failover;
 use super::forwarded::{self, Forwarding};
 use super::path::{self, BadPath};
 use super::respond;
@@ -91,6 +92,9 @@ impl Gateway {
                     upstream.insert_header(header::HOST, server.authority.clone())?;
                 }
             }
+        }
+        if let Some(copy) = ctx.mirror.as_mut() {
+            copy.set_head(upstream);
         }
         Ok(())
     }
@@ -612,6 +616,17 @@ impl ProxyHttp for Gateway {
         matches!(error.etype(), ErrorType::Custom(NO_ADDRESS))
     }
 
+    fn suppress_proxy_warn_log(
+        &self,
+        _session: &Session,
+        _ctx: &RequestCtx,
+        error: &Error,
+        _context: pingora_proxy::ProxyWarnLogContext,
+    ) -> bool {
+        // a failover to the fallback is the configured path, not a failure
+        matches!(error.etype(), ErrorType::Custom(failover::FAILING_OVER))
+    }
+
     fn fail_to_connect(
         &self,
         _session: &mut Session,
@@ -633,6 +648,9 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestCtx,
         client_reused: bool,
     ) -> Box<Error> {
+        if matches!(e.etype(), ErrorType::Custom(failover::FAILING_OVER)) {
+            return e;
+        }
         let mut e = e.more_context(format!("Peer: {peer}"));
         let another = selection::attempt_failed(ctx, "error while proxying");
         // Bytes may have reached the server: only idempotent requests are sent again, and
@@ -652,10 +670,11 @@ impl ProxyHttp for Gateway {
 
     async fn upstream_response_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        failover::on_main_answer(session, response.status.as_u16(), ctx)?;
         // `leasttime`: the response head's time
         selection::head_answered(ctx);
         if response.status.is_server_error() {
@@ -686,6 +705,9 @@ impl ProxyHttp for Gateway {
     ) -> Result<()> {
         if end_of_stream {
             super::deadlines::body_done(session);
+        }
+        if let Some(copy) = ctx.mirror.as_mut() {
+            copy.add_body(body.as_ref());
         }
         if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
             for plugin in route.chain.iter() {
@@ -774,6 +796,9 @@ impl ProxyHttp for Gateway {
     /// its access log line; requests to internal services only with `addInternals`.
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         selection::end_load(ctx);
+        if let Some(copy) = ctx.mirror.take() {
+            copy.send();
+        }
         let internals = self.entrypoint.observe_internals;
         let requests = self.entrypoint.observe_requests;
         if let Some(metrics) = self

@@ -1,7 +1,8 @@
 //! Choosing the upstream server for a request: weighted services, sticky cookies, failover.
 
 use super::ctx::RequestCtx;
-use crate::upstream::Pool;
+use super::mirror::MirrorCopy;
+use crate::upstream::{Detours, Pool};
 use http::HeaderMap;
 use std::sync::Arc;
 
@@ -21,7 +22,15 @@ pub enum NoServer {
 pub fn choose(ctx: &mut RequestCtx, headers: &HeaderMap) -> Result<(Arc<Pool>, usize), NoServer> {
     let route = ctx.route.clone().ok_or(NoServer::NoRoute)?;
     if ctx.pool.is_none() {
-        ctx.pool = route.balancer.resolve(headers, &mut ctx.set_cookies);
+        let mut detours = Detours::default();
+        let service = ctx.fallback.as_ref().unwrap_or(&route.balancer);
+        ctx.pool = service.resolve_with(headers, &mut ctx.set_cookies, &mut detours);
+        if ctx.fallback.is_none() {
+            ctx.failover = detours.failover;
+            if let Some((mirroring, chosen)) = detours.mirroring.filter(|(_, c)| *c != 0) {
+                ctx.mirror = Some(Box::new(MirrorCopy::new(mirroring, chosen)));
+            }
+        }
     }
     let pool = ctx.pool.clone().ok_or(NoServer::Unavailable)?;
     let from_cookie = (ctx.tried == 0)

@@ -4,8 +4,8 @@
 use super::compile::CompileError;
 use super::fingerprint::fingerprint;
 use crate::config::dynamic::{
-    HealthCheckConfig, LoadBalancerConfig, ServersTransportConfig, ServiceConfig, StickyConfig,
-    WeightedConfig,
+    FailoverConfig, HealthCheckConfig, LoadBalancerConfig, MirroringConfig, ServersTransportConfig,
+    ServiceConfig, StickyConfig, WeightedConfig,
 };
 use crate::config::DynamicConfig;
 use crate::provider::namespace::display_name;
@@ -13,7 +13,9 @@ use crate::upstream::checks::{ActiveCheck, PassiveCheck};
 use crate::upstream::dns::{Name, Resolver};
 use crate::upstream::sticky::StickyCookie;
 use crate::upstream::tls::ClientPair;
-use crate::upstream::{Balancer, Pool, PoolOptions, Server, Transport, Weighted};
+use crate::upstream::{
+    Balancer, Failover, Mirror, Mirroring, Pool, PoolOptions, Server, Transport, Weighted,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,6 +31,10 @@ fn err(key_path: impl Into<String>, message: impl Into<String>) -> CompileError 
 pub fn local_name(name: &str) -> &str {
     name.strip_suffix("@file").unwrap_or(name)
 }
+
+/// The most of a request body copied to mirrors unless `maxBodySize` says otherwise (Traefik
+/// copies any size: pylon holds at most this much per request unless told to).
+pub const DEFAULT_MIRRORED_BODY: usize = 1024 * 1024;
 
 /// Every service of the config, compiled, and the pools among them (for the health checker).
 pub struct Services {
@@ -99,7 +105,7 @@ impl Builder<'_> {
             let cycle = self.visiting.join(" -> ");
             self.errors.push(err(
                 path,
-                format!("weighted services form a cycle: {cycle} -> {name}"),
+                format!("services form a cycle: {cycle} -> {name}"),
             ));
             return None;
         }
@@ -144,11 +150,67 @@ impl Builder<'_> {
         if let Some(w) = &config.weighted {
             return self.weighted(name, w, path);
         }
-        self.errors.push(err(
-            path,
-            "only `loadBalancer` and `weighted` services are supported yet",
-        ));
+        if let Some(f) = &config.failover {
+            return self.failover(name, f, path);
+        }
+        if let Some(m) = &config.mirroring {
+            return self.mirroring(name, m);
+        }
+        self.errors.push(err(path, "no service type is set"));
         None
+    }
+
+    fn failover(&mut self, name: &str, f: &FailoverConfig, path: &str) -> Option<Balancer> {
+        let main = self.build(local_name(&f.service))?;
+        let fallback = self.build(local_name(&f.fallback))?;
+        let mut on_status = Vec::new();
+        for (i, text) in f.errors.iter().flat_map(|e| e.status.iter()).enumerate() {
+            match pylon_plugins::errors::parse_status_range(text) {
+                Some(range) => on_status.push(range),
+                None => {
+                    self.errors.push(err(
+                        format!("{path}.failover.errors.status[{i}]"),
+                        format!("`{text}` is not a status code or range"),
+                    ));
+                    return None;
+                }
+            }
+        }
+        Some(Balancer::Failover(Arc::new(Failover {
+            name: Arc::from(display_name(name).as_str()),
+            main,
+            fallback,
+            on_status,
+            max_replayed_body: f
+                .errors
+                .as_ref()
+                .and_then(|e| e.max_request_body_bytes)
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(64 * 1024),
+        })))
+    }
+
+    fn mirroring(&mut self, name: &str, m: &MirroringConfig) -> Option<Balancer> {
+        let main = self.build(local_name(&m.service))?;
+        let mut mirrors = Vec::with_capacity(m.mirrors.len());
+        for mirror in &m.mirrors {
+            let service = self.build(local_name(&mirror.name))?;
+            mirrors.push(Mirror::new(
+                service,
+                u64::try_from(mirror.percent).unwrap_or(0),
+            ));
+        }
+        let max_body = match m.max_body_size {
+            None => Some(DEFAULT_MIRRORED_BODY),
+            Some(n) => usize::try_from(n).ok(),
+        };
+        Some(Balancer::Mirroring(Arc::new(Mirroring::new(
+            &display_name(name),
+            main,
+            mirrors,
+            m.mirror_body.unwrap_or(true),
+            max_body,
+        ))))
     }
 
     fn weighted(&mut self, name: &str, w: &WeightedConfig, path: &str) -> Option<Balancer> {

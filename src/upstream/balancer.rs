@@ -1,5 +1,7 @@
-//! A service as requests see it: a pool of servers, or a weighted split between services.
+//! A service as requests see it: a pool of servers, a weighted split between services, a
+//! failover pair or a mirrored service.
 
+use super::composite::{Failover, Mirroring};
 use super::pool::smooth_weighted_schedule;
 use super::sticky::{server_token, StickyCookie};
 use super::Pool;
@@ -14,6 +16,20 @@ pub enum Balancer {
     Pool(Arc<Pool>),
     /// `weighted`: other services in proportion (blue-green, canary).
     Weighted(Arc<Weighted>),
+    /// `failover`: the main service while it has a server up, else the fallback.
+    Failover(Arc<Failover>),
+    /// `mirroring`: the main service, with copies of requests to mirrors.
+    Mirroring(Arc<Mirroring>),
+}
+
+/// What resolving a service met on its way down to a pool, besides the pool.
+#[derive(Debug, Default)]
+pub struct Detours {
+    /// The failover level whose main service was taken, when it fails over on statuses.
+    pub failover: Option<Arc<Failover>>,
+    /// The mirroring level passed (the innermost when nested) and its mirrors for this
+    /// request (bit i: mirror i).
+    pub mirroring: Option<(Arc<Mirroring>, u32)>,
 }
 
 /// `[http.services.<s>.weighted]`: services chosen by smooth weighted round robin.
@@ -71,12 +87,24 @@ impl Balancer {
         match self {
             Balancer::Pool(p) => p.has_available(),
             Balancer::Weighted(w) => w.children.iter().any(Balancer::has_available),
+            Balancer::Failover(f) => f.main.has_available() || f.fallback.has_available(),
+            Balancer::Mirroring(m) => m.main.has_available(),
         }
     }
 
     /// Walks weighted levels down to a pool, honouring each level's sticky cookie; a level
     /// whose cookie is missing or names an unavailable child gets a `Set-Cookie` in `set`.
     pub fn resolve(&self, headers: &HeaderMap, set: &mut Vec<HeaderValue>) -> Option<Arc<Pool>> {
+        self.resolve_with(headers, set, &mut Detours::default())
+    }
+
+    /// `resolve`, noting in `detours` the failover and mirroring levels passed.
+    pub fn resolve_with(
+        &self,
+        headers: &HeaderMap,
+        set: &mut Vec<HeaderValue>,
+        detours: &mut Detours,
+    ) -> Option<Arc<Pool>> {
         let mut level = self;
         for _ in 0..MAX_DEPTH {
             match level {
@@ -100,6 +128,20 @@ impl Balancer {
                         }
                     };
                     level = &w.children[index];
+                }
+                Balancer::Failover(f) => {
+                    level = if f.main.has_available() {
+                        if !f.on_status.is_empty() {
+                            detours.failover = Some(f.clone());
+                        }
+                        &f.main
+                    } else {
+                        &f.fallback
+                    };
+                }
+                Balancer::Mirroring(m) => {
+                    detours.mirroring = Some((m.clone(), m.choose()));
+                    level = &m.main;
                 }
             }
         }

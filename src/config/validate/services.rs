@@ -4,9 +4,6 @@ use super::{exists, names, Collector};
 use crate::config::dynamic::{DynamicConfig, LoadBalancerConfig, ServiceConfig, StickyConfig};
 use crate::upstream::Server;
 
-/// Service kinds pylon implements today.
-const SUPPORTED_SERVICES: [&str; 2] = ["loadBalancer", "weighted"];
-
 pub(super) fn validate_service(
     name: &str,
     svc: &ServiceConfig,
@@ -20,11 +17,6 @@ pub(super) fn validate_service(
             "no service type is set",
             Some("add `[http.services.NAME.loadBalancer]`".into()),
         ),
-        [kind] if !SUPPORTED_SERVICES.contains(kind) => c.push(
-            format!("{base}.{kind}"),
-            format!("service type `{kind}` is not supported yet by pylon"),
-            Some("use a loadBalancer or weighted service".into()),
-        ),
         [_] => {}
         many => c.push(
             &base,
@@ -34,6 +26,22 @@ pub(super) fn validate_service(
     }
     if let Some(lb) = &svc.load_balancer {
         validate_load_balancer(&format!("{base}.loadBalancer"), lb, d, c);
+    }
+    if let Some(m) = &svc.mirroring {
+        super::composite_services::validate_mirroring(&format!("{base}.mirroring"), m, d, c);
+    }
+    if let Some(f) = &svc.failover {
+        super::composite_services::validate_failover(&format!("{base}.failover"), f, d, c);
+    }
+    if let Some(path) = service_cycle(name, d) {
+        c.push(
+            match svc.kinds().first().copied() {
+                Some("weighted") | None => format!("{base}.weighted.services"),
+                Some(kind) => format!("{base}.{kind}"),
+            },
+            format!("services refer back to themselves: {}", path.join(" -> ")),
+            Some("a service cannot contain itself, directly or through others".into()),
+        );
     }
     if let Some(w) = &svc.weighted {
         let key = format!("{base}.weighted");
@@ -66,13 +74,6 @@ pub(super) fn validate_service(
             c.push(
                 format!("{key}.services"),
                 "every weight is 0: no service would get a request",
-                None,
-            );
-        }
-        if let Some(path) = weighted_cycle(name, d) {
-            c.push(
-                format!("{key}.services"),
-                format!("services refer back to themselves: {}", path.join(" -> ")),
                 None,
             );
         }
@@ -198,8 +199,8 @@ fn check_sticky(key: &str, sticky: Option<&StickyConfig>, c: &mut Collector<'_>)
     }
 }
 
-/// A path of weighted services from `start` back to itself, if there is one.
-fn weighted_cycle(start: &str, d: &DynamicConfig) -> Option<Vec<String>> {
+/// A path of services (weighted, mirroring, failover) from `start` back to itself, if any.
+fn service_cycle(start: &str, d: &DynamicConfig) -> Option<Vec<String>> {
     let children = |name: &str| -> Vec<String> {
         let local = name.strip_suffix("@file").unwrap_or(name);
         let svc = d
@@ -207,9 +208,22 @@ fn weighted_cycle(start: &str, d: &DynamicConfig) -> Option<Vec<String>> {
             .services
             .get(name)
             .or_else(|| d.http.services.get(local));
-        svc.and_then(|s| s.weighted.as_ref())
-            .map(|w| w.services.iter().map(|c| c.name.clone()).collect())
-            .unwrap_or_default()
+        let Some(s) = svc else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        if let Some(w) = &s.weighted {
+            out.extend(w.services.iter().map(|c| c.name.clone()));
+        }
+        if let Some(m) = &s.mirroring {
+            out.push(m.service.clone());
+            out.extend(m.mirrors.iter().map(|m| m.name.clone()));
+        }
+        if let Some(f) = &s.failover {
+            out.push(f.service.clone());
+            out.push(f.fallback.clone());
+        }
+        out
     };
     let mut stack = vec![vec![start.to_string()]];
     let mut seen = std::collections::HashSet::new();
