@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod grpc_status;
 pub mod misdirected;
 pub mod observe;
+pub mod outcome;
 pub mod path;
 pub mod respond;
 pub mod selection;

@@ -9,9 +9,9 @@ pub use one_type::type_names;
 
 use super::dynamic::Toggle;
 use pylon_plugins::{
-    add_prefix, basic_auth, buffering, chain, compress, errors, headers, in_flight, ip_allow_list,
-    rate_limit, redirect_regex, redirect_scheme, replace_path, replace_path_regex, retry,
-    strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
+    add_prefix, basic_auth, buffering, chain, circuit_breaker, compress, errors, headers,
+    in_flight, ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path,
+    replace_path_regex, retry, strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
 };
 use serde::Deserialize;
 
@@ -41,10 +41,10 @@ pub enum MiddlewareConfig {
     Buffering(buffering::Config),
     Compress(Toggle<compress::Config>),
     Errors(errors::Config),
+    CircuitBreaker(circuit_breaker::Config),
     // Traefik types pylon does not implement yet: decoded so that the error names them.
     DigestAuth(toml::Value),
     ForwardAuth(toml::Value),
-    CircuitBreaker(toml::Value),
     GrpcWeb(toml::Value),
     ContentType(toml::Value),
     #[serde(rename = "passTLSClientCert")]
@@ -108,9 +108,9 @@ impl MiddlewareConfig {
                 compress::build(c.options().unwrap_or(&Default::default()), cx).map(Built::plugin)
             }
             Self::Errors(c) => errors::build(c, cx).map(Built::ErrorPages),
+            Self::CircuitBreaker(c) => circuit_breaker::build(c, cx).map(Built::plugin),
             Self::DigestAuth(_)
             | Self::ForwardAuth(_)
-            | Self::CircuitBreaker(_)
             | Self::GrpcWeb(_)
             | Self::ContentType(_)
             | Self::PassTlsClientCert(_)
