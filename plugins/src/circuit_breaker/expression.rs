@@ -228,6 +228,8 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             ('>', _) => (Tok::Cmp(Cmp::Gt), 1),
             ('&', _) => return err(column, "`&` is not an operator: write `&&`".into()),
             ('|', _) => return err(column, "`|` is not an operator: write `||`".into()),
+            ('=', Some('>')) => return err(column, "`=>` is not an operator: write `>=`".into()),
+            ('=', Some('<')) => return err(column, "`=<` is not an operator: write `<=`".into()),
             ('=', _) => return err(column, "`=` is not an operator: write `==`".into()),
             ('!', _) => {
                 return err(
