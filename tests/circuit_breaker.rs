@@ -241,3 +241,76 @@ async fn the_api_lists_the_breaker_with_its_settings_and_state() {
     assert_eq!(cb["circuitBreakerState"]["state"], "closed");
     assert_eq!(cb["usedBy"], serde_json::json!(["r@file"]));
 }
+
+#[tokio::test]
+async fn only_what_happens_after_the_breaker_in_the_chain_counts() {
+    let up = TestUpstream::start("up").await;
+    let (web, admin) = (free_port(), free_port());
+    // `deny` answers 403 itself (the client, 127.0.0.1, is not allowed): behind breaker `after`
+    // those answers count; in front of breaker `before` they never reach it.
+    let config = format!(
+        r#"
+[entryPoints.web]
+address = "127.0.0.1:{web}"
+[entryPoints.traefik]
+address = "127.0.0.1:{admin}"
+[api]
+insecure = true
+
+[http.routers.after]
+rule = "PathPrefix(`/after`)"
+service = "s"
+middlewares = ["after", "deny"]
+[http.routers.before]
+rule = "PathPrefix(`/before`)"
+service = "s"
+middlewares = ["deny", "before"]
+[http.middlewares.deny.ipAllowList]
+sourceRange = ["10.0.0.0/8"]
+[http.middlewares.after.circuitBreaker]
+expression = "ResponseCodeRatio(400, 500, 0, 600) > 0.5"
+responseCode = 418
+[http.middlewares.before.circuitBreaker]
+expression = "ResponseCodeRatio(400, 500, 0, 600) > 0.5"
+responseCode = 418
+[http.services.s.loadBalancer]
+servers = [{{ url = "{}" }}]
+"#,
+        up.url()
+    );
+    let _gw = TestGateway::start(&config, &[web, admin]).await;
+    let get = |path: &'static str| async move {
+        client()
+            .get(format!("http://127.0.0.1:{web}{path}"))
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
+    };
+    let state = |name: &'static str| async move {
+        let (_, v) = get_json(format!(
+            "http://127.0.0.1:{admin}/api/http/middlewares/{name}@file"
+        ))
+        .await;
+        v["circuitBreakerState"]["state"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string()
+    };
+    let opened = eventually(Duration::from_secs(5), || async {
+        (get("/after").await == 418).then_some(())
+    })
+    .await;
+    assert!(
+        opened.is_some(),
+        "403s answered behind the breaker did not open it"
+    );
+    assert_eq!(state("after").await, "open");
+    for _ in 0..30 {
+        assert_eq!(get("/before").await, 403);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(state("before").await, "closed");
+    assert!(up.requests().is_empty());
+}
