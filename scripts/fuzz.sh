@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (fuzz/): the rule parser, the Docker label parser, the config loader,
 # path normalisation, the request checks, the ClientHello server_name parser, htpasswd lines,
-# Docker constraints and defaultRule templates.
+# Docker constraints, defaultRule templates and circuitBreaker expressions.
 # libFuzzer (libfuzzer-sys) with coverage instrumentation from stable rustc flags, no sanitizer.
-#   scripts/fuzz.sh              each target 30 s (what CI runs: 9 targets, about 4.5 min)
+#   scripts/fuzz.sh              each target 30 s (what CI runs: 10 targets, about 5 min)
 #   scripts/fuzz.sh 1800         the long mode: each target 30 min
 #   scripts/fuzz.sh 600 rule     one target (several: list them)
 #   FUZZ_SECONDS=60 make test    the test command's per-target time
@@ -15,7 +15,7 @@ seconds="${1:-30}"
 case "$seconds" in
   '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [seconds per target] [target...]" >&2; exit 2 ;;
 esac
-all=(rule labels config path request_checks client_hello htpasswd constraints template)
+all=(rule labels config path request_checks client_hello htpasswd constraints template circuit_breaker)
 targets=("${@:2}")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 for t in "${targets[@]}"; do

@@ -3,6 +3,7 @@
 //! request, [`scrape`] renders `/metrics` (refreshing the gauges read from the live config).
 //! The prefix is `pylon` by default; `prefix = "traefik"` gives exactly Traefik's names.
 
+pub mod breakers;
 pub mod codes;
 pub mod record;
 pub mod registry;

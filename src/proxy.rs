@@ -12,6 +12,7 @@ pub mod grpc_status;
 pub mod mirror;
 pub mod misdirected;
 pub mod observe;
+pub mod outcome;
 pub mod path;
 pub mod respond;
 pub mod selection;

@@ -20,6 +20,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("composite-services", &["http.services.copy.mirroring.mirrors[0].name: service `shadow` does not exist", "http.services.copy.mirroring.mirrors[0].percent: 150 is not a percentage", "http.services.safe.failover: services refer back to themselves: safe -> safe", "http.services.safe.failover.errors.status[0]: `5xx` is not a status code or range"]),
     ("two-middleware-types", &["http.middlewares.m: more than one middleware type is set: stripPrefix, addPrefix"]),
     ("strip-prefix-without-slash", &["http.middlewares.m.stripPrefix.prefixes[0]: `api` does not start with `/`"]),
+    ("bad-circuit-breaker-expression", &["http.middlewares.cb.circuitBreaker.expression: `NetworkErrorRatio() > 0.5 && LatencyAtQuantileMS(50.0) => 100`: column 56: `=>` is not an operator: write `>=`"]),
     ("body-middlewares", &["http.middlewares.c.compress.encodings[1]: `lz4` is not a supported encoding", "http.middlewares.b.buffering.maxRequestBodyBytes: -1 is negative"]),
     ("bad-server-url", &["http.services.s.loadBalancer.servers[0].url: `127.0.0.1:8080` is not a valid URL"]),
     ("file-provider-both", &["providers.file: both `filename` and `directory` are set"]),

@@ -13,6 +13,7 @@ pub mod basic_auth;
 pub mod buffering;
 pub mod build;
 pub mod chain;
+pub mod circuit_breaker;
 pub mod compress;
 pub mod duration;
 pub mod errors;
@@ -20,6 +21,7 @@ pub mod forward_auth;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
+pub mod outcome;
 pub mod rate_limit;
 pub mod redirect_regex;
 pub mod redirect_scheme;
@@ -43,6 +45,7 @@ use std::net::IpAddr;
 
 pub use build::{BuildCx, BuildError, BuildResult, Built};
 pub use in_flight::InFlightReq;
+pub use outcome::Outcome;
 pub use source::SourceCriterion;
 pub use strip_prefix::StripPrefix;
 
@@ -205,6 +208,22 @@ pub trait Plugin: Send + Sync + 'static {
         _cx: &mut PluginCtx,
     ) -> Result<()> {
         Ok(())
+    }
+
+    /// Whether this plugin wants `request_done`. The proxy calls it only on routes where
+    /// some plugin says so (decided once per route), so other routes pay nothing.
+    fn wants_outcome(&self) -> bool {
+        false
+    }
+
+    /// Told how a request through this plugin's chain ended (status, upstream failure), once,
+    /// when it ends; also when a plugin of the chain answered it. Synchronous: no blocking.
+    fn request_done(&self, _outcome: &Outcome, _cx: &PluginCtx) {}
+
+    /// The plugin itself, for the host's views of a type's live state (the API and metrics
+    /// read a circuit breaker's state through it).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
     }
 
     /// Sees, and may replace, each response body chunk on its way to the client. Runs in the

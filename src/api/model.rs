@@ -202,6 +202,9 @@ pub fn middlewares(view: &View<'_>) -> Vec<Value> {
             .next()
             .map(|k| k.to_ascii_lowercase())
             .unwrap_or_default();
+        if let Some(state) = breaker_state(view, name) {
+            m.insert("circuitBreakerState".into(), state);
+        }
         m.insert("status".into(), Value::from("enabled"));
         m.insert(
             "usedBy".into(),
@@ -213,6 +216,19 @@ pub fn middlewares(view: &View<'_>) -> Vec<Value> {
         out.push(Value::Object(m));
     }
     out
+}
+
+/// A `circuitBreaker`'s live state (pylon's addition to Traefik's shape):
+/// `{"state": "closed"|"open"|"recovering", "trips": n}`.
+fn breaker_state(view: &View<'_>, name: &str) -> Option<Value> {
+    use crate::runtime::middlewares::Built;
+    let Some((_, Built::Plugin(plugin))) = view.snapshot.middlewares.get(name) else {
+        return None;
+    };
+    let breaker = plugin
+        .as_any()?
+        .downcast_ref::<pylon_plugins::circuit_breaker::CircuitBreaker>()?;
+    Some(json!({"state": breaker.state().name(), "trips": breaker.trips()}))
 }
 
 /// Every entry point with its settings, sorted by name.

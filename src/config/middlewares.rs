@@ -9,9 +9,9 @@ pub use one_type::type_names;
 
 use super::dynamic::Toggle;
 use pylon_plugins::{
-    add_prefix, basic_auth, buffering, chain, compress, errors, forward_auth, headers, in_flight,
-    ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path, replace_path_regex,
-    retry, strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
+    add_prefix, basic_auth, buffering, chain, circuit_breaker, compress, errors, forward_auth,
+    headers, in_flight, ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path,
+    replace_path_regex, retry, strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
 };
 use serde::Deserialize;
 
@@ -42,9 +42,9 @@ pub enum MiddlewareConfig {
     Compress(Toggle<compress::Config>),
     Errors(errors::Config),
     ForwardAuth(forward_auth::Config),
+    CircuitBreaker(circuit_breaker::Config),
     // Traefik types pylon does not implement yet: decoded so that the error names them.
     DigestAuth(toml::Value),
-    CircuitBreaker(toml::Value),
     GrpcWeb(toml::Value),
     ContentType(toml::Value),
     #[serde(rename = "passTLSClientCert")]
@@ -109,8 +109,8 @@ impl MiddlewareConfig {
             }
             Self::Errors(c) => errors::build(c, cx).map(Built::ErrorPages),
             Self::ForwardAuth(c) => forward_auth::build(c, cx).map(Built::plugin),
+            Self::CircuitBreaker(c) => circuit_breaker::build(c, cx).map(Built::plugin),
             Self::DigestAuth(_)
-            | Self::CircuitBreaker(_)
             | Self::GrpcWeb(_)
             | Self::ContentType(_)
             | Self::PassTlsClientCert(_)

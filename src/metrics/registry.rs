@@ -23,6 +23,7 @@ pub struct Metrics {
     pub config_last_reload_success_timestamp: Gauge,
     pub config_last_reload_failure_timestamp: Gauge,
     pub tls_certs_not_after: GaugeVec,
+    pub breakers: super::breakers::BreakerMetrics,
 }
 
 /// The four families of one level (entry point, router or service).
@@ -181,7 +182,9 @@ impl Metrics {
             "Certificate expiration timestamp",
             &["cn", "serial", "sans"],
         )?;
+        let breakers = super::breakers::BreakerMetrics::new(&registry, p)?;
         Ok(Metrics {
+            breakers,
             registry,
             entry_point: c
                 .entry_point

@@ -1,4 +1,4 @@
-//! `/metrics`: the gauges read from the live config (server health) are refreshed, then every
+//! `/metrics`: the gauges read from the live config (server health, circuit breakers) are refreshed, then every
 //! family is rendered in Prometheus' text format.
 
 use super::registry::Metrics;
@@ -35,6 +35,7 @@ impl Metrics {
                 g.set(cert.not_after as f64);
             }
         }
+        self.breakers.refresh(snapshot);
         let mut out = Vec::with_capacity(16 * 1024);
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             log::error!("metrics: cannot render: {e}");

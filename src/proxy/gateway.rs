@@ -570,7 +570,13 @@ impl ProxyHttp for Gateway {
         for plugin in route.chain.iter() {
             if let Flow::Respond(reply) = plugin.request_filter(session, &mut ctx.plugins).await? {
                 let ct = "text/plain; charset=utf-8";
-                respond::full(session, reply.status, &reply.headers, reply.body, ct).await?;
+                let status = reply.status.as_u16();
+                let sent =
+                    respond::full(session, reply.status, &reply.headers, reply.body, ct).await;
+                if route.outcome_hooks {
+                    super::outcome::answered_by_plugin(&route, status, &ctx.plugins);
+                }
+                sent?;
                 return Ok(true);
             }
         }
@@ -792,10 +798,12 @@ impl ProxyHttp for Gateway {
         }
     }
 
-    /// Counts the finished request in the metrics (when `[metrics.prometheus]` is on) and writes
-    /// its access log line; requests to internal services only with `addInternals`.
-    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
+    /// Tells the route's plugins that asked how the request ended, counts it in the metrics
+    /// (when `[metrics.prometheus]` is on) and writes its access log line; requests to internal
+    /// services only with `addInternals`.
+    async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {
         selection::end_load(ctx);
+        super::outcome::tell(session, e, ctx);
         if let Some(copy) = ctx.mirror.take() {
             copy.send();
         }

@@ -133,6 +133,7 @@ pub fn compile(
             &mut errors,
         );
         let make_route = |resolved: Resolved| {
+            let outcome_hooks = resolved.chain.iter().any(|p| p.wants_outcome());
             Arc::new(Route {
                 name: Arc::from(display_name(name)),
                 service: match internal {
@@ -144,6 +145,7 @@ pub fn compile(
                 retry: resolved.retry,
                 error_pages: resolved.error_pages.into(),
                 internal,
+                outcome_hooks,
             })
         };
         let shared = make_route(own.clone());

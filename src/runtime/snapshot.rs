@@ -28,6 +28,9 @@ pub struct Route {
     pub error_pages: Arc<[Arc<super::middlewares::error_pages::ErrorPages>]>,
     /// The service is one pylon answers itself (`api@internal`, ...), after the middlewares.
     pub internal: Option<InternalService>,
+    /// Some plugin of the chain `wants_outcome`: the proxy tells the chain how each request
+    /// ended (decided here, once, so other routes pay nothing).
+    pub outcome_hooks: bool,
 }
 
 /// The `retry` middleware's policy (built with its settings, in the plugins crate).

@@ -106,3 +106,34 @@ tls.insecureskipverify = "true"
     assert_eq!(m.max_response_body_size, Some(4096));
     assert_eq!(m.tls.unwrap().insecure_skip_verify, Some(true));
 }
+
+#[test]
+fn circuit_breaker_in_label_form_lower_case_keys_and_strings() {
+    let d = decode(
+        r#"[http.middlewares.m.circuitbreaker]
+expression = "ResponseCodeRatio(500, 600, 0, 600) > 0.25 && RequestThreshold() >= 20"
+checkperiod = "250ms"
+fallbackduration = "30s"
+recoveryduration = "5"
+responsecode = "429"
+"#,
+    );
+    let MiddlewareConfig::CircuitBreaker(m) = d.http.middlewares["m"].clone() else {
+        panic!("not circuitBreaker")
+    };
+    assert_eq!(m.response_code, Some(429));
+    assert_eq!(
+        m.check_period.map(|d| d.get()),
+        Some(std::time::Duration::from_millis(250))
+    );
+    assert_eq!(
+        m.recovery_duration.map(|d| d.get()),
+        Some(std::time::Duration::from_secs(5))
+    );
+    let cx = pylon_plugins::BuildCx {
+        name: "m",
+        read_file: &|_| Err("no files".into()),
+    };
+    let built = d.http.middlewares["m"].build(&cx);
+    assert!(matches!(built, Ok(pylon_plugins::Built::Plugin(_))));
+}
