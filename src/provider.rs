@@ -1,7 +1,9 @@
 //! Providers: where the dynamic configuration comes from (the file provider, the Docker
-//! provider, the Redis key-value provider), how their names are namespaced (`name@provider`) and how their parts merge.
+//! provider, the Redis key-value provider), how their names are namespaced (`name@provider`)
+//! and how their parts merge.
 
 pub mod docker;
+pub mod kv;
 pub mod merge;
 pub mod namespace;
 pub mod redis;
