@@ -110,9 +110,31 @@ fn failure(what: &str, e: etcd_client::Error) -> Failure {
         if auth {
             return Failure::Auth(format!("authentication failed ({message})"));
         }
-        return Failure::Other(format!("{what}: {message} ({:?})", status.code()));
+        return Failure::Other(format!(
+            "{what}: {message} ({:?}){}",
+            status.code(),
+            causes(status)
+        ));
     }
-    Failure::Other(format!("{what}: {e}"))
+    Failure::Other(format!("{what}: {e}{}", causes(&e)))
+}
+
+/// `: cause: its cause ...` of `e` (a TLS handshake refused is only said there), at most 4
+/// deep, repeats left out.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut said: Vec<String> = vec![e.to_string()];
+    let mut text = String::new();
+    let mut next = e.source();
+    while let Some(cause) = next.filter(|_| said.len() <= 4) {
+        let shown = cause.to_string();
+        if !said.iter().any(|s| s.contains(&shown)) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        said.push(shown);
+        next = cause.source();
+    }
+    text
 }
 
 /// A client of `member` (authenticated when credentials are set).
