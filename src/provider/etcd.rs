@@ -20,7 +20,8 @@ use std::time::Duration;
 
 /// Traefik's default endpoint.
 pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:2379";
-/// Quiet time after a change before the configuration is rebuilt (bursts become one update).
+/// How long after a change the configuration is rebuilt: the changes in that time become one
+/// update.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// `[providers.etcd]`, checked and ready to use. Debug leaves the password and the key out.

@@ -50,7 +50,9 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.text())?;
         if let Failure::Auth(_) = self {
-            f.write_str(": check providers.etcd.username and password")?;
+            f.write_str(
+                ": check providers.etcd.username and password (and that the user's role may read the keys under rootKey)",
+            )?;
         }
         Ok(())
     }

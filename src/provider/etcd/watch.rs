@@ -1,9 +1,9 @@
 //! Following etcd: read the keys, publish, then watch the prefix from the read's revision + 1
-//! and apply each event to the keys; a burst of events becomes one update (debounced). When
-//! etcd cannot be reached or the watch ends (etcd stopped, the revision was compacted), the
-//! last configuration keeps serving and the provider reconnects with capped backoff, reading
-//! the keys again. An outage is logged when it starts and when it ends (the errors between:
-//! debug).
+//! and apply each event to the keys; the events of one debounce time from the first become
+//! one update. When etcd cannot be reached or the watch ends (etcd stopped, the revision was
+//! compacted), the last configuration keeps serving and the provider reconnects with capped
+//! backoff, reading the keys again. An outage is logged when it starts and when it ends (the
+//! errors between: debug).
 
 use super::client::{open, text, watch_after, Failure};
 use super::EtcdSettings;
