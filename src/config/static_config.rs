@@ -246,8 +246,9 @@ pub struct EtcdTlsConfig {
 }
 
 /// `[providers.redis]`: Traefik's key-value provider on Redis (src/provider/redis.rs). `tls`
-/// and `sentinel` are refused with their reason (src/config/unsupported.rs).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+/// and `sentinel` are refused with their reason (src/config/unsupported.rs). Debug leaves the
+/// password out.
+#[derive(Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedisProviderConfig {
     /// `host:port` of each server, tried in order (default `["127.0.0.1:6379"]`).
@@ -261,6 +262,19 @@ pub struct RedisProviderConfig {
     /// pylon's extension: how often the keys are read (default 2s); Traefik follows keyspace
     /// notifications instead, which need `notify-keyspace-events` on the server.
     pub poll_interval: Option<Duration>,
+}
+
+impl std::fmt::Debug for RedisProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisProviderConfig")
+            .field("endpoints", &self.endpoints)
+            .field("root_key", &self.root_key)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("db", &self.db)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]

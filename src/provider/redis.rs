@@ -21,8 +21,8 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// The shortest `pollInterval` accepted.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
-/// `[providers.redis]`, checked and ready to use.
-#[derive(Debug, Clone)]
+/// `[providers.redis]`, checked and ready to use. Debug leaves the password out.
+#[derive(Clone)]
 pub struct RedisSettings {
     /// `host:port` of each endpoint, tried in order.
     pub endpoints: Vec<(String, u16)>,
@@ -32,6 +32,19 @@ pub struct RedisSettings {
     pub db: i64,
     pub poll_interval: Duration,
     pub max_keys: usize,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("endpoints", &self.endpoints)
+            .field("root_key", &self.root_key)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("db", &self.db)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
 }
 
 impl RedisSettings {
@@ -103,6 +116,14 @@ mod tests {
         assert_eq!(s.root_key, "traefik");
         assert_eq!(s.db, 0);
         assert_eq!(s.poll_interval, DEFAULT_POLL_INTERVAL);
+    }
+
+    #[test]
+    fn debug_leaves_the_password_out() {
+        let s = settings("password = \"hunter2\"").expect("settings");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let c: RedisProviderConfig = toml::from_str("password = \"hunter2\"").expect("toml");
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]
