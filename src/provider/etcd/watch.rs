@@ -105,11 +105,7 @@ impl EtcdWatcher {
                         Err(e) => return Err(Failure::Other(format!("{member}: the watch failed: {e}"))),
                     };
                     if response.canceled() {
-                        return Err(Failure::Other(format!(
-                            "{member}: etcd canceled the watch ({}; compacted at revision {}): reading the keys again",
-                            response.cancel_reason(),
-                            response.compact_revision()
-                        )));
+                        return Err(canceled(&member, response.cancel_reason(), response.compact_revision()));
                     }
                     for event in response.events() {
                         let Some(kv) = event.kv() else { continue };
@@ -163,5 +159,42 @@ impl EtcdWatcher {
         let plan = self.plan.clone();
         let why = why.to_string();
         let _ = tokio::task::spawn_blocking(move || plan.reload(&why)).await;
+    }
+}
+
+/// Why etcd canceled the watch: the revision it needed was compacted (then the keys are read
+/// again), the user may not watch the keys (`Auth`), or etcd's reason.
+fn canceled(member: &str, reason: &str, compact_revision: i64) -> Failure {
+    if compact_revision > 0 {
+        return Failure::Other(format!(
+            "{member}: the watch's revision was compacted (etcd keeps from {compact_revision}): reading the keys again"
+        ));
+    }
+    let text = format!("{member}: etcd canceled the watch: {reason}");
+    match reason.contains("permission denied") {
+        true => Failure::Auth(text),
+        false => Failure::Other(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_canceled_watch_says_why() {
+        let f = canceled("http://m:1", "", 7);
+        assert!(
+            f.to_string().contains("compacted (etcd keeps from 7)"),
+            "{f}"
+        );
+        let f = canceled("http://m:1", "etcdserver: permission denied", 0);
+        assert!(matches!(f, Failure::Auth(_)), "{f:?}");
+        assert!(f.to_string().contains("providers.etcd.username"), "{f}");
+        let f = canceled("http://m:1", "etcdserver: no leader", 0);
+        assert_eq!(
+            f,
+            Failure::Other("http://m:1: etcd canceled the watch: etcdserver: no leader".into())
+        );
     }
 }
