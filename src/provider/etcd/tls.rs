@@ -99,13 +99,8 @@ impl TlsMaterial {
         Ok(TlsMaterial { ca, identity })
     }
 
-    /// The client's TLS options: the CA (else the system's roots) and the client certificate.
-    pub fn options(&self) -> TlsOptions {
-        Self::options_of(Some(self))
-    }
-
-    /// TLS options for `material`, or the system's roots only (an `https://` endpoint without
-    /// a `tls` section).
+    /// The client's TLS options: `material`'s CA (else the system's roots, as for an
+    /// `https://` endpoint without a `tls` section) and its client certificate.
     pub fn options_of(material: Option<&TlsMaterial>) -> TlsOptions {
         let mut options = TlsOptions::new();
         match material.and_then(|m| m.ca.as_ref()) {
