@@ -12,10 +12,11 @@
 ARG ARTIFACTS=build
 
 FROM rust:1-bookworm AS build
-# Build-time tools from Debian stable (nothing of them reaches the image): versions not pinned.
+# Build-time tools from Debian stable (nothing of them reaches the image): versions not pinned;
+# protoc and protobuf's .proto files compile the etcd client's gRPC API.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends cmake pkg-config libssl-dev ca-certificates \
+ && apt-get install -y --no-install-recommends cmake pkg-config libssl-dev ca-certificates protobuf-compiler libprotobuf-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

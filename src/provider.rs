@@ -1,7 +1,10 @@
 //! Providers: where the dynamic configuration comes from (the file provider, the Docker
-//! provider, the Redis key-value provider), how their names are namespaced (`name@provider`) and how their parts merge.
+//! provider, the Redis and etcd key-value providers), how their names are namespaced
+//! (`name@provider`) and how their parts merge.
 
 pub mod docker;
+pub mod etcd;
+pub mod kv;
 pub mod merge;
 pub mod namespace;
 pub mod redis;
@@ -17,6 +20,8 @@ pub struct Sources {
     pub docker: ArcSwapOption<ProviderPart>,
     /// `None` until the Redis provider has read the keys once (or when it is off).
     pub redis: ArcSwapOption<ProviderPart>,
+    /// `None` until the etcd provider has read the keys once (or when it is off).
+    pub etcd: ArcSwapOption<ProviderPart>,
 }
 
 impl Sources {
@@ -25,6 +30,7 @@ impl Sources {
         [
             ("docker", self.docker.load_full()),
             ("redis", self.redis.load_full()),
+            ("etcd", self.etcd.load_full()),
         ]
         .into_iter()
         .filter_map(|(name, part)| part.map(|p| (name, p)))

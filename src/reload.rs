@@ -92,13 +92,14 @@ impl ReloadPlan {
     }
 }
 
-/// Logs what the update left out: containers with bad labels, Redis objects with bad keys, file
+/// Logs what the update left out: containers with bad labels, key-value objects with bad keys, file
 /// routers whose other-provider objects are gone.
 fn report_left_out(compiled: &crate::runtime::compile::Compiled) {
     for e in &compiled.skipped {
-        match e.provider {
-            "redis" => log::error!("redis provider: object left out: {e}"),
-            _ => log::error!("docker provider: container left out: {e}"),
+        if crate::provider::kv::is_kv(e.provider) {
+            log::error!("{} provider: object left out: {e}", e.provider);
+        } else {
+            log::error!("docker provider: container left out: {e}");
         }
     }
     for e in &compiled.disabled_routers {

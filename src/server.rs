@@ -153,6 +153,15 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
                 },
             ));
         }
+        if let Some(settings) = reload.compiler.etcd.clone() {
+            server.add_service(pingora::services::background::background_service(
+                "etcd provider",
+                crate::provider::etcd::watch::EtcdWatcher {
+                    settings,
+                    plan: reload.clone(),
+                },
+            ));
+        }
         let service = crate::reload::watch::ReloadService::for_plan(reload);
         server.add_service(pingora::services::background::background_service(
             "config reload",

@@ -356,7 +356,7 @@ async fn root_key_db_and_password_are_honoured() {
 }
 
 #[test]
-fn tls_sentinel_and_other_kv_providers_are_refused_by_name() {
+fn tls_sentinel_consul_and_zookeeper_are_refused_by_name() {
     let dir = tempfile::tempdir().expect("dir");
     for (section, said) in [
         (
@@ -366,10 +366,6 @@ fn tls_sentinel_and_other_kv_providers_are_refused_by_name() {
         (
             "[providers.redis.sentinel]\nmasterName = \"m\"\n",
             "providers.redis.sentinel",
-        ),
-        (
-            "[providers.etcd]\nendpoints = [\"127.0.0.1:2379\"]\n",
-            "providers.etcd",
         ),
         (
             "[providers.consul]\nrootKey = \"traefik\"\n",

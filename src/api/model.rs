@@ -243,8 +243,8 @@ pub fn entrypoints(s: &StaticConfig) -> Vec<Value> {
         .collect()
 }
 
-/// What the configuration in force leaves out: containers with bad labels (for `redis`:
-/// `container` is the object's key prefix, `label` the Redis key), and file routers whose
+/// What the configuration in force leaves out: containers with bad labels (for `redis` and
+/// `etcd`: `container` is the object's key prefix, `label` the key), and file routers whose
 /// other-provider object is gone, each with the error and the fix.
 pub fn left_out(view: &View<'_>) -> Vec<Value> {
     let left = &view.snapshot.left_out;
@@ -282,6 +282,9 @@ pub fn overview(view: &View<'_>) -> Value {
     }
     if s.providers.redis.is_some() {
         providers.push("Redis");
+    }
+    if s.providers.etcd.is_some() {
+        providers.push("Etcd");
     }
     let empty = json!({"total": 0, "warnings": 0, "errors": 0});
     json!({

@@ -73,14 +73,15 @@ impl Default for LabelSettings {
 }
 
 /// One problem with one container's labels (or, from [`merge_containers`], between containers).
-/// The Redis provider reports with it too: there the unit is one object's key prefix
-/// (`traefik/http/routers/web`) and the key a Redis key.
+/// The key-value providers (Redis, etcd) report with it too: there the unit is one object's key
+/// prefix (`traefik/http/routers/web`) and the key the provider's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelError {
-    /// The provider that left the unit out: `docker` (a container) or `redis` (an object).
+    /// The provider that left the unit out: `docker` (a container), `redis` or `etcd` (an
+    /// object).
     pub provider: &'static str,
     pub container: String,
-    /// The label key at fault, as written on the container (a Redis key for `redis`).
+    /// The label key at fault, as written on the container (a key for `redis` and `etcd`).
     pub label: Option<String>,
     pub message: String,
     pub hint: Option<String>,
@@ -102,7 +103,8 @@ impl LabelError {
         self
     }
 
-    /// The same error, reported by `provider` (`redis`: the unit is an object, the key a key).
+    /// The same error, reported by `provider` (`redis`, `etcd`: the unit is an object, the key
+    /// a key).
     pub fn in_provider(mut self, provider: &'static str) -> Self {
         self.provider = provider;
         self
@@ -111,11 +113,13 @@ impl LabelError {
 
 impl std::fmt::Display for LabelError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (unit, key) = match self.provider {
-            "redis" => ("redis object", "key"),
-            _ => ("container", "label"),
+        let key = if crate::provider::kv::is_kv(self.provider) {
+            write!(f, "{} object {:?}: ", self.provider, self.container)?;
+            "key"
+        } else {
+            write!(f, "container {:?}: ", self.container)?;
+            "label"
         };
-        write!(f, "{unit} {:?}: ", self.container)?;
         if let Some(label) = &self.label {
             write!(f, "{key} {label}: ")?;
         }
@@ -226,7 +230,7 @@ pub fn default_service_name(c: &ContainerInfo) -> String {
     }
 }
 
-/// The dynamic config of one key-value unit (the Redis provider's keys of one object, written
+/// The dynamic config of one key-value unit (a key-value provider's keys of one object, written
 /// as labels: `traefik.http.routers.web.entrypoints[0]`): the labels' tree and decoder, with
 /// every `tls.*` key allowed (labels allow `tls.stores.default.*` only) and no defaults.
 pub fn kv_config(

@@ -88,6 +88,16 @@ pub fn attribute(errors: ConfigErrors, origin: &str, landed: &[Landed]) -> Confi
 fn describe_miss(miss: &Miss) -> String {
     match miss {
         Miss::Unknown { at, key, expected } => {
+            // A Traefik key pylon refuses: its reason, as for the same key in a file.
+            let full = at
+                .iter()
+                .chain([key])
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(".");
+            if let Some(why) = super::unsupported::why(&full) {
+                return super::unsupported::message(&full, why);
+            }
             let under = if at.is_empty() {
                 String::new()
             } else {

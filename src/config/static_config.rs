@@ -204,11 +204,51 @@ pub struct ProvidersConfig {
     pub file: Option<FileProviderConfig>,
     pub docker: Option<DockerProviderConfig>,
     pub redis: Option<RedisProviderConfig>,
+    pub etcd: Option<EtcdProviderConfig>,
+}
+
+/// `[providers.etcd]`: Traefik's key-value provider on etcd (v3 API; src/provider/etcd.rs).
+/// Debug leaves the password out.
+#[derive(Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EtcdProviderConfig {
+    /// `host:port` (or `http(s)://host:port`) of each member (default `["127.0.0.1:2379"]`).
+    pub endpoints: Option<Vec<String>>,
+    /// The prefix of every key (default `traefik`).
+    pub root_key: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub tls: Option<EtcdTlsConfig>,
+}
+
+impl std::fmt::Debug for EtcdProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdProviderConfig")
+            .field("endpoints", &self.endpoints)
+            .field("root_key", &self.root_key)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+/// `[providers.etcd.tls]`: Traefik's client TLS options (files).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EtcdTlsConfig {
+    /// The CA certificate (PEM) that signed the members' certificates.
+    pub ca: Option<String>,
+    /// The client certificate and its key (PEM), for etcd's `--client-cert-auth`.
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    pub insecure_skip_verify: Option<bool>,
 }
 
 /// `[providers.redis]`: Traefik's key-value provider on Redis (src/provider/redis.rs). `tls`
-/// and `sentinel` are refused with their reason (src/config/unsupported.rs).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+/// and `sentinel` are refused with their reason (src/config/unsupported.rs). Debug leaves the
+/// password out.
+#[derive(Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedisProviderConfig {
     /// `host:port` of each server, tried in order (default `["127.0.0.1:6379"]`).
@@ -222,6 +262,19 @@ pub struct RedisProviderConfig {
     /// pylon's extension: how often the keys are read (default 2s); Traefik follows keyspace
     /// notifications instead, which need `notify-keyspace-events` on the server.
     pub poll_interval: Option<Duration>,
+}
+
+impl std::fmt::Debug for RedisProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisProviderConfig")
+            .field("endpoints", &self.endpoints)
+            .field("root_key", &self.root_key)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("db", &self.db)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]

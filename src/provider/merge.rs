@@ -1,8 +1,8 @@
-//! The file provider's config plus the other providers' units (Docker's containers, Redis's
-//! objects) → one checked config.
+//! The file provider's config plus the other providers' units (Docker's containers, the
+//! key-value providers' objects) → one checked config.
 //!
 //! The file provider's part must be valid on its own: any error in it refuses the whole update
-//! (the last good config stays). Another provider's part is the sum of its units (the Redis
+//! (the last good config stays). Another provider's part is the sum of its units (a key-value
 //! provider's units are single objects, so there an error leaves out one object). The Docker
 //! provider's part is the sum of its containers: an
 //! error traced to a container's router, service or middleware (a bad rule, a reference to a
@@ -72,8 +72,8 @@ pub fn merge_and_check<T>(
         .collect();
     let left_out = |id: &UnitId, key_path: &str, message: String, hint: Option<String>| {
         let hint = hint.unwrap_or_else(|| fix_hint(id.0).into());
-        let key = (id.0 == "redis")
-            .then(|| redis_key(&id.1, key_path))
+        let key = super::kv::is_kv(id.0)
+            .then(|| super::kv::key_of(id.0, &id.1, key_path))
             .flatten();
         LabelError::new(&id.1, key.as_deref(), message)
             .with_hint(hint)
@@ -162,24 +162,12 @@ pub fn merge_and_check<T>(
     }
 }
 
-/// The Redis key an error at `key_path` (`http.routers.web@redis.tls.domains[0]`) is about,
-/// below the object `unit` (`traefik/http/routers/web`): `traefik/http/routers/web/tls/domains/0`.
-fn redis_key(unit: &str, key_path: &str) -> Option<String> {
-    let (_, below) = key_path.split_once("@redis")?;
-    let below = below.replace('[', ".").replace(']', "");
-    let mut key = unit.to_string();
-    for segment in below.split('.').filter(|s| !s.is_empty()) {
-        key.push('/');
-        key.push_str(segment);
-    }
-    Some(key)
-}
-
 /// How to fix a unit `provider` left out.
 fn fix_hint(provider: &str) -> &'static str {
-    match provider {
-        "redis" => "fix the object's keys; the other objects are still served",
-        _ => "fix the container's labels; the other containers are still served",
+    if super::kv::is_kv(provider) {
+        "fix the object's keys; the other objects are still served"
+    } else {
+        "fix the container's labels; the other containers are still served"
     }
 }
 

@@ -2,31 +2,27 @@
 //! (`traefik/http/routers/web/rule`, lists as `.../entrypoints/0`) become the provider's part of
 //! the dynamic config, names `web@redis`; the keys are read again every `pollInterval`.
 //!
-//! - [`keys`] turns the keys into the part: one unit per object, read by the labels' decoder.
+//! - [`crate::provider::kv`] turns the keys into the part (shared with etcd).
 //! - [`fetch`] connects (credentials, `db`) and reads the keys with SCAN and MGET, bounded.
 //! - [`watch`] polls, publishes on change, and keeps the last good keys through outages.
 
 pub mod fetch;
-pub mod keys;
 pub mod watch;
 
 use crate::config::static_config::RedisProviderConfig;
 use crate::config::ConfigError;
+use crate::provider::kv::{self, non_empty, parse_endpoint};
 use std::time::Duration;
 
 /// Traefik's default endpoint.
 pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:6379";
-/// Traefik's default root key.
-pub const DEFAULT_ROOT_KEY: &str = "traefik";
 /// How often the keys are read when `pollInterval` is not set.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// The shortest `pollInterval` accepted.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
-/// The most keys under `rootKey` the provider reads; more is an error (the last keys stay).
-pub const MAX_KEYS: usize = 100_000;
 
-/// `[providers.redis]`, checked and ready to use.
-#[derive(Debug, Clone)]
+/// `[providers.redis]`, checked and ready to use. Debug leaves the password out.
+#[derive(Clone)]
 pub struct RedisSettings {
     /// `host:port` of each endpoint, tried in order.
     pub endpoints: Vec<(String, u16)>,
@@ -36,6 +32,19 @@ pub struct RedisSettings {
     pub db: i64,
     pub poll_interval: Duration,
     pub max_keys: usize,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("endpoints", &self.endpoints)
+            .field("root_key", &self.root_key)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("db", &self.db)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
 }
 
 impl RedisSettings {
@@ -60,18 +69,7 @@ impl RedisSettings {
                 .with_hint("write e.g. \"127.0.0.1:6379\" or \"redis.internal:6379\"")
             })?);
         }
-        let root_key = c
-            .root_key
-            .as_deref()
-            .map(|k| k.trim().trim_matches('/'))
-            .unwrap_or(DEFAULT_ROOT_KEY)
-            .to_string();
-        if root_key.is_empty() {
-            return Err(
-                ConfigError::new(origin, "providers.redis.rootKey", "is empty")
-                    .with_hint("leave it out for Traefik's default \"traefik\""),
-            );
-        }
+        let root_key = kv::root_key(c.root_key.as_deref(), "redis", origin)?;
         let db = c.db.unwrap_or(0);
         if db < 0 {
             return Err(ConfigError::new(
@@ -90,7 +88,6 @@ impl RedisSettings {
             )
             .with_hint("write e.g. \"2s\" (the default)"));
         }
-        let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
         Ok(RedisSettings {
             endpoints,
             root_key,
@@ -98,21 +95,9 @@ impl RedisSettings {
             password: non_empty(&c.password),
             db,
             poll_interval,
-            max_keys: MAX_KEYS,
+            max_keys: kv::MAX_KEYS,
         })
     }
-}
-
-/// `host:port` (`[v6]:port` too) → its parts.
-fn parse_endpoint(text: &str) -> Option<(String, u16)> {
-    let text = text.trim();
-    let (host, port) = text.rsplit_once(':')?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
-    if host.is_empty() || host.contains('/') {
-        return None;
-    }
-    Some((host.to_string(), port))
 }
 
 #[cfg(test)]
@@ -131,6 +116,14 @@ mod tests {
         assert_eq!(s.root_key, "traefik");
         assert_eq!(s.db, 0);
         assert_eq!(s.poll_interval, DEFAULT_POLL_INTERVAL);
+    }
+
+    #[test]
+    fn debug_leaves_the_password_out() {
+        let s = settings("password = \"hunter2\"").expect("settings");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let c: RedisProviderConfig = toml::from_str("password = \"hunter2\"").expect("toml");
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]

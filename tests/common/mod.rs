@@ -7,6 +7,7 @@ pub mod bind9;
 pub mod certs;
 pub mod dns;
 pub mod docker;
+pub mod etcd;
 pub mod gateway;
 pub mod h2;
 pub mod pebble;

@@ -106,6 +106,16 @@ fn pylon_wins_over_traefik() {
 }
 
 #[test]
+fn a_refused_traefik_key_gives_its_reason_as_in_a_file() {
+    let e = load_env(&[("TRAEFIK_PROVIDERS_ZOOKEEPER_ROOTKEY", "traefik")]).unwrap_err();
+    assert!(
+        e.contains("TRAEFIK_PROVIDERS_ZOOKEEPER_ROOTKEY: `providers.zookeeper` is Traefik's")
+            && e.contains("supported key-value providers: `providers.etcd`, `providers.redis`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn an_unknown_key_names_the_variable_and_the_nearest_key() {
     let e = load_env(&[("PYLON_ENTRYPOINTS_WEB_ADRESS", ":1")]).unwrap_err();
     assert!(

@@ -3,8 +3,8 @@
 //! logged when it starts and when it ends, not at every poll (the errors between: debug).
 
 use super::fetch::{connect, read_keys};
-use super::keys::build_part;
 use super::RedisSettings;
+use crate::provider::kv::keys::build_part;
 use crate::reload::ReloadPlan;
 use async_trait::async_trait;
 use pingora::server::ShutdownWatch;
@@ -88,7 +88,7 @@ impl RedisWatcher {
     /// Builds the provider's part, logs what it leaves out, and runs a reload with it (off the
     /// async threads).
     async fn publish(&self, pairs: &BTreeMap<String, String>, why: &str) {
-        let part = build_part(&self.settings.root_key, pairs);
+        let part = build_part("redis", &self.settings.root_key, pairs);
         self.plan.compiler.sources.redis.store(Some(Arc::new(part)));
         let plan = self.plan.clone();
         let why = why.to_string();

@@ -40,6 +40,8 @@ pub struct Compiler {
     pub docker: Option<crate::provider::docker::DockerSettings>,
     /// `[providers.redis]`, checked; `None` when the provider is off.
     pub redis: Option<crate::provider::redis::RedisSettings>,
+    /// `[providers.etcd]`, checked (TLS files read); `None` when the provider is off.
+    pub etcd: Option<crate::provider::etcd::EtcdSettings>,
     /// `entryPoints.<n>.http.tls.options`, by entry point name.
     entrypoint_tls_options: std::collections::BTreeMap<String, String>,
     /// The host names of server URLs, shared by every compile (`serversTransport.dns`).
@@ -52,7 +54,7 @@ pub struct Compiled {
     pub snapshot: Snapshot,
     pub routers: usize,
     pub services: usize,
-    /// Containers (Docker) and objects (Redis) left out, each with why.
+    /// Containers (Docker) and objects (Redis, etcd) left out, each with why.
     pub skipped: Vec<crate::config::labels::LabelError>,
     /// File routers left out because another provider's object they use is gone.
     pub disabled_routers: Vec<config::ConfigError>,
@@ -104,6 +106,19 @@ impl Compiler {
             .map(|r| crate::provider::redis::RedisSettings::from_config(r, &origin))
             .transpose()
             .map_err(|e| source.explain(ConfigErrors(vec![e])))?;
+        let etcd = providers
+            .etcd
+            .as_ref()
+            .map(|c| {
+                crate::provider::etcd::EtcdSettings::from_config(
+                    c,
+                    providers.providers_throttle_duration.map(|t| t.get()),
+                    &source.anchor(),
+                    &origin,
+                )
+            })
+            .transpose()
+            .map_err(|e| source.explain(ConfigErrors(vec![e])))?;
         let entrypoint_tls_options = static_config
             .entry_points
             .iter()
@@ -117,6 +132,7 @@ impl Compiler {
             sources: Arc::default(),
             docker,
             redis,
+            etcd,
             static_path: source.anchor(),
             source: source.clone(),
             transport: static_config.transport(),

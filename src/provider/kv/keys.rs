@@ -1,4 +1,5 @@
-//! Redis keys → the provider's part: Traefik's key-value layout read by the labels' machinery.
+//! Key-value keys (Redis, etcd) → the provider's part: Traefik's key-value layout read by the
+//! labels' machinery.
 //!
 //! Traefik's kv provider (traefik/paerser `kv.DecodeToNode`) splits each key under
 //! `<rootKey>/` on `/`, skipping empty segments, and reads a number segment as a list index
@@ -6,17 +7,21 @@
 //! (`traefik/http/routers/web/entrypoints/0` → `traefik.http.routers.web.entrypoints[0]`) and
 //! the keys of one object (`http/routers/web`, `tls/options/x`, `tls/certificates/0`, ...) go
 //! through the labels' case-insensitive tree and decoder together, as one unit: a bad key
-//! leaves out its object only, and is reported with the Redis key.
+//! leaves out its object only, and is reported with the provider's key.
 
 use crate::config::labels::{kv_config, LabelError};
 use crate::provider::ProviderPart;
 use std::collections::BTreeMap;
 
-/// The provider's part from every key and value read under `root` (keys not under it are
-/// ignored).
-pub fn build_part(root: &str, pairs: &BTreeMap<String, String>) -> ProviderPart {
+/// The part of `provider` (`redis`, `etcd`) from every key and value read under `root` (keys
+/// not under it are ignored).
+pub fn build_part(
+    provider: &'static str,
+    root: &str,
+    pairs: &BTreeMap<String, String>,
+) -> ProviderPart {
     let prefix = format!("{root}/");
-    // unit (lowercased object path) → (unit as first spelled, label → Redis key, labels)
+    // unit (lowercased object path) → (unit as first spelled, label → key, labels)
     let mut units: BTreeMap<String, Unit> = BTreeMap::new();
     let mut part = ProviderPart::default();
     for (key, value) in pairs {
@@ -42,8 +47,8 @@ pub fn build_part(root: &str, pairs: &BTreeMap<String, String>) -> ProviderPart 
             }
             Err(message) => unit.errors.push(
                 LabelError::new(&unit.name, Some(key), message)
-                    .with_hint("Redis keys are `<rootKey>/<path>` with `/` between the model's keys (`traefik/http/routers/web/rule`)")
-                    .in_provider("redis"),
+                    .with_hint("keys are `<rootKey>/<path>` with `/` between the model's keys (`traefik/http/routers/web/rule`)")
+                    .in_provider(provider),
             ),
         }
     }
@@ -56,7 +61,7 @@ pub fn build_part(root: &str, pairs: &BTreeMap<String, String>) -> ProviderPart 
             Ok(config) => part.containers.push((unit.name, config)),
             Err(errors) => part
                 .errors
-                .extend(errors.0.into_iter().map(|e| unit.as_redis(e))),
+                .extend(errors.0.into_iter().map(|e| unit.as_keys(e, provider))),
         }
     }
     part
@@ -67,15 +72,15 @@ pub fn build_part(root: &str, pairs: &BTreeMap<String, String>) -> ProviderPart 
 struct Unit {
     /// `<rootKey>/http/routers/web`, as its first key spells it.
     name: String,
-    /// Label form → Redis key.
+    /// Label form → key.
     keys: BTreeMap<String, String>,
     labels: BTreeMap<String, String>,
     errors: Vec<LabelError>,
 }
 
 impl Unit {
-    /// A labels' error about this unit, naming Redis keys instead of labels.
-    fn as_redis(&self, mut e: LabelError) -> LabelError {
+    /// A labels' error about this unit, naming `provider`'s keys instead of labels.
+    fn as_keys(&self, mut e: LabelError, provider: &'static str) -> LabelError {
         if let Some(label) = &e.label {
             e.label = Some(
                 self.keys
@@ -90,7 +95,7 @@ impl Unit {
                 .replace(&format!("label {label}"), &format!("key {key}"))
                 .replace(label.as_str(), key);
         }
-        e.in_provider("redis")
+        e.in_provider(provider)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Redis keys → part: layout, case, lists, and one bad key leaving out only its object.
+//! Key-value keys → part: layout, case, lists, and one bad key leaving out only its object.
 
 use super::*;
 
@@ -11,6 +11,7 @@ fn pairs(list: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[test]
 fn traefiks_layout_becomes_the_model() {
     let part = build_part(
+        "redis",
         "traefik",
         &pairs(&[
             ("traefik/http/routers/web/rule", "Host(`a`)"),
@@ -56,6 +57,7 @@ fn traefiks_layout_becomes_the_model() {
 #[test]
 fn a_bad_key_leaves_out_its_object_named_by_the_key() {
     let part = build_part(
+        "etcd",
         "traefik",
         &pairs(&[
             ("traefik/http/routers/good/rule", "Host(`a`)"),
@@ -73,13 +75,13 @@ fn a_bad_key_leaves_out_its_object_named_by_the_key() {
         .map(|e| (e.provider, e.label.clone().unwrap_or_default()))
         .collect();
     assert!(
-        labels.contains(&("redis", "traefik/http/middlewares/bad/noSuchType/x".into())),
+        labels.contains(&("etcd", "traefik/http/middlewares/bad/noSuchType/x".into())),
         "{labels:?}"
     );
-    assert!(labels.contains(&("redis", "traefik/http/routers/dotted.name/rule".into())));
-    assert!(labels.contains(&("redis", "traefik/tcp/routers/t/rule".into())));
+    assert!(labels.contains(&("etcd", "traefik/http/routers/dotted.name/rule".into())));
+    assert!(labels.contains(&("etcd", "traefik/tcp/routers/t/rule".into())));
     let shown = part.errors[0].to_string();
-    assert!(shown.starts_with("redis object \""), "{shown}");
+    assert!(shown.starts_with("etcd object \""), "{shown}");
 }
 
 #[test]
@@ -97,6 +99,7 @@ fn a_number_is_an_index_except_as_a_name() {
 #[test]
 fn keys_differing_in_case_are_one_key_and_a_clash_names_both_redis_keys() {
     let part = build_part(
+        "redis",
         "traefik",
         &pairs(&[
             ("traefik/http/routers/Dup/rule", "Path(`/a`)"),
