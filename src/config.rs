@@ -24,6 +24,7 @@ pub mod rfc2136;
 pub mod source;
 pub mod static_config;
 pub mod static_keys;
+pub mod tcp;
 pub mod tree;
 pub mod unsupported;
 pub mod validate;

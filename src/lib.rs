@@ -24,5 +24,6 @@ pub mod run_files;
 pub mod runtime;
 pub mod sd_notify;
 pub mod server;
+pub mod tcp;
 pub mod tls;
 pub mod upstream;

@@ -46,6 +46,17 @@ pub struct EntryPointApp {
     connections: Option<ConnectionLimit>,
     /// `proxyProtocol`, when set.
     proxy_protocol: Option<proxy_protocol::ProxyProtocol>,
+    /// Where this entry point's TCP routers are found (the running config).
+    tcp: Option<TcpRouting>,
+}
+
+/// The running config's TCP routers for one entry point.
+struct TcpRouting {
+    store: Arc<crate::runtime::Store>,
+    /// The entry point's index in the snapshot's tables.
+    index: usize,
+    /// Relayed connections with no bytes either way for this long are closed.
+    idle: std::time::Duration,
 }
 
 /// One open connection in the gauge, for as long as it lives.
@@ -84,7 +95,18 @@ impl EntryPointApp {
             limits,
             connections: limits.max_connections.map(ConnectionLimit::new),
             proxy_protocol: None,
+            tcp: None,
         }
+    }
+
+    /// Routes connections through the entry point's TCP routers (`tcp.routers`) first.
+    pub fn with_tcp_routers(mut self, store: Arc<crate::runtime::Store>, index: usize) -> Self {
+        let idle = self
+            .limits
+            .idle
+            .unwrap_or(std::time::Duration::from_secs(180));
+        self.tcp = Some(TcpRouting { store, index, idle });
+        self
     }
 
     /// Reads PROXY protocol headers from the trusted peers (`proxyProtocol`).
@@ -134,6 +156,16 @@ impl ServerApp for EntryPointApp {
                     return None;
                 }
             };
+        }
+        if let Some(tcp) = &self.tcp {
+            // the snapshot stays with a relayed connection: a reload does not cut it
+            let snapshot = tcp.store.load();
+            if let Some(table) = snapshot.tcp.get(tcp.index).filter(|t| !t.is_empty()) {
+                match crate::tcp::dispatch::dispatch(table, stream, &self.tls, tcp.idle).await {
+                    crate::tcp::dispatch::Dispatched::Taken => return None,
+                    crate::tcp::dispatch::Dispatched::Http(http) => stream = http,
+                }
+            }
         }
         let mut first = [0u8; 1];
         // Peeking an L4 stream reads into its rewind buffer: no extra syscall, nothing lost.

@@ -15,8 +15,8 @@ pub mod parser;
 #[cfg(test)]
 mod tests;
 
-pub use ast::{Expr, Matcher, MATCHER_NAMES};
+pub use ast::{Expr, Matcher, MATCHER_NAMES, TCP_MATCHER_NAMES};
 pub use error::RuleError;
-pub use matcher::RequestFacts;
+pub use matcher::{ConnectionFacts, RequestFacts};
 pub use parsed::ParsedRules;
-pub use parser::parse;
+pub use parser::{parse, parse_tcp};

@@ -78,6 +78,7 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         let name = listening.entrypoint.name.clone();
         let limits = listening.entrypoint.clients;
         let proxy_protocol = listening.entrypoint.proxy_protocol.clone();
+        let index = listening.entrypoint.index;
         let gateway = Gateway::new(listening.entrypoint, plan.store.clone(), lifecycle.clone());
         let mut proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
         let mut options = HttpServerOptions::default();
@@ -89,7 +90,8 @@ pub fn run(plan: StartPlan) -> Result<std::convert::Infallible, String> {
         proxy.server_options = Some(options);
         let app = EntryPointApp::new(proxy, tls.clone(), &name, limits)
             .with_idle_linger(idle_linger)
-            .with_proxy_protocol(proxy_protocol);
+            .with_proxy_protocol(proxy_protocol)
+            .with_tcp_routers(plan.store.clone(), index);
         let mut service = Service::new(format!("entrypoint {name}"), app);
         for bind in &listening.binds {
             service.add_tcp(bind);

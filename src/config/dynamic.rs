@@ -18,6 +18,8 @@ use std::marker::PhantomData;
 pub struct DynamicConfig {
     #[serde(default)]
     pub http: HttpConfig,
+    #[serde(default, skip_serializing_if = "super::tcp::TcpConfig::is_empty")]
+    pub tcp: super::tcp::TcpConfig,
     #[serde(default)]
     pub tls: TlsConfig,
 }

@@ -365,6 +365,39 @@ impl Merged {
             origin,
             errors,
         );
+        let tcp = part.tcp;
+        claim_all(
+            owners,
+            "tcp.routers",
+            tcp.routers,
+            &mut into.tcp.routers,
+            origin,
+            errors,
+        );
+        claim_all(
+            owners,
+            "tcp.services",
+            tcp.services,
+            &mut into.tcp.services,
+            origin,
+            errors,
+        );
+        claim_all(
+            owners,
+            "tcp.middlewares",
+            tcp.middlewares,
+            &mut into.tcp.middlewares,
+            origin,
+            errors,
+        );
+        claim_all(
+            owners,
+            "tcp.serversTransports",
+            tcp.servers_transports,
+            &mut into.tcp.servers_transports,
+            origin,
+            errors,
+        );
         claim_all(
             owners,
             "tls.options",
@@ -456,6 +489,7 @@ pub fn load_dynamic_lenient_with_origins(
     let mut errors = Vec::new();
     let inline = DynamicConfig {
         http: static_cfg.http.clone().unwrap_or_default(),
+        tcp: static_cfg.tcp.clone().unwrap_or_default(),
         tls: static_cfg.tls.clone().unwrap_or_default(),
     };
     merged.add(inline, &origin, &mut errors);

@@ -36,6 +36,8 @@ pub struct StaticConfig {
     pub core: Option<CoreConfig>,
     /// Dynamic routers/middlewares/services written in the static file itself.
     pub http: Option<HttpConfig>,
+    /// Dynamic TCP routers/services written in the static file itself.
+    pub tcp: Option<super::tcp::TcpConfig>,
     /// Dynamic TLS certificates written in the static file itself.
     pub tls: Option<TlsConfig>,
 }

@@ -52,7 +52,6 @@ const KEYS: &[(&str, Why)] = &[
     ("metrics.influxDB2", Why::NotYet("only Prometheus metrics are implemented")),
     ("metrics.otlp", Why::NotYet("only Prometheus metrics are implemented")),
     // Dynamic configuration.
-    ("tcp", Why::NotYet("TCP routers are not implemented yet: pylon proxies HTTP")),
     ("udp", Why::NotYet("UDP routers are not implemented yet: pylon proxies HTTP")),
     ("http.services.*.middlewares", Why::NotYet("service middlewares (Traefik v3.7) are not implemented yet: put them on the routers")),
     ("http.services.*.highestRandomWeight", Why::NotYet("the highestRandomWeight service is not implemented yet: use `weighted` or `loadBalancer.sticky`")),
@@ -105,7 +104,7 @@ mod tests {
         assert!(why("http.services.s.highestRandomWeight").is_some());
         assert!(why("entryPoints.web.address").is_none());
         assert!(why("entryPoints.http3").is_none());
-        assert!(matches!(why("tcp"), Some(Why::NotYet(_))));
+        assert!(matches!(why("udp"), Some(Why::NotYet(_))));
         assert!(matches!(why("providers.plugin"), Some(Why::Difference(_))));
     }
 }

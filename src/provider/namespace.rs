@@ -110,6 +110,9 @@ pub fn qualify(part: DynamicConfig, provider: &str) -> DynamicConfig {
             services,
             servers_transports,
         },
+        // TCP objects come from the file provider only (labels refuse `traefik.tcp.*` yet),
+        // whose names stay bare.
+        tcp: part.tcp,
         tls: part.tls,
     }
 }

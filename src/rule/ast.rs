@@ -51,7 +51,17 @@ pub enum Matcher {
     QueryRegexp { key: String, regex: Regex },
     /// ``ClientIP(`10.0.0.0/8`, `::1`, ...)``: IPv4-mapped IPv6 networks are stored as IPv4.
     ClientIp(Vec<IpNet>),
+    /// TCP: ``HostSNI(`db.example.com`, ...)``: lower-cased; `*` matches any connection (TLS
+    /// or not).
+    HostSni(Vec<String>),
+    /// TCP: ``HostSNIRegexp(`^.+\.example\.com$`)``: unanchored, on the lower-cased SNI.
+    HostSniRegexp(Regex),
+    /// TCP: ``ALPN(`h2`, ...)``: a protocol the client's ClientHello offers.
+    Alpn(Vec<String>),
 }
+
+/// The matcher names accepted in TCP router rules (case-sensitive), sorted.
+pub const TCP_MATCHER_NAMES: [&str; 4] = ["ALPN", "ClientIP", "HostSNI", "HostSNIRegexp"];
 
 /// The matcher names accepted in rules (case-sensitive), sorted.
 pub const MATCHER_NAMES: [&str; 11] = [
@@ -83,16 +93,24 @@ impl Matcher {
             Matcher::Query { .. } => "Query",
             Matcher::QueryRegexp { .. } => "QueryRegexp",
             Matcher::ClientIp(_) => "ClientIP",
+            Matcher::HostSni(_) => "HostSNI",
+            Matcher::HostSniRegexp(_) => "HostSNIRegexp",
+            Matcher::Alpn(_) => "ALPN",
         }
     }
 
     /// The (normalized) arguments, as they would be written back in a rule.
     pub fn args(&self) -> Vec<String> {
         match self {
-            Matcher::Host(v) | Matcher::Path(v) | Matcher::PathPrefix(v) | Matcher::Method(v) => {
-                v.clone()
+            Matcher::Host(v)
+            | Matcher::Path(v)
+            | Matcher::PathPrefix(v)
+            | Matcher::Method(v)
+            | Matcher::HostSni(v)
+            | Matcher::Alpn(v) => v.clone(),
+            Matcher::HostRegexp(re) | Matcher::PathRegexp(re) | Matcher::HostSniRegexp(re) => {
+                vec![re.as_str().to_owned()]
             }
-            Matcher::HostRegexp(re) | Matcher::PathRegexp(re) => vec![re.as_str().to_owned()],
             Matcher::Header { name, value } => vec![name.as_str().to_owned(), value.clone()],
             Matcher::HeaderRegexp { name, regex } => {
                 vec![name.as_str().to_owned(), regex.as_str().to_owned()]

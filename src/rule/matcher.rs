@@ -103,6 +103,53 @@ impl Matcher {
                 let ip = unmap_ip(req.client_ip);
                 nets.iter().any(|net| net.contains(&ip))
             }
+            // TCP matchers: the parser refuses them in HTTP rules
+            Matcher::HostSni(_) | Matcher::HostSniRegexp(_) | Matcher::Alpn(_) => false,
+        }
+    }
+}
+
+/// A borrowed view of one new TCP connection: what a TCP rule can look at.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionFacts<'a> {
+    /// The ClientHello's server name (`None`: no TLS, or no SNI).
+    pub sni: Option<&'a str>,
+    /// The protocols the ClientHello offers (ALPN).
+    pub alpn: &'a [String],
+    pub client_ip: IpAddr,
+}
+
+impl Expr {
+    /// Whether the connection satisfies this TCP rule.
+    pub fn matches_connection(&self, conn: &ConnectionFacts<'_>) -> bool {
+        match self {
+            Expr::Matcher(m) => m.matches_connection(conn),
+            Expr::Not(inner) => !inner.matches_connection(conn),
+            Expr::And(items) => items.iter().all(|e| e.matches_connection(conn)),
+            Expr::Or(items) => items.iter().any(|e| e.matches_connection(conn)),
+        }
+    }
+}
+
+impl Matcher {
+    /// Whether the connection satisfies this single TCP matcher (HTTP matchers never do).
+    pub fn matches_connection(&self, conn: &ConnectionFacts<'_>) -> bool {
+        match self {
+            Matcher::HostSni(names) => names.iter().any(|n| {
+                n == "*"
+                    || conn
+                        .sni
+                        .is_some_and(|sni| host_matches(n, strip_trailing_dot(sni)))
+            }),
+            Matcher::HostSniRegexp(re) => conn
+                .sni
+                .is_some_and(|sni| with_ascii_lowercase(sni, |s| re.is_match(s))),
+            Matcher::Alpn(protocols) => protocols.iter().any(|p| conn.alpn.contains(p)),
+            Matcher::ClientIp(nets) => {
+                let ip = unmap_ip(conn.client_ip);
+                nets.iter().any(|net| net.contains(&ip))
+            }
+            _ => false,
         }
     }
 }

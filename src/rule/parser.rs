@@ -15,12 +15,22 @@ use http::{HeaderName, Method};
 use ipnet::IpNet;
 use regex::Regex;
 
-use super::ast::{Expr, Matcher, MATCHER_NAMES};
+use super::ast::{Expr, Matcher, MATCHER_NAMES, TCP_MATCHER_NAMES};
 use super::error::RuleError;
 use super::lexer::{tokenize, Token, TokenKind};
 
-/// Parse and validate a Traefik v3 rule.
+/// Parse and validate a Traefik v3 HTTP router rule.
 pub fn parse(rule: &str) -> Result<Expr, RuleError> {
+    parse_dialect(rule, &MATCHER_NAMES)
+}
+
+/// Parse and validate a Traefik v3 TCP router rule (`HostSNI`, `HostSNIRegexp`, `ClientIP`,
+/// `ALPN`).
+pub fn parse_tcp(rule: &str) -> Result<Expr, RuleError> {
+    parse_dialect(rule, &TCP_MATCHER_NAMES)
+}
+
+fn parse_dialect(rule: &str, names: &'static [&'static str]) -> Result<Expr, RuleError> {
     let tokens = tokenize(rule);
     if tokens.len() == 1 && tokens[0].kind == TokenKind::Eof {
         return Err(RuleError::new(rule, 1, "empty rule"));
@@ -29,6 +39,7 @@ pub fn parse(rule: &str) -> Result<Expr, RuleError> {
         rule,
         tokens,
         pos: 0,
+        names,
     };
     let expr = parser.or()?;
     let next = parser.peek()?;
@@ -55,6 +66,8 @@ struct Parser<'r> {
     rule: &'r str,
     tokens: Vec<Token>,
     pos: usize,
+    /// The matchers this kind of rule may use.
+    names: &'static [&'static str],
 }
 
 impl Parser<'_> {
@@ -151,8 +164,23 @@ impl Parser<'_> {
     }
 
     fn matcher_call(&mut self, name: &str, column: usize) -> Result<Expr, RuleError> {
-        if !MATCHER_NAMES.contains(&name) {
-            let message = match MATCHER_NAMES
+        if !self.names.contains(&name) {
+            let other = if self.names == TCP_MATCHER_NAMES {
+                (MATCHER_NAMES.contains(&name), "an HTTP", "TCP")
+            } else {
+                (TCP_MATCHER_NAMES.contains(&name), "a TCP", "HTTP")
+            };
+            if let (true, kind, here) = other {
+                return Err(self.error(
+                    column,
+                    format!(
+                        "`{name}` is {kind} matcher; {here} rules use: {}",
+                        self.names.join(", ")
+                    ),
+                ));
+            }
+            let message = match self
+                .names
                 .iter()
                 .find(|known| known.eq_ignore_ascii_case(name))
             {
@@ -161,7 +189,7 @@ impl Parser<'_> {
                 ),
                 None => format!(
                     "unknown matcher `{name}`; valid matchers are: {}",
-                    MATCHER_NAMES.join(", ")
+                    self.names.join(", ")
                 ),
             };
             return Err(self.error(column, message));
@@ -219,10 +247,10 @@ impl Parser<'_> {
     /// Check argument count and values, producing the validated matcher.
     fn build(&self, name: &str, args: Vec<Arg>, close: usize) -> Result<Matcher, RuleError> {
         let (min, max, shape) = match name {
-            "Host" | "Path" | "PathPrefix" | "Method" | "ClientIP" => {
+            "Host" | "Path" | "PathPrefix" | "Method" | "ClientIP" | "HostSNI" | "ALPN" => {
                 (1, usize::MAX, "1 or more arguments")
             }
-            "HostRegexp" | "PathRegexp" => (1, 1, "exactly 1 argument"),
+            "HostRegexp" | "PathRegexp" | "HostSNIRegexp" => (1, 1, "exactly 1 argument"),
             "Header" | "HeaderRegexp" => (2, 2, "exactly 2 arguments (name, value)"),
             _ => (1, 2, "1 or 2 arguments (key[, value])"), // Query, QueryRegexp
         };
@@ -246,6 +274,12 @@ impl Parser<'_> {
                 self.ascii(&args[0], name)?;
                 Matcher::HostRegexp(self.regex(&args[0])?)
             }
+            "HostSNI" => Matcher::HostSni(each(&|a| self.host_sni(a))?),
+            "HostSNIRegexp" => {
+                self.ascii(&args[0], name)?;
+                Matcher::HostSniRegexp(self.regex(&args[0])?)
+            }
+            "ALPN" => Matcher::Alpn(args.iter().map(|a| a.value.clone()).collect()),
             "Path" => Matcher::Path(each(&|a| self.path(a))?),
             "PathPrefix" => Matcher::PathPrefix(each(&|a| self.path(a))?),
             "PathRegexp" => Matcher::PathRegexp(self.regex(&args[0])?),
@@ -284,6 +318,18 @@ impl Parser<'_> {
                 ),
             )),
         }
+    }
+
+    /// A `HostSNI` argument: `*`, or a host name (lower-cased, no port).
+    fn host_sni(&self, arg: &Arg) -> Result<String, RuleError> {
+        if arg.value == "*" {
+            return Ok("*".to_string());
+        }
+        let host = self.host(arg)?;
+        if host.contains(':') && !host.starts_with('[') {
+            return Err(self.error(arg.column, "a server name has no port"));
+        }
+        Ok(host)
     }
 
     fn host(&self, arg: &Arg) -> Result<String, RuleError> {

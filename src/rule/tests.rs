@@ -308,3 +308,42 @@ fn hosts_lists_host_matchers_outside_negations() {
         .hosts()
         .is_empty());
 }
+
+mod tcp {
+    use crate::rule::{parse, parse_tcp, ConnectionFacts};
+    use std::net::IpAddr;
+
+    fn facts<'a>(sni: Option<&'a str>, alpn: &'a [String], ip: &str) -> ConnectionFacts<'a> {
+        ConnectionFacts {
+            sni,
+            alpn,
+            client_ip: ip.parse::<IpAddr>().unwrap(),
+        }
+    }
+
+    #[test]
+    fn tcp_rules_match_server_names_alpn_and_clients() {
+        let none: [String; 0] = [];
+        let h2 = ["h2".to_string()];
+        let rule = parse_tcp("HostSNI(`DB.example.com`, `*.svc.test`) && !ClientIP(`10.0.0.0/8`)")
+            .unwrap();
+        assert!(rule.matches_connection(&facts(Some("db.example.com"), &none, "127.0.0.1")));
+        assert!(rule.matches_connection(&facts(Some("a.svc.test"), &none, "127.0.0.1")));
+        assert!(!rule.matches_connection(&facts(Some("db.example.com"), &none, "10.1.2.3")));
+        assert!(!rule.matches_connection(&facts(None, &none, "127.0.0.1")));
+        let any = parse_tcp("HostSNI(`*`)").unwrap();
+        assert!(any.matches_connection(&facts(None, &none, "127.0.0.1")));
+        let alpn = parse_tcp("ALPN(`h2`) && HostSNIRegexp(`^api[0-9]+\\.test$`)").unwrap();
+        assert!(alpn.matches_connection(&facts(Some("api7.test"), &h2, "::1")));
+        assert!(!alpn.matches_connection(&facts(Some("api7.test"), &none, "::1")));
+    }
+
+    #[test]
+    fn each_kind_of_rule_refuses_the_others_matchers() {
+        let e = parse_tcp("Host(`a`)").unwrap_err().to_string();
+        assert!(e.contains("`Host` is an HTTP matcher"), "{e}");
+        let e = parse("HostSNI(`a`)").unwrap_err().to_string();
+        assert!(e.contains("`HostSNI` is a TCP matcher"), "{e}");
+        assert!(parse_tcp("HostSNI(`a:443`)").is_err());
+    }
+}

@@ -193,6 +193,13 @@ pub fn compile(
             }
         }
     }
+    let mut entrypoint_names: Vec<&str> = vec![""; specs.len()];
+    for ep in entrypoints {
+        if let Some(slot) = entrypoint_names.get_mut(ep.index) {
+            *slot = ep.name.as_str();
+        }
+    }
+    let tcp = crate::tcp::routes::compile(&dynamic.tcp, &entrypoint_names, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -210,6 +217,7 @@ pub fn compile(
     Ok(Snapshot {
         version,
         tables,
+        tcp,
         pools: services.pools,
         middlewares,
         dynamic: Arc::new(dynamic.clone()),

@@ -100,6 +100,21 @@ pub struct Listening {
     pub binds: Vec<String>,
 }
 
+/// An IP address (as a one-address network) or a CIDR, IPv4-mapped IPv6 stored as IPv4.
+pub fn parse_net(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    let net = match text.parse::<IpNet>() {
+        Ok(net) => net,
+        Err(_) => IpNet::from(text.parse::<IpAddr>().ok()?),
+    };
+    Some(match (canonical_ip(net.addr()), net) {
+        (IpAddr::V4(v4), IpNet::V6(v6)) => {
+            IpNet::new(IpAddr::V4(v4), v6.prefix_len().saturating_sub(96)).ok()?
+        }
+        _ => net,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,6 +62,8 @@ pub struct Snapshot {
     pub version: u64,
     /// One table per entry point, indexed like `EntryPoint::index`.
     pub tables: Box<[RouteTable]>,
+    /// The TCP routers of each entry point (indexed like `tables`).
+    pub tcp: Box<[crate::tcp::TcpTable]>,
     /// Every load-balancer pool of this config, once each (walked by the health checker).
     pub pools: Vec<Arc<Pool>>,
     /// Every middleware by name, with the fingerprint of its config (reused on reload).

@@ -76,6 +76,7 @@ fn snapshot(version: u64, pools: Vec<Arc<Pool>>) -> Snapshot {
         Arc::new(crate::tls::CertStore::new(Vec::new(), Arc::new(default)))
     });
     Snapshot {
+        tcp: Box::default(),
         version,
         tables: Box::new([]),
         pools,
