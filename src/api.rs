@@ -12,6 +12,7 @@ pub mod query;
 pub mod redact;
 pub mod serve;
 pub mod stats;
+pub mod tcp_model;
 
 use crate::config::StaticConfig;
 use crate::runtime::Snapshot;
@@ -82,11 +83,10 @@ pub fn handle(method: &Method, path: &str, query: Option<&str>, view: &View<'_>)
         "/api/http/routers" => list(model::routers(view)),
         "/api/http/services" => list(model::services(view)),
         "/api/http/middlewares" => list(model::middlewares(view)),
-        "/api/tcp/routers"
-        | "/api/tcp/services"
-        | "/api/tcp/middlewares"
-        | "/api/udp/routers"
-        | "/api/udp/services" => list(Vec::new()),
+        "/api/tcp/routers" => list(tcp_model::routers(view)),
+        "/api/tcp/services" => list(tcp_model::services(view)),
+        "/api/tcp/middlewares" => list(tcp_model::middlewares(view)),
+        "/api/udp/routers" | "/api/udp/services" => list(Vec::new()),
         _ => {
             if let Some(name) = rest.strip_prefix("/api/entrypoints/") {
                 one(model::entrypoints(statics), "entry point", name)
@@ -96,6 +96,12 @@ pub fn handle(method: &Method, path: &str, query: Option<&str>, view: &View<'_>)
                 one(model::services(view), "service", name)
             } else if let Some(name) = rest.strip_prefix("/api/http/middlewares/") {
                 one(model::middlewares(view), "middleware", name)
+            } else if let Some(name) = rest.strip_prefix("/api/tcp/routers/") {
+                one(tcp_model::routers(view), "TCP router", name)
+            } else if let Some(name) = rest.strip_prefix("/api/tcp/services/") {
+                one(tcp_model::services(view), "TCP service", name)
+            } else if let Some(name) = rest.strip_prefix("/api/tcp/middlewares/") {
+                one(tcp_model::middlewares(view), "TCP middleware", name)
             } else {
                 Answer::text(StatusCode::NOT_FOUND, "404 page not found\n")
             }

@@ -204,9 +204,13 @@ async fn proxy_protocol_to_the_backend_and_ip_allow_list() {
             });
         }
     });
-    let (v1, v2, walled) = (free_port(), free_port(), free_port());
+    let (v1, v2, walled, admin) = (free_port(), free_port(), free_port(), free_port());
     let config = format!(
-        r#"[entryPoints.v1]
+        r#"[entryPoints.traefik]
+address = "127.0.0.1:{admin}"
+[api]
+insecure = true
+[entryPoints.v1]
 address = "127.0.0.1:{v1}"
 [entryPoints.v2]
 address = "127.0.0.1:{v2}"
@@ -238,7 +242,7 @@ servers = [{{ address = "127.0.0.1:{backend}" }}]
 proxyProtocol = {{ version = 2 }}
 "#
     );
-    let gw = TestGateway::start(&config, &[v1, v2, walled]).await;
+    let gw = TestGateway::start(&config, &[v1, v2, walled, admin]).await;
     let log_on_panic = scopeguard_log(&gw);
     let exchange = |port: u16| {
         let mut s = connect(port);
@@ -268,6 +272,28 @@ proxyProtocol = {{ version = 2 }}
     // not in the allow list: closed without a byte relayed
     let (got, _) = exchange(walled);
     assert!(got.is_empty(), "{got:?}");
+
+    // the API lists the TCP routers, services and middlewares as Traefik does
+    let api = |path: &'static str| common::get_json(format!("http://127.0.0.1:{admin}{path}"));
+    let (status, routers) = api("/api/tcp/routers").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = routers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["v1@file", "v2@file", "walled@file"]);
+    let (_, service) = api("/api/tcp/services/v1@file").await;
+    assert_eq!(
+        service["usedBy"],
+        serde_json::json!(["v1@file", "walled@file"])
+    );
+    assert_eq!(service["loadBalancer"]["proxyProtocol"]["version"], 1);
+    let (_, mw) = api("/api/tcp/middlewares/lan-only@file").await;
+    assert_eq!(mw["ipAllowList"]["sourceRange"][0], "10.0.0.0/8");
+    let (_, overview) = api("/api/overview").await;
+    assert_eq!(overview["tcp"]["routers"]["total"], 3);
     drop(log_on_panic);
 }
 

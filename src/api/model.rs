@@ -293,7 +293,11 @@ pub fn overview(view: &View<'_>) -> Value {
             "services": section(&services(view)),
             "middlewares": section(&middlewares(view)),
         },
-        "tcp": {"routers": empty, "services": empty, "middlewares": empty},
+        "tcp": {
+            "routers": section(&super::tcp_model::routers(view)),
+            "services": section(&super::tcp_model::services(view)),
+            "middlewares": section(&super::tcp_model::middlewares(view)),
+        },
         "udp": {"routers": empty, "services": empty},
         "features": {
             "tracing": "",
