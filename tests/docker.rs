@@ -922,3 +922,60 @@ async fn the_label_policy_opens_to_what_the_operator_allows() {
         gw.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_labels_route_connections_to_the_container() {
+    let engine = DockerEngine::shared();
+    let scope = unique("scope");
+    let (web, tcp) = (free_port(), free_port());
+    let config = format!(
+        "{}[entryPoints.tcp]\naddress = \"127.0.0.1:{tcp}\"\n",
+        static_config(web, engine, &scope)
+    );
+    let gw = TestGateway::start(&config, &[web, tcp]).await;
+    let name = unique("tcpapp");
+    engine.serve_file(&name, "index.html", &name);
+    let port = free_port();
+    let port_label = port.to_string();
+    let l = scoped(
+        &scope,
+        &[
+            ("traefik.enable", "true"),
+            ("traefik.tcp.routers.raw.rule", "HostSNI(`*`)"),
+            ("traefik.tcp.routers.raw.entrypoints", "tcp"),
+            (
+                "traefik.tcp.services.raw.loadbalancer.server.port",
+                &port_label,
+            ),
+        ],
+    );
+    engine.run_httpd(&name, port, &l, &[]);
+    // raw bytes through the TCP router to the container's server
+    let fetch = || {
+        let name = name.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", tcp))
+                .await
+                .ok()?;
+            s.write_all(b"GET /index.html HTTP/1.0\r\n\r\n")
+                .await
+                .ok()?;
+            let mut out = String::new();
+            tokio::time::timeout(Duration::from_secs(2), s.read_to_string(&mut out))
+                .await
+                .ok()?
+                .ok()?;
+            out.contains(&name).then_some(out)
+        }
+    };
+    let routed = eventually(Duration::from_secs(5), fetch).await;
+    assert!(routed.is_some(), "no TCP route; pylon log:\n{}", gw.log());
+    // TCP labels only: no default HTTP router for the container
+    let default_host = name.clone();
+    assert_eq!(
+        get(web, &default_host, "/index.html").await.map(|r| r.0),
+        Some(404)
+    );
+    engine.docker(&["rm", "-f", &name]).expect("rm");
+}

@@ -22,6 +22,7 @@
 mod decode;
 mod defaults;
 mod merge;
+mod tcp_defaults;
 pub mod template;
 mod tree;
 
@@ -250,6 +251,7 @@ fn build(
     defaults::apply(c, s, &mut tree)?;
     let mut config = decode::decode(&c.name, &tree)?;
     defaults::add_servers(c, &tree, &mut config, with_servers)?;
+    tcp_defaults::add_servers(c, &tree, &mut config, with_servers)?;
     Ok(config)
 }
 

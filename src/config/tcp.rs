@@ -71,6 +71,9 @@ pub struct TcpServiceConfig {
 pub struct TcpLoadBalancer {
     #[serde(default)]
     pub servers: Vec<TcpServer>,
+    /// Label form: `loadbalancer.server.port` / `.tls` (the container's address is added by
+    /// the Docker provider).
+    pub server: Option<TcpLabelServer>,
     pub proxy_protocol: Option<TcpProxyProtocol>,
     /// Traefik v2's half-close delay (deprecated in v3): refused, see validation.
     pub termination_delay: Option<i64>,
@@ -86,6 +89,15 @@ pub struct TcpServer {
     pub address: String,
     pub weight: Option<i64>,
     pub tls: Option<bool>,
+}
+
+/// `tcp.services.<s>.loadbalancer.server.*` labels.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TcpLabelServer {
+    pub port: Option<u16>,
+    pub tls: Option<bool>,
+    pub weight: Option<i64>,
 }
 
 /// `proxyProtocol`: a PROXY protocol header sent to the backend first.

@@ -218,6 +218,10 @@ fn owners(parts: &[(UnitId, DynamicConfig)]) -> Owners {
             "serversTransports",
             http.servers_transports.keys().collect(),
         );
+        let tcp = &config.tcp;
+        own("tcp.routers", tcp.routers.keys().collect());
+        own("tcp.middlewares", tcp.middlewares.keys().collect());
+        own("tcp.services", tcp.services.keys().collect());
         // TLS names are global (not qualified by provider).
         let tls = &config.tls;
         for (kind, names) in [
@@ -243,6 +247,17 @@ fn owner_of<'a>(key_path: &str, owners: &'a Owners) -> Option<&'a Vec<UnitId>> {
         let kind = match segments.next()? {
             "options" => "tls.options",
             "stores" => "tls.stores",
+            _ => return None,
+        };
+        let name = segments.next()?;
+        let name = name.split('[').next().unwrap_or(name);
+        return owners.get(&(kind, name.to_string()));
+    }
+    if root == "tcp" {
+        let kind = match segments.next()? {
+            "routers" => "tcp.routers",
+            "middlewares" => "tcp.middlewares",
+            "services" => "tcp.services",
             _ => return None,
         };
         let name = segments.next()?;

@@ -110,9 +110,7 @@ pub fn qualify(part: DynamicConfig, provider: &str) -> DynamicConfig {
             services,
             servers_transports,
         },
-        // TCP objects come from the file provider only (labels refuse `traefik.tcp.*` yet),
-        // whose names stay bare.
-        tcp: part.tcp,
+        tcp: qualify_tcp(part.tcp, &own, &refer),
         tls: part.tls,
     }
 }
@@ -145,6 +143,46 @@ pub fn check_file_names(config: &DynamicConfig, origin: &str) -> Vec<ConfigError
 
 /// Adds `extra`'s objects to `into`; the names must not collide (callers pass parts whose
 /// names carry different providers).
+/// `qualify` for the `tcp` section: own names get `@provider`, references are resolved.
+fn qualify_tcp(
+    tcp: crate::config::tcp::TcpConfig,
+    own: &dyn Fn(String) -> String,
+    refer: &dyn Fn(&str) -> String,
+) -> crate::config::tcp::TcpConfig {
+    let routers = tcp
+        .routers
+        .into_iter()
+        .map(|(name, mut r)| {
+            r.service = refer(&r.service);
+            r.middlewares = r.middlewares.iter().map(|m| refer(m)).collect();
+            (own(name), r)
+        })
+        .collect();
+    let services = tcp
+        .services
+        .into_iter()
+        .map(|(name, mut s)| {
+            if let Some(w) = s.weighted.as_mut() {
+                for child in &mut w.services {
+                    child.name = refer(&child.name);
+                }
+            }
+            (own(name), s)
+        })
+        .collect();
+    let middlewares = tcp
+        .middlewares
+        .into_iter()
+        .map(|(name, m)| (own(name), m))
+        .collect();
+    crate::config::tcp::TcpConfig {
+        routers,
+        services,
+        middlewares,
+        servers_transports: tcp.servers_transports,
+    }
+}
+
 pub fn absorb(into: &mut DynamicConfig, extra: DynamicConfig) {
     fn add<V>(into: &mut BTreeMap<String, V>, extra: BTreeMap<String, V>) {
         for (k, v) in extra {
@@ -158,6 +196,9 @@ pub fn absorb(into: &mut DynamicConfig, extra: DynamicConfig) {
         &mut into.http.servers_transports,
         extra.http.servers_transports,
     );
+    add(&mut into.tcp.routers, extra.tcp.routers);
+    add(&mut into.tcp.services, extra.tcp.services);
+    add(&mut into.tcp.middlewares, extra.tcp.middlewares);
     into.tls.certificates.extend(extra.tls.certificates);
     add(&mut into.tls.options, extra.tls.options);
     add(&mut into.tls.stores, extra.tls.stores);

@@ -374,6 +374,12 @@ impl ServiceBuilder<'_, '_> {
                         ));
                     }
                 }
+                if lb.server.is_some() {
+                    self.errors.push(err(
+                        format!("{lkey}.server"),
+                        "is the Docker label form: in a file, list `servers = [{ address = \"host:port\" }]`",
+                    ));
+                }
                 let mut servers = Vec::new();
                 for (i, server) in lb.servers.iter().enumerate() {
                     let skey = format!("{lkey}.servers[{i}]");

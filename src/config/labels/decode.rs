@@ -130,7 +130,10 @@ fn parts(value: Value, depth: usize) -> Vec<Value> {
 
 /// Adds the names `part` defines (the tree holds each name once, so none collide).
 fn absorb(into: &mut DynamicConfig, part: DynamicConfig) {
-    let (http, tls) = (part.http, part.tls);
+    let (http, tls, tcp) = (part.http, part.tls, part.tcp);
+    into.tcp.routers.extend(tcp.routers);
+    into.tcp.services.extend(tcp.services);
+    into.tcp.middlewares.extend(tcp.middlewares);
     into.http.routers.extend(http.routers);
     into.http.middlewares.extend(http.middlewares);
     into.http.services.extend(http.services);

@@ -12,13 +12,13 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use toml::{Table, Value};
 
 /// The key of `table` equal to `name` ignoring case (label trees keep the first spelling).
-fn key_of(table: &Table, name: &str) -> Option<String> {
+pub(super) fn key_of(table: &Table, name: &str) -> Option<String> {
     table.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
 }
 
 /// Whether `name` is unset in `table`: absent, or an empty string (Go's zero value, which
 /// Traefik treats as unset); an empty one is removed.
-fn take_unset(table: &mut Table, name: &str) -> bool {
+pub(super) fn take_unset(table: &mut Table, name: &str) -> bool {
     let Some(key) = key_of(table, name) else {
         return true;
     };
@@ -31,7 +31,7 @@ fn take_unset(table: &mut Table, name: &str) -> bool {
 
 /// `table[name]` as a table, inserted empty if absent; `None` if it holds something else
 /// (deserialization reports that).
-fn table_at<'t>(table: &'t mut Table, name: &str) -> Option<&'t mut Table> {
+pub(super) fn table_at<'t>(table: &'t mut Table, name: &str) -> Option<&'t mut Table> {
     let key = key_of(table, name).unwrap_or_else(|| name.to_string());
     match table
         .entry(key)
@@ -51,6 +51,17 @@ pub fn apply(
     let name = default_service_name(c);
     let mut rule: Option<Result<String, String>> = None;
     let mut problems = Vec::new();
+    super::tcp_defaults::apply(c, &name, tree)?;
+    // As Traefik: a container with TCP labels and no HTTP router or service gets no HTTP ones.
+    let names_http = |root: &Table| {
+        key_of(root, "http")
+            .and_then(|k| root.get(&k))
+            .and_then(Value::as_table)
+            .is_some_and(|h| key_of(h, "routers").is_some() || key_of(h, "services").is_some())
+    };
+    if key_of(&tree.root, "tcp").is_some() && !names_http(&tree.root) {
+        return Ok(());
+    }
     let Some(http) = table_at(&mut tree.root, "http") else {
         return Ok(());
     };
@@ -197,7 +208,7 @@ pub fn add_servers(
     }
 }
 
-type Problem = (&'static str, String, String);
+pub(super) type Problem = (&'static str, String, String);
 
 /// The server `c` is in service `name`: the label's URL, or `scheme://ip:port`.
 fn server_for(c: &ContainerInfo, name: &str, s: ServerConfig) -> Result<ServerConfig, Problem> {
@@ -218,7 +229,22 @@ fn server_for(c: &ContainerInfo, name: &str, s: ServerConfig) -> Result<ServerCo
         }
         return Ok(done(s.url.clone()));
     }
-    let port = match s.port.or_else(|| c.ports.iter().min().copied()) {
+    let scheme = s.scheme.as_deref().map(str::trim).unwrap_or("http");
+    let scheme = if scheme.is_empty() { "http" } else { scheme };
+    let address = address_for(c, name, s.port, "http")?;
+    Ok(done(format!("{scheme}://{address}")))
+}
+
+/// `ip:port` of the container in service `name` (of the `section` labels, `http` or `tcp`):
+/// the label's port, else the lowest one the container exposes; a published port's binding
+/// when there is one.
+pub(super) fn address_for(
+    c: &ContainerInfo,
+    name: &str,
+    port: Option<u16>,
+    section: &str,
+) -> Result<String, Problem> {
+    let port = match port.or_else(|| c.ports.iter().min().copied()) {
         Some(0) => {
             return Err((
                 ".loadBalancer.server.port",
@@ -231,14 +257,12 @@ fn server_for(c: &ContainerInfo, name: &str, s: ServerConfig) -> Result<ServerCo
             return Err((
                 ".loadBalancer.server",
                 format!("service `{name}`: no port, and the container exposes none"),
-                format!("add the label traefik.http.services.{name}.loadbalancer.server.port"),
+                format!("add the label traefik.{section}.services.{name}.loadbalancer.server.port"),
             ))
         }
     };
-    let scheme = s.scheme.as_deref().map(str::trim).unwrap_or("http");
-    let scheme = if scheme.is_empty() { "http" } else { scheme };
     if let Some(bound) = c.port_bindings.get(&port) {
-        return Ok(done(format!("{scheme}://{bound}")));
+        return Ok(bound.to_string());
     }
     let ip = if c.host_network {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
@@ -252,5 +276,5 @@ fn server_for(c: &ContainerInfo, name: &str, s: ServerConfig) -> Result<ServerCo
             )
         })?
     };
-    Ok(done(format!("{scheme}://{}", SocketAddr::new(ip, port))))
+    Ok(SocketAddr::new(ip, port).to_string())
 }

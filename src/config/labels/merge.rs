@@ -8,6 +8,7 @@
 
 use super::LabelError;
 use crate::config::dynamic::{DynamicConfig, ServiceConfig};
+use crate::config::tcp::TcpServiceConfig;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
@@ -20,8 +21,29 @@ pub fn merge_containers(
     let mut merged = DynamicConfig::default();
     let mut t = Tracker::default();
     for (container, part) in parts {
-        let (http, tls) = (part.http, part.tls);
+        let (http, tls, tcp) = (part.http, part.tls, part.tcp);
         let into = &mut merged;
+        t.merge(
+            "TCP router",
+            &mut into.tcp.routers,
+            tcp.routers,
+            &container,
+            same,
+        );
+        t.merge(
+            "TCP middleware",
+            &mut into.tcp.middlewares,
+            tcp.middlewares,
+            &container,
+            same,
+        );
+        t.merge(
+            "TCP service",
+            &mut into.tcp.services,
+            tcp.services,
+            &container,
+            merge_tcp_service,
+        );
         t.merge(
             "router",
             &mut into.http.routers,
@@ -81,6 +103,9 @@ pub fn merge_containers(
             "middleware" => merged.http.middlewares.remove(name).is_some(),
             "service" => merged.http.services.remove(name).is_some(),
             "servers transport" => merged.http.servers_transports.remove(name).is_some(),
+            "TCP router" => merged.tcp.routers.remove(name).is_some(),
+            "TCP middleware" => merged.tcp.middlewares.remove(name).is_some(),
+            "TCP service" => merged.tcp.services.remove(name).is_some(),
             "TLS options" => merged.tls.options.remove(name).is_some(),
             _ => merged.tls.stores.remove(name).is_some(),
         };
@@ -159,6 +184,33 @@ fn merge_service(a: &mut ServiceConfig, b: ServiceConfig) -> bool {
         .servers
         .iter()
         .filter(|s| !lb_a.servers.iter().any(|have| have.url == s.url))
+        .cloned()
+        .collect();
+    if let Some(lb) = a.load_balancer.as_mut() {
+        lb.servers.extend(new);
+    }
+    true
+}
+
+/// Equal apart from the servers: the servers are added (deduplicated by address).
+fn merge_tcp_service(a: &mut TcpServiceConfig, b: TcpServiceConfig) -> bool {
+    let (Some(lb_a), Some(lb_b)) = (&a.load_balancer, &b.load_balancer) else {
+        return same(a, b);
+    };
+    let strip = |s: &TcpServiceConfig| {
+        let mut s = s.clone();
+        if let Some(lb) = s.load_balancer.as_mut() {
+            lb.servers.clear();
+        }
+        format!("{s:?}")
+    };
+    if strip(a) != strip(&b) {
+        return false;
+    }
+    let new: Vec<_> = lb_b
+        .servers
+        .iter()
+        .filter(|s| !lb_a.servers.iter().any(|have| have.address == s.address))
         .cloned()
         .collect();
     if let Some(lb) = a.load_balancer.as_mut() {

@@ -8,6 +8,7 @@ mod defaults;
 mod errors;
 mod merge;
 mod musicshare;
+mod tcp;
 mod template;
 
 /// A container on a bridge network (IP 10.0.0.2) with `labels` written `key=value`.

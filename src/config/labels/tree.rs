@@ -107,8 +107,7 @@ struct Leaf {
 /// Builds the tree of the dynamic-config labels (`http.*`, `tls.stores.default.*`).
 /// `http.serversTransports.*` is ignored (`label:"-"` in Traefik's model). Other `traefik.` labels are provider settings (`enable`, `docker.*`) or are ignored as
 /// Traefik ignores them (it decodes only `traefik.http`, `traefik.tcp`, `traefik.udp` and
-/// `traefik.tls.stores.default`: pkg/config/label/label.go); TCP and UDP are errors, since
-/// pylon routes HTTP only.
+/// `traefik.tls.stores.default`: pkg/config/label/label.go); UDP is an error (not yet).
 pub fn build(
     container: &str,
     labels: &BTreeMap<String, String>,
@@ -138,12 +137,20 @@ pub fn build_scoped(
         let Some((source, rest)) = split_prefix(key) else {
             continue;
         };
-        if starts_with_ci(rest, "tcp.") || starts_with_ci(rest, "udp.") {
+        if starts_with_ci(rest, "udp.") {
             errors.push(LabelError::new(
                 container,
                 Some(key),
-                "pylon routes HTTP only: TCP and UDP routers and services are not supported",
+                "UDP routers and services are not supported yet (TCP and HTTP are)",
             ));
+        } else if starts_with_ci(rest, "tcp.serverstransports.") {
+            errors.push(LabelError::new(
+                container,
+                Some(key),
+                "TCP servers transports are not supported yet",
+            ));
+        } else if starts_with_ci(rest, "tcp.") {
+            wanted.push((source, key, rest, value));
         } else if starts_with_ci(rest, "http.serverstransports.") {
             // `label:"-"` in Traefik's model: not settable from labels, ignored.
         } else if starts_with_ci(rest, "http.")

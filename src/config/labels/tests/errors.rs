@@ -26,9 +26,9 @@ fn bad_labels_fail_their_container_only() {
             "empty key",
         ),
         (
-            &["traefik.tcp.routers.t.rule=HostSNI(`*`)"],
-            "traefik.tcp.routers.t.rule",
-            "HTTP only",
+            &["traefik.udp.routers.t.entrypoints=dns"],
+            "traefik.udp.routers.t.entrypoints",
+            "UDP routers and services are not supported yet",
         ),
         (
             &[
