@@ -14,6 +14,7 @@ pub mod buffering;
 pub mod build;
 pub mod chain;
 pub mod compress;
+pub mod content_type;
 pub mod duration;
 pub mod errors;
 pub mod forward_auth;

@@ -9,9 +9,9 @@ pub use one_type::type_names;
 
 use super::dynamic::Toggle;
 use pylon_plugins::{
-    add_prefix, basic_auth, buffering, chain, compress, errors, forward_auth, headers, in_flight,
-    ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path, replace_path_regex,
-    retry, strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
+    add_prefix, basic_auth, buffering, chain, compress, content_type, errors, forward_auth,
+    headers, in_flight, ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path,
+    replace_path_regex, retry, strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
 };
 use serde::Deserialize;
 
@@ -42,11 +42,11 @@ pub enum MiddlewareConfig {
     Compress(Toggle<compress::Config>),
     Errors(errors::Config),
     ForwardAuth(forward_auth::Config),
+    ContentType(content_type::Config),
     // Traefik types pylon does not implement yet: decoded so that the error names them.
     DigestAuth(toml::Value),
     CircuitBreaker(toml::Value),
     GrpcWeb(toml::Value),
-    ContentType(toml::Value),
     #[serde(rename = "passTLSClientCert")]
     PassTlsClientCert(toml::Value),
     Plugin(toml::Value),
@@ -109,10 +109,10 @@ impl MiddlewareConfig {
             }
             Self::Errors(c) => errors::build(c, cx).map(Built::ErrorPages),
             Self::ForwardAuth(c) => forward_auth::build(c, cx).map(Built::plugin),
+            Self::ContentType(c) => content_type::build(c, cx).map(Built::plugin),
             Self::DigestAuth(_)
             | Self::CircuitBreaker(_)
             | Self::GrpcWeb(_)
-            | Self::ContentType(_)
             | Self::PassTlsClientCert(_)
             | Self::Plugin(_) => Err(one_type::not_supported_yet(self.kind(), cx)),
         }

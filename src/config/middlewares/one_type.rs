@@ -58,11 +58,10 @@ pub fn not_supported_yet(
     kind: &str,
     cx: &pylon_plugins::BuildCx,
 ) -> Vec<pylon_plugins::BuildError> {
-    const NOT_YET: [&str; 6] = [
+    const NOT_YET: [&str; 5] = [
         "digestAuth",
         "circuitBreaker",
         "grpcWeb",
-        "contentType",
         "passTLSClientCert",
         "plugin",
     ];

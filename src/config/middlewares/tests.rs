@@ -106,3 +106,12 @@ tls.insecureskipverify = "true"
     assert_eq!(m.max_response_body_size, Some(4096));
     assert_eq!(m.tls.unwrap().insecure_skip_verify, Some(true));
 }
+
+#[test]
+fn content_type_auto_detect_in_label_form() {
+    let d = decode("[http.middlewares.m.contenttype]\nautodetect = \"false\"\n");
+    let MiddlewareConfig::ContentType(m) = &d.http.middlewares["m"] else {
+        panic!("not contentType")
+    };
+    assert_eq!(m.auto_detect, Some(false));
+}
