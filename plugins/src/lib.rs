@@ -18,6 +18,7 @@ pub mod content_type;
 pub mod duration;
 pub mod errors;
 pub mod forward_auth;
+pub mod grpc_web;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
@@ -148,6 +149,11 @@ impl PluginCtx {
         self.state.iter().find_map(|s| s.downcast_ref::<T>())
     }
 
+    /// The per-request state of type `T`, to change it.
+    pub fn get_mut<T: std::any::Any + Send + Sync>(&mut self) -> Option<&mut T> {
+        self.state.iter_mut().find_map(|s| s.downcast_mut::<T>())
+    }
+
     /// Keeps `guard` alive until the request ends.
     pub fn hold(&mut self, guard: Box<dyn Send + Sync>) {
         self.held.push(guard);
@@ -197,11 +203,11 @@ pub trait Plugin: Send + Sync + 'static {
         false
     }
 
-    /// Sees each request body chunk on its way upstream (`None`: no data in this call).
-    /// An `Err(HTTPStatus(413))` ends the request with that status.
+    /// Sees, and may replace, each request body chunk on its way upstream (`None`: no data in
+    /// this call). An `Err(HTTPStatus(413))` ends the request with that status.
     fn request_body_filter(
         &self,
-        _body: Option<&Bytes>,
+        _body: &mut Option<Bytes>,
         _end_of_stream: bool,
         _cx: &mut PluginCtx,
     ) -> Result<()> {
@@ -217,5 +223,16 @@ pub trait Plugin: Send + Sync + 'static {
         _cx: &mut PluginCtx,
     ) -> Result<()> {
         Ok(())
+    }
+
+    /// Sees the trailers of an HTTP/2 upstream's response (body plugins only); returning bytes
+    /// ends the client's response with them as its last body chunk instead of the trailers
+    /// (gRPC-Web's trailer frame). The first plugin of the chain that returns bytes wins.
+    fn response_trailer_filter(
+        &self,
+        _trailers: &mut http::HeaderMap,
+        _cx: &mut PluginCtx,
+    ) -> Result<Option<Bytes>> {
+        Ok(None)
     }
 }

@@ -8,6 +8,7 @@ mod tests;
 pub use one_type::type_names;
 
 use super::dynamic::Toggle;
+use pylon_plugins::grpc_web;
 use pylon_plugins::{
     add_prefix, basic_auth, buffering, chain, compress, content_type, errors, forward_auth,
     headers, in_flight, ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path,
@@ -43,10 +44,10 @@ pub enum MiddlewareConfig {
     Errors(errors::Config),
     ForwardAuth(forward_auth::Config),
     ContentType(content_type::Config),
+    GrpcWeb(grpc_web::Config),
     // Traefik types pylon does not implement yet: decoded so that the error names them.
     DigestAuth(toml::Value),
     CircuitBreaker(toml::Value),
-    GrpcWeb(toml::Value),
     #[serde(rename = "passTLSClientCert")]
     PassTlsClientCert(toml::Value),
     Plugin(toml::Value),
@@ -110,9 +111,9 @@ impl MiddlewareConfig {
             Self::Errors(c) => errors::build(c, cx).map(Built::ErrorPages),
             Self::ForwardAuth(c) => forward_auth::build(c, cx).map(Built::plugin),
             Self::ContentType(c) => content_type::build(c, cx).map(Built::plugin),
+            Self::GrpcWeb(c) => grpc_web::build(c, cx).map(Built::plugin),
             Self::DigestAuth(_)
             | Self::CircuitBreaker(_)
-            | Self::GrpcWeb(_)
             | Self::PassTlsClientCert(_)
             | Self::Plugin(_) => Err(one_type::not_supported_yet(self.kind(), cx)),
         }

@@ -689,7 +689,7 @@ impl ProxyHttp for Gateway {
         }
         if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
             for plugin in route.chain.iter() {
-                plugin.request_body_filter(body.as_ref(), end_of_stream, &mut ctx.plugins)?;
+                plugin.request_body_filter(body, end_of_stream, &mut ctx.plugins)?;
             }
         }
         Ok(())
@@ -709,6 +709,24 @@ impl ProxyHttp for Gateway {
         if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
             for plugin in route.chain.iter() {
                 plugin.response_body_filter(body, end_of_stream, &mut ctx.plugins)?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// An HTTP/2 upstream's trailers: a body plugin may end the response with bytes in their
+    /// place (grpcWeb's trailer frame).
+    async fn response_trailer_filter(
+        &self,
+        _session: &mut Session,
+        trailers: &mut http::HeaderMap,
+        ctx: &mut RequestCtx,
+    ) -> Result<Option<Bytes>> {
+        if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
+            for plugin in route.chain.iter() {
+                if let Some(last) = plugin.response_trailer_filter(trailers, &mut ctx.plugins)? {
+                    return Ok(Some(last));
+                }
             }
         }
         Ok(None)

@@ -58,10 +58,9 @@ pub fn not_supported_yet(
     kind: &str,
     cx: &pylon_plugins::BuildCx,
 ) -> Vec<pylon_plugins::BuildError> {
-    const NOT_YET: [&str; 5] = [
+    const NOT_YET: [&str; 4] = [
         "digestAuth",
         "circuitBreaker",
-        "grpcWeb",
         "passTLSClientCert",
         "plugin",
     ];

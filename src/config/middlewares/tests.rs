@@ -115,3 +115,13 @@ fn content_type_auto_detect_in_label_form() {
     };
     assert_eq!(m.auto_detect, Some(false));
 }
+
+#[test]
+fn grpc_web_allow_origins_in_label_form() {
+    let d =
+        decode("[http.middlewares.m.grpcweb]\nalloworigins = \"https://a.test, https://b.test\"\n");
+    let MiddlewareConfig::GrpcWeb(m) = &d.http.middlewares["m"] else {
+        panic!("not grpcWeb")
+    };
+    assert_eq!(m.allow_origins, ["https://a.test", "https://b.test"]);
+}
