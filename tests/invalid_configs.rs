@@ -19,6 +19,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("forward-auth", &["http.middlewares.sso.forwardAuth.address: `authelia:9091/api/verify` is not an http:// or https:// URL with a host", "http.middlewares.sso.forwardAuth.maxBodySize: 1048576 is outside 0..=65536"]),
     ("content-type-detection", &["http.middlewares.sniff.contentType: detecting the Content-Type from the response body is not supported by pylon"]),
     ("grpc-web-origin", &["http.middlewares.web.grpcWeb.allowOrigins[0]: `https://app.example.com/` is not an origin"]),
+    ("digest-auth", &["http.middlewares.staff.digestAuth.users[0]: the entry user `alice`: the HA1 is not 32 hex digits", "http.middlewares.staff.digestAuth.headerField: `X User` is not a header name"]),
     ("two-middleware-types", &["http.middlewares.m: more than one middleware type is set: stripPrefix, addPrefix"]),
     ("strip-prefix-without-slash", &["http.middlewares.m.stripPrefix.prefixes[0]: `api` does not start with `/`"]),
     ("body-middlewares", &["http.middlewares.c.compress.encodings[1]: `lz4` is not a supported encoding", "http.middlewares.b.buffering.maxRequestBodyBytes: -1 is negative"]),

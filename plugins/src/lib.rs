@@ -9,12 +9,14 @@
 #![forbid(unsafe_code)]
 
 pub mod add_prefix;
+pub mod auth_guard;
 pub mod basic_auth;
 pub mod buffering;
 pub mod build;
 pub mod chain;
 pub mod compress;
 pub mod content_type;
+pub mod digest_auth;
 pub mod duration;
 pub mod errors;
 pub mod forward_auth;

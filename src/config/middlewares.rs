@@ -8,6 +8,7 @@ mod tests;
 pub use one_type::type_names;
 
 use super::dynamic::Toggle;
+use pylon_plugins::digest_auth;
 use pylon_plugins::grpc_web;
 use pylon_plugins::{
     add_prefix, basic_auth, buffering, chain, compress, content_type, errors, forward_auth,
@@ -45,8 +46,8 @@ pub enum MiddlewareConfig {
     ForwardAuth(forward_auth::Config),
     ContentType(content_type::Config),
     GrpcWeb(grpc_web::Config),
+    DigestAuth(digest_auth::Config),
     // Traefik types pylon does not implement yet: decoded so that the error names them.
-    DigestAuth(toml::Value),
     CircuitBreaker(toml::Value),
     #[serde(rename = "passTLSClientCert")]
     PassTlsClientCert(toml::Value),
@@ -112,10 +113,10 @@ impl MiddlewareConfig {
             Self::ForwardAuth(c) => forward_auth::build(c, cx).map(Built::plugin),
             Self::ContentType(c) => content_type::build(c, cx).map(Built::plugin),
             Self::GrpcWeb(c) => grpc_web::build(c, cx).map(Built::plugin),
-            Self::DigestAuth(_)
-            | Self::CircuitBreaker(_)
-            | Self::PassTlsClientCert(_)
-            | Self::Plugin(_) => Err(one_type::not_supported_yet(self.kind(), cx)),
+            Self::DigestAuth(c) => digest_auth::build(c, cx).map(Built::plugin),
+            Self::CircuitBreaker(_) | Self::PassTlsClientCert(_) | Self::Plugin(_) => {
+                Err(one_type::not_supported_yet(self.kind(), cx))
+            }
         }
     }
 }

@@ -58,12 +58,7 @@ pub fn not_supported_yet(
     kind: &str,
     cx: &pylon_plugins::BuildCx,
 ) -> Vec<pylon_plugins::BuildError> {
-    const NOT_YET: [&str; 4] = [
-        "digestAuth",
-        "circuitBreaker",
-        "passTLSClientCert",
-        "plugin",
-    ];
+    const NOT_YET: [&str; 3] = ["circuitBreaker", "passTLSClientCert", "plugin"];
     let supported: Vec<&str> = type_names()
         .iter()
         .copied()

@@ -125,3 +125,16 @@ fn grpc_web_allow_origins_in_label_form() {
     };
     assert_eq!(m.allow_origins, ["https://a.test", "https://b.test"]);
 }
+
+#[test]
+fn digest_auth_in_label_form() {
+    let d = decode(
+        "[http.middlewares.m.digestauth]\nusers = \"a:traefik:a2688e031edb4be6a3797f3882655c05,b:traefik:a2688e031edb4be6a3797f3882655c05\"\nremoveheader = \"true\"\nheaderfield = \"X-User\"\n",
+    );
+    let MiddlewareConfig::DigestAuth(m) = &d.http.middlewares["m"] else {
+        panic!("not digestAuth")
+    };
+    assert_eq!(m.users.len(), 2);
+    assert_eq!(m.remove_header, Some(true));
+    assert_eq!(m.header_field.as_deref(), Some("X-User"));
+}
