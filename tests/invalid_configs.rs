@@ -20,6 +20,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("content-type-detection", &["http.middlewares.sniff.contentType: detecting the Content-Type from the response body is not supported by pylon"]),
     ("grpc-web-origin", &["http.middlewares.web.grpcWeb.allowOrigins[0]: `https://app.example.com/` is not an origin"]),
     ("digest-auth", &["http.middlewares.staff.digestAuth.users[0]: the entry user `alice`: the HA1 is not 32 hex digits", "http.middlewares.staff.digestAuth.headerField: `X User` is not a header name"]),
+    ("pass-tls-client-cert", &["http.middlewares.certs.passTLSClientCert.info.issuer.organizationalUnit: unknown key"]),
     ("two-middleware-types", &["http.middlewares.m: more than one middleware type is set: stripPrefix, addPrefix"]),
     ("strip-prefix-without-slash", &["http.middlewares.m.stripPrefix.prefixes[0]: `api` does not start with `/`"]),
     ("body-middlewares", &["http.middlewares.c.compress.encodings[1]: `lz4` is not a supported encoding", "http.middlewares.b.buffering.maxRequestBodyBytes: -1 is negative"]),

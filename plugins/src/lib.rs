@@ -24,6 +24,7 @@ pub mod grpc_web;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
+pub mod pass_tls_client_cert;
 pub mod rate_limit;
 pub mod redirect_regex;
 pub mod redirect_scheme;
@@ -93,6 +94,8 @@ pub struct PluginCtx {
     pub forwarded_client_ip: IpAddr,
     /// Whether the client connection is TLS.
     pub tls: bool,
+    /// The certificates the TLS client presented (its own first), when it sent any.
+    pub client_certs: Option<std::sync::Arc<[openssl::x509::X509]>>,
     /// The entry point's `encodedCharacters`: what a path written by a middleware may keep.
     pub encoded: request_path::EncodedAllowed,
     /// The prefixes removed from the path so far, joined; sent as `X-Forwarded-Prefix`.
@@ -129,6 +132,7 @@ impl PluginCtx {
             client_ip,
             forwarded_client_ip: client_ip,
             tls,
+            client_certs: None,
             encoded: request_path::EncodedAllowed::default(),
             stripped_prefix: None,
             request_body_bytes: 0,

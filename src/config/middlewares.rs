@@ -10,6 +10,7 @@ pub use one_type::type_names;
 use super::dynamic::Toggle;
 use pylon_plugins::digest_auth;
 use pylon_plugins::grpc_web;
+use pylon_plugins::pass_tls_client_cert;
 use pylon_plugins::{
     add_prefix, basic_auth, buffering, chain, compress, content_type, errors, forward_auth,
     headers, in_flight, ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path,
@@ -47,10 +48,10 @@ pub enum MiddlewareConfig {
     ContentType(content_type::Config),
     GrpcWeb(grpc_web::Config),
     DigestAuth(digest_auth::Config),
+    #[serde(rename = "passTLSClientCert")]
+    PassTlsClientCert(pass_tls_client_cert::Config),
     // Traefik types pylon does not implement yet: decoded so that the error names them.
     CircuitBreaker(toml::Value),
-    #[serde(rename = "passTLSClientCert")]
-    PassTlsClientCert(toml::Value),
     Plugin(toml::Value),
 }
 
@@ -114,7 +115,8 @@ impl MiddlewareConfig {
             Self::ContentType(c) => content_type::build(c, cx).map(Built::plugin),
             Self::GrpcWeb(c) => grpc_web::build(c, cx).map(Built::plugin),
             Self::DigestAuth(c) => digest_auth::build(c, cx).map(Built::plugin),
-            Self::CircuitBreaker(_) | Self::PassTlsClientCert(_) | Self::Plugin(_) => {
+            Self::PassTlsClientCert(c) => pass_tls_client_cert::build(c, cx).map(Built::plugin),
+            Self::CircuitBreaker(_) | Self::Plugin(_) => {
                 Err(one_type::not_supported_yet(self.kind(), cx))
             }
         }

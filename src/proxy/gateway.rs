@@ -533,6 +533,9 @@ impl ProxyHttp for Gateway {
         ctx.plugins.client_ip = ctx.peer_ip;
         ctx.plugins.forwarded_client_ip = ctx.peer_ip;
         ctx.plugins.tls = tls;
+        if tls {
+            ctx.plugins.client_certs = super::misdirected::client_certs(session);
+        }
         ctx.plugins.encoded = self.entrypoint.encoded;
 
         let route = snapshot.table(self.entrypoint.index).and_then(|table| {

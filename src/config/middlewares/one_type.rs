@@ -58,7 +58,7 @@ pub fn not_supported_yet(
     kind: &str,
     cx: &pylon_plugins::BuildCx,
 ) -> Vec<pylon_plugins::BuildError> {
-    const NOT_YET: [&str; 3] = ["circuitBreaker", "passTLSClientCert", "plugin"];
+    const NOT_YET: [&str; 2] = ["circuitBreaker", "plugin"];
     let supported: Vec<&str> = type_names()
         .iter()
         .copied()

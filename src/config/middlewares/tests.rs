@@ -138,3 +138,18 @@ fn digest_auth_in_label_form() {
     assert_eq!(m.remove_header, Some(true));
     assert_eq!(m.header_field.as_deref(), Some("X-User"));
 }
+
+#[test]
+fn pass_tls_client_cert_in_label_form() {
+    let d = decode(
+        "[http.middlewares.m.passtlsclientcert]\npem = \"true\"\ninfo.notafter = \"true\"\ninfo.subject.commonname = \"true\"\ninfo.issuer.domaincomponent = \"true\"\n",
+    );
+    let MiddlewareConfig::PassTlsClientCert(m) = &d.http.middlewares["m"] else {
+        panic!("not passTLSClientCert")
+    };
+    assert_eq!(m.pem, Some(true));
+    let info = m.info.as_ref().unwrap();
+    assert_eq!(info.not_after, Some(true));
+    assert_eq!(info.subject.as_ref().unwrap().common_name, Some(true));
+    assert_eq!(info.issuer.as_ref().unwrap().domain_component, Some(true));
+}
