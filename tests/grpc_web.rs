@@ -1,13 +1,14 @@
 //! The `grpcWeb` middleware end to end, against a real gRPC server (grpcio, `grpc_backend.py`)
 //! behind an `h2c://` service: gRPC-Web calls built here (binary and base64 `-text` framing)
 //! go over HTTP/1.1 to pylon, reach the server as gRPC, and come back as gRPC-Web with the
-//! trailers (`grpc-status`, `grpc-message`) in the trailer frame; CORS for `allowOrigins`.
+//! trailers (`grpc-status`, `grpc-message`) in the trailer frame; CORS for `allowOrigins`;
+//! native gRPC on the same router untouched.
 
 mod common;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::python::PyServer;
+use common::python::{self, PyServer};
 use common::{client, free_port, TestGateway};
 
 /// One gRPC message frame: flag 0, length, bytes.
@@ -146,6 +147,20 @@ async fn grpc_web_calls_reach_a_grpc_server_and_come_back_with_their_trailers() 
                 .map(|v| v.to_str().unwrap().to_string())
         });
     assert_eq!(message.as_deref(), Some("bad thing happened"));
+
+    // native gRPC (HTTP/2, a real grpcio client) on the same router is left alone
+    let target = format!("127.0.0.1:{port}");
+    let out =
+        tokio::task::spawn_blocking(move || python::run("grpc_client.py", &[&target, "calls"]))
+            .await
+            .unwrap();
+    for want in [
+        "Unary OK echo:hello",
+        "Bidi OK re:x|re:y",
+        "Fail INVALID_ARGUMENT bad thing happened",
+    ] {
+        assert!(out.contains(want), "{want}:\n{out}\n{}", gw.log());
+    }
 }
 
 #[tokio::test]
