@@ -153,3 +153,17 @@ fn pass_tls_client_cert_in_label_form() {
     assert_eq!(info.subject.as_ref().unwrap().common_name, Some(true));
     assert_eq!(info.issuer.as_ref().unwrap().domain_component, Some(true));
 }
+
+#[test]
+fn digest_auth_ha1s_are_redacted_in_the_api() {
+    let d = decode(
+        "[http.middlewares.m.digestAuth]\nusers = [\"a:traefik:a2688e031edb4be6a3797f3882655c05\"]\n",
+    );
+    let shown = crate::api::redact::clean(&d.http.middlewares["m"]);
+    let text = serde_json::to_string(&shown).unwrap();
+    assert!(!text.contains("a2688e03"), "{text}");
+    assert_eq!(
+        shown["digestAuth"]["users"][0],
+        crate::api::redact::REDACTED
+    );
+}
