@@ -8,13 +8,14 @@ mod tests;
 pub use one_type::type_names;
 
 use super::dynamic::Toggle;
+use pylon_plugins::content_type;
 use pylon_plugins::digest_auth;
 use pylon_plugins::grpc_web;
 use pylon_plugins::pass_tls_client_cert;
 use pylon_plugins::{
-    add_prefix, basic_auth, buffering, chain, compress, content_type, errors, forward_auth,
-    headers, in_flight, ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path,
-    replace_path_regex, retry, strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
+    add_prefix, basic_auth, buffering, chain, compress, errors, forward_auth, headers, in_flight,
+    ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path, replace_path_regex,
+    retry, strip_prefix, strip_prefix_regex, BuildCx, BuildResult, Built,
 };
 use serde::Deserialize;
 
