@@ -21,19 +21,18 @@
 //! Its settings, their checks and the build are in `config`.
 
 mod config;
-mod guard;
 mod hash;
 
+pub use crate::auth_guard::{BLOCK, MAX_FAILURES, MAX_IN_FLIGHT, WINDOW};
 pub use config::{build, Config};
-pub use guard::{BLOCK, MAX_FAILURES, MAX_IN_FLIGHT, WINDOW};
 pub use hash::{md5_crypt_digest, PasswordHash, Work, MAX_BCRYPT_COST};
 
+use crate::auth_guard::{too_many, FailureGuard};
 use crate::{Flow, Plugin, PluginCtx, Reply};
 use async_trait::async_trait;
 use base64::Engine;
 use bytes::Bytes;
-use guard::FailureGuard;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, StatusCode};
 use lru::LruCache;
 use pingora_error::Result;
@@ -296,15 +295,6 @@ fn parse_basic(value: &[u8]) -> Option<(String, Vec<u8>)> {
     let colon = decoded.iter().position(|b| *b == b':')?;
     let user = String::from_utf8(decoded[..colon].to_vec()).ok()?;
     Some((user, decoded[colon + 1..].to_vec()))
-}
-
-fn too_many(wait: std::time::Duration) -> Reply {
-    let mut reply = Reply::text(StatusCode::TOO_MANY_REQUESTS, "429 Too Many Requests\n");
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    reply
-        .headers
-        .push((RETRY_AFTER, HeaderValue::from(secs.max(1))));
-    reply
 }
 
 #[async_trait]

@@ -111,11 +111,11 @@ impl Plugin for Buffering {
 
     fn request_body_filter(
         &self,
-        body: Option<&Bytes>,
+        body: &mut Option<Bytes>,
         _end_of_stream: bool,
         cx: &mut PluginCtx,
     ) -> Result<()> {
-        cx.request_body_bytes += body.map_or(0, |b| b.len() as u64);
+        cx.request_body_bytes += body.as_ref().map_or(0, |b| b.len() as u64);
         if Self::over(self.max_request, cx.request_body_bytes) {
             return Err(Error::explain(
                 ErrorType::HTTPStatus(413),
@@ -197,10 +197,12 @@ mod tests {
         let b = Buffering::new(Some(10), None);
         let mut cx = cx();
         let chunk = Bytes::from_static(b"123456");
-        assert!(b.request_body_filter(Some(&chunk), false, &mut cx).is_ok());
-        assert!(b.request_body_filter(None, false, &mut cx).is_ok());
+        assert!(b
+            .request_body_filter(&mut Some(chunk.clone()), false, &mut cx)
+            .is_ok());
+        assert!(b.request_body_filter(&mut None, false, &mut cx).is_ok());
         let e = b
-            .request_body_filter(Some(&chunk), true, &mut cx)
+            .request_body_filter(&mut Some(chunk.clone()), true, &mut cx)
             .unwrap_err();
         assert_eq!(e.etype(), &ErrorType::HTTPStatus(413));
     }
@@ -216,7 +218,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.etype(), &ErrorType::HTTPStatus(500));
         let big = Bytes::from(vec![0u8; 1 << 20]);
-        assert!(b.request_body_filter(Some(&big), true, &mut cx).is_ok());
+        assert!(b
+            .request_body_filter(&mut Some(big.clone()), true, &mut cx)
+            .is_ok());
     }
 
     #[test]

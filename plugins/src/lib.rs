@@ -9,19 +9,24 @@
 #![forbid(unsafe_code)]
 
 pub mod add_prefix;
+pub mod auth_guard;
 pub mod basic_auth;
 pub mod buffering;
 pub mod build;
 pub mod chain;
 pub mod circuit_breaker;
 pub mod compress;
+pub mod content_type;
+pub mod digest_auth;
 pub mod duration;
 pub mod errors;
 pub mod forward_auth;
+pub mod grpc_web;
 pub mod headers;
 pub mod in_flight;
 pub mod ip_allow_list;
 pub mod outcome;
+pub mod pass_tls_client_cert;
 pub mod rate_limit;
 pub mod redirect_regex;
 pub mod redirect_scheme;
@@ -92,6 +97,8 @@ pub struct PluginCtx {
     pub forwarded_client_ip: IpAddr,
     /// Whether the client connection is TLS.
     pub tls: bool,
+    /// The certificates the TLS client presented (its own first), when it sent any.
+    pub client_certs: Option<std::sync::Arc<[openssl::x509::X509]>>,
     /// The entry point's `encodedCharacters`: what a path written by a middleware may keep.
     pub encoded: request_path::EncodedAllowed,
     /// The prefixes removed from the path so far, joined; sent as `X-Forwarded-Prefix`.
@@ -128,6 +135,7 @@ impl PluginCtx {
             client_ip,
             forwarded_client_ip: client_ip,
             tls,
+            client_certs: None,
             encoded: request_path::EncodedAllowed::default(),
             stripped_prefix: None,
             request_body_bytes: 0,
@@ -148,6 +156,11 @@ impl PluginCtx {
     /// The per-request state of type `T`, if a plugin stored one.
     pub fn get<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
         self.state.iter().find_map(|s| s.downcast_ref::<T>())
+    }
+
+    /// The per-request state of type `T`, to change it.
+    pub fn get_mut<T: std::any::Any + Send + Sync>(&mut self) -> Option<&mut T> {
+        self.state.iter_mut().find_map(|s| s.downcast_mut::<T>())
     }
 
     /// Keeps `guard` alive until the request ends.
@@ -199,11 +212,11 @@ pub trait Plugin: Send + Sync + 'static {
         false
     }
 
-    /// Sees each request body chunk on its way upstream (`None`: no data in this call).
-    /// An `Err(HTTPStatus(413))` ends the request with that status.
+    /// Sees, and may replace, each request body chunk on its way upstream (`None`: no data in
+    /// this call). An `Err(HTTPStatus(413))` ends the request with that status.
     fn request_body_filter(
         &self,
-        _body: Option<&Bytes>,
+        _body: &mut Option<Bytes>,
         _end_of_stream: bool,
         _cx: &mut PluginCtx,
     ) -> Result<()> {
@@ -235,5 +248,16 @@ pub trait Plugin: Send + Sync + 'static {
         _cx: &mut PluginCtx,
     ) -> Result<()> {
         Ok(())
+    }
+
+    /// Sees the trailers of an HTTP/2 upstream's response (body plugins only); returning bytes
+    /// ends the client's response with them as its last body chunk instead of the trailers
+    /// (gRPC-Web's trailer frame). The first plugin of the chain that returns bytes wins.
+    fn response_trailer_filter(
+        &self,
+        _trailers: &mut http::HeaderMap,
+        _cx: &mut PluginCtx,
+    ) -> Result<Option<Bytes>> {
+        Ok(None)
     }
 }

@@ -8,6 +8,10 @@ mod tests;
 pub use one_type::type_names;
 
 use super::dynamic::Toggle;
+use pylon_plugins::content_type;
+use pylon_plugins::digest_auth;
+use pylon_plugins::grpc_web;
+use pylon_plugins::pass_tls_client_cert;
 use pylon_plugins::{
     add_prefix, basic_auth, buffering, chain, circuit_breaker, compress, errors, forward_auth,
     headers, in_flight, ip_allow_list, rate_limit, redirect_regex, redirect_scheme, replace_path,
@@ -43,12 +47,12 @@ pub enum MiddlewareConfig {
     Errors(errors::Config),
     ForwardAuth(forward_auth::Config),
     CircuitBreaker(circuit_breaker::Config),
-    // Traefik types pylon does not implement yet: decoded so that the error names them.
-    DigestAuth(toml::Value),
-    GrpcWeb(toml::Value),
-    ContentType(toml::Value),
+    ContentType(content_type::Config),
+    GrpcWeb(grpc_web::Config),
+    DigestAuth(digest_auth::Config),
     #[serde(rename = "passTLSClientCert")]
-    PassTlsClientCert(toml::Value),
+    PassTlsClientCert(pass_tls_client_cert::Config),
+    // Traefik's plugin middleware: pylon's are compiled in; decoded so that the error names it.
     Plugin(toml::Value),
 }
 
@@ -110,11 +114,11 @@ impl MiddlewareConfig {
             Self::Errors(c) => errors::build(c, cx).map(Built::ErrorPages),
             Self::ForwardAuth(c) => forward_auth::build(c, cx).map(Built::plugin),
             Self::CircuitBreaker(c) => circuit_breaker::build(c, cx).map(Built::plugin),
-            Self::DigestAuth(_)
-            | Self::GrpcWeb(_)
-            | Self::ContentType(_)
-            | Self::PassTlsClientCert(_)
-            | Self::Plugin(_) => Err(one_type::not_supported_yet(self.kind(), cx)),
+            Self::ContentType(c) => content_type::build(c, cx).map(Built::plugin),
+            Self::GrpcWeb(c) => grpc_web::build(c, cx).map(Built::plugin),
+            Self::DigestAuth(c) => digest_auth::build(c, cx).map(Built::plugin),
+            Self::PassTlsClientCert(c) => pass_tls_client_cert::build(c, cx).map(Built::plugin),
+            Self::Plugin(_) => Err(one_type::not_supported_yet(self.kind(), cx)),
         }
     }
 }

@@ -123,9 +123,8 @@ pub fn client_behind(req: &RequestHeader, peer: IpAddr, trusted: &TrustedNets) -
 /// Sets the forwarded headers on `req` (the request about to go upstream).
 pub fn apply(req: &mut RequestHeader, f: &Forwarding<'_>) -> Result<()> {
     let keep = |req: &RequestHeader, name: &HeaderName| f.trusted && req.headers.contains_key(name);
-    if !f.trusted {
-        strip_untrusted(req);
-    }
+    // An untrusted peer's copies were removed before any middleware ran (the gateway's
+    // `strip_untrusted`); what is here now a middleware set (passTLSClientCert's headers).
     // The peer address, formatted once on the stack and shared by two headers.
     let mut buf = [0u8; 48];
     let len = write_ip(&mut buf, f.peer_ip);

@@ -537,6 +537,9 @@ impl ProxyHttp for Gateway {
         ctx.plugins.client_ip = ctx.peer_ip;
         ctx.plugins.forwarded_client_ip = ctx.peer_ip;
         ctx.plugins.tls = tls;
+        if tls {
+            ctx.plugins.client_certs = super::misdirected::client_certs(session);
+        }
         ctx.plugins.encoded = self.entrypoint.encoded;
 
         let route = snapshot.table(self.entrypoint.index).and_then(|table| {
@@ -717,7 +720,7 @@ impl ProxyHttp for Gateway {
         }
         if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
             for plugin in route.chain.iter() {
-                plugin.request_body_filter(body.as_ref(), end_of_stream, &mut ctx.plugins)?;
+                plugin.request_body_filter(body, end_of_stream, &mut ctx.plugins)?;
             }
         }
         Ok(())
@@ -737,6 +740,24 @@ impl ProxyHttp for Gateway {
         if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
             for plugin in route.chain.iter() {
                 plugin.response_body_filter(body, end_of_stream, &mut ctx.plugins)?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// An HTTP/2 upstream's trailers: a body plugin may end the response with bytes in their
+    /// place (grpcWeb's trailer frame).
+    async fn response_trailer_filter(
+        &self,
+        _session: &mut Session,
+        trailers: &mut http::HeaderMap,
+        ctx: &mut RequestCtx,
+    ) -> Result<Option<Bytes>> {
+        if let (true, Some(route)) = (ctx.plugins.body_hooks, &ctx.route) {
+            for plugin in route.chain.iter() {
+                if let Some(last) = plugin.response_trailer_filter(trailers, &mut ctx.plugins)? {
+                    return Ok(Some(last));
+                }
             }
         }
         Ok(None)

@@ -13,6 +13,7 @@ use openssl::ex_data::Index;
 use openssl::ssl::{
     AlpnError, ClientHelloResponse, Ssl, SslAcceptor, SslAlert, SslMethod, SslRef, SslVersion,
 };
+use openssl::x509::X509;
 use pingora::listeners::TlsAccept;
 use pingora::protocols::l4::stream::Stream as L4Stream;
 use pingora::protocols::tls::server::handshake_with_callback;
@@ -128,6 +129,7 @@ fn on_client_hello(
         Arc::new(Handshake {
             policy: policy.clone(),
             policies: store.policies().clone(),
+            client_certs: None,
         }),
     );
     if let Some(pair) = acme_pair {
@@ -167,6 +169,9 @@ pub struct Handshake {
     pub policy: Arc<TlsPolicy>,
     /// Every policy in force at the handshake, to look up the request's host.
     pub policies: Arc<TlsPolicies>,
+    /// The certificates the client presented (its own first, then the chain it sent), as
+    /// its `clientAuth` let through; what `passTLSClientCert` forwards. Set at completion.
+    pub client_certs: Option<Arc<[X509]>>,
 }
 
 /// Where the client-hello callback leaves the [`Handshake`] for the completion callback.
@@ -190,8 +195,34 @@ impl TlsAccept for KeepHandshake {
     ) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
         let index = handshake_index().ok()?;
         let handshake: Arc<Handshake> = ssl.ex_data(index)?.clone();
-        Some(handshake)
+        let Some(client_certs) = client_certs(ssl) else {
+            return Some(handshake);
+        };
+        Some(Arc::new(Handshake {
+            policy: handshake.policy.clone(),
+            policies: handshake.policies.clone(),
+            client_certs: Some(client_certs),
+        }))
     }
+}
+
+/// The client's certificate then the chain it sent (OpenSSL keeps them apart on a server), at
+/// most `MAX_CLIENT_CERTS`; `None` when it sent none.
+fn client_certs(ssl: &SslRef) -> Option<Arc<[X509]>> {
+    const MAX_CLIENT_CERTS: usize = 10;
+    let leaf = ssl.peer_certificate()?;
+    let leaf_der = leaf.to_der().ok();
+    // some builds list the leaf in the chain too
+    let chain = ssl
+        .peer_cert_chain()
+        .into_iter()
+        .flatten()
+        .filter(|c| c.to_der().ok() != leaf_der);
+    let certs: Vec<X509> = std::iter::once(leaf)
+        .chain(chain.map(|c| c.to_owned()))
+        .take(MAX_CLIENT_CERTS)
+        .collect();
+    Some(certs.into())
 }
 
 /// Sets one certificate, its key and its chain on the handshake.

@@ -142,10 +142,3 @@ fn challenge_quotes_the_realm_and_rejects_control_characters() {
     let d = BasicAuth::new("t", vec![], BasicAuthOptions::default()).unwrap();
     assert_eq!(d.challenge.headers[0].1, "Basic realm=\"traefik\"");
 }
-
-#[test]
-fn too_many_says_when_to_retry() {
-    let r = too_many(std::time::Duration::from_millis(1500));
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.headers.iter().any(|(n, v)| *n == RETRY_AFTER && v == "2"));
-}

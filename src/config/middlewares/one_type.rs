@@ -58,13 +58,7 @@ pub fn not_supported_yet(
     kind: &str,
     cx: &pylon_plugins::BuildCx,
 ) -> Vec<pylon_plugins::BuildError> {
-    const NOT_YET: [&str; 5] = [
-        "digestAuth",
-        "grpcWeb",
-        "contentType",
-        "passTLSClientCert",
-        "plugin",
-    ];
+    const NOT_YET: [&str; 1] = ["plugin"];
     let supported: Vec<&str> = type_names()
         .iter()
         .copied()

@@ -137,3 +137,64 @@ responsecode = "429"
     let built = d.http.middlewares["m"].build(&cx);
     assert!(matches!(built, Ok(pylon_plugins::Built::Plugin(_))));
 }
+
+#[test]
+fn content_type_auto_detect_in_label_form() {
+    let d = decode("[http.middlewares.m.contenttype]\nautodetect = \"false\"\n");
+    let MiddlewareConfig::ContentType(m) = &d.http.middlewares["m"] else {
+        panic!("not contentType")
+    };
+    assert_eq!(m.auto_detect, Some(false));
+}
+
+#[test]
+fn grpc_web_allow_origins_in_label_form() {
+    let d =
+        decode("[http.middlewares.m.grpcweb]\nalloworigins = \"https://a.test, https://b.test\"\n");
+    let MiddlewareConfig::GrpcWeb(m) = &d.http.middlewares["m"] else {
+        panic!("not grpcWeb")
+    };
+    assert_eq!(m.allow_origins, ["https://a.test", "https://b.test"]);
+}
+
+#[test]
+fn digest_auth_in_label_form() {
+    let d = decode(
+        "[http.middlewares.m.digestauth]\nusers = \"a:traefik:a2688e031edb4be6a3797f3882655c05,b:traefik:a2688e031edb4be6a3797f3882655c05\"\nremoveheader = \"true\"\nheaderfield = \"X-User\"\n",
+    );
+    let MiddlewareConfig::DigestAuth(m) = &d.http.middlewares["m"] else {
+        panic!("not digestAuth")
+    };
+    assert_eq!(m.users.len(), 2);
+    assert_eq!(m.remove_header, Some(true));
+    assert_eq!(m.header_field.as_deref(), Some("X-User"));
+}
+
+#[test]
+fn pass_tls_client_cert_in_label_form() {
+    let d = decode(
+        "[http.middlewares.m.passtlsclientcert]\npem = \"true\"\ninfo.notafter = \"true\"\ninfo.subject.commonname = \"true\"\ninfo.issuer.domaincomponent = \"true\"\n",
+    );
+    let MiddlewareConfig::PassTlsClientCert(m) = &d.http.middlewares["m"] else {
+        panic!("not passTLSClientCert")
+    };
+    assert_eq!(m.pem, Some(true));
+    let info = m.info.as_ref().unwrap();
+    assert_eq!(info.not_after, Some(true));
+    assert_eq!(info.subject.as_ref().unwrap().common_name, Some(true));
+    assert_eq!(info.issuer.as_ref().unwrap().domain_component, Some(true));
+}
+
+#[test]
+fn digest_auth_ha1s_are_redacted_in_the_api() {
+    let d = decode(
+        "[http.middlewares.m.digestAuth]\nusers = [\"a:traefik:a2688e031edb4be6a3797f3882655c05\"]\n",
+    );
+    let shown = crate::api::redact::clean(&d.http.middlewares["m"]);
+    let text = serde_json::to_string(&shown).unwrap();
+    assert!(!text.contains("a2688e03"), "{text}");
+    assert_eq!(
+        shown["digestAuth"]["users"][0],
+        crate::api::redact::REDACTED
+    );
+}

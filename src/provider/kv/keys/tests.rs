@@ -64,7 +64,7 @@ fn a_bad_key_leaves_out_its_object_named_by_the_key() {
             ("traefik/http/routers/good/service", "app"),
             ("traefik/http/middlewares/bad/noSuchType/x", "1"),
             ("traefik/http/routers/dotted.name/rule", "Host(`b`)"),
-            ("traefik/tcp/routers/t/rule", "HostSNI(`*`)"),
+            ("traefik/udp/routers/t/service", "dns"),
         ]),
     );
     let names: Vec<_> = part.containers.iter().map(|(n, _)| n.as_str()).collect();
@@ -79,7 +79,7 @@ fn a_bad_key_leaves_out_its_object_named_by_the_key() {
         "{labels:?}"
     );
     assert!(labels.contains(&("etcd", "traefik/http/routers/dotted.name/rule".into())));
-    assert!(labels.contains(&("etcd", "traefik/tcp/routers/t/rule".into())));
+    assert!(labels.contains(&("etcd", "traefik/udp/routers/t/service".into())));
     let shown = part.errors[0].to_string();
     assert!(shown.starts_with("etcd object \""), "{shown}");
 }

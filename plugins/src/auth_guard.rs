@@ -1,4 +1,5 @@
-//! Failed-login throttling per client address: after `MAX_FAILURES` wrong passwords within
+//! Failed-login throttling per client address, shared by the auth middlewares (basicAuth,
+//! digestAuth): after `MAX_FAILURES` wrong passwords within
 //! `WINDOW`, the address is answered 429 for `BLOCK`, without any hashing.
 //!
 //! A check is reserved before its hash is computed ([`FailureGuard::begin`]), so guesses sent
@@ -12,6 +13,9 @@
 //! so it is not let guess). Successful logins do not reset the count, so a valid account
 //! cannot be used to launder guesses against another one.
 
+use crate::Reply;
+use http::header::RETRY_AFTER;
+use http::{HeaderValue, StatusCode};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,7 +88,7 @@ impl Refused {
     }
 }
 
-/// The failure counts of one basicAuth middleware.
+/// The failure counts of one auth middleware.
 pub struct FailureGuard {
     shards: [Mutex<HashMap<IpAddr, Entry>>; SHARDS],
     tracked: AtomicUsize,
@@ -97,6 +101,16 @@ impl Default for FailureGuard {
             tracked: AtomicUsize::new(0),
         }
     }
+}
+
+/// The 429 answered to a throttled client, with `Retry-After` in whole seconds (at least 1).
+pub fn too_many(wait: Duration) -> Reply {
+    let mut reply = Reply::text(StatusCode::TOO_MANY_REQUESTS, "429 Too Many Requests\n");
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    reply
+        .headers
+        .push((RETRY_AFTER, HeaderValue::from(secs.max(1))));
+    reply
 }
 
 /// The address failures are counted under: IPv4 as is, IPv6 by its /64.
@@ -207,6 +221,13 @@ impl FailureGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn too_many_says_when_to_retry() {
+        let r = too_many(Duration::from_millis(1500));
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.headers.iter().any(|(n, v)| *n == RETRY_AFTER && v == "2"));
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
