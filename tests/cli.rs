@@ -327,7 +327,6 @@ fn check_on_a_traefik_setup_lists_every_key_pylon_refuses_with_the_reason() {
             "http.services.hashed.highestRandomWeight",
             "not supported by pylon yet",
         ),
-        (&dynamic, 20, "tcp", "TCP routers are not implemented yet"),
         // Keys pylon takes whose values it cannot honour yet: found past the errors above.
         (&fixture, 19, "api.debug", "not supported yet"),
         (

@@ -165,7 +165,9 @@ pub fn build_scoped(
                     Some(key),
                     "not a key of the dynamic configuration",
                 )
-                .with_hint("pylon reads `<rootKey>/http/...` and `<rootKey>/tls/...`"),
+                .with_hint(
+                    "pylon reads `<rootKey>/http/...`, `<rootKey>/tcp/...` and `<rootKey>/tls/...`",
+                ),
             );
         }
     }
