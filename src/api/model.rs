@@ -13,7 +13,7 @@ fn provider_of(full: &str) -> &str {
 }
 
 /// The entry points a router without `entryPoints` is bound to (all but `traefik`).
-fn default_entrypoints(s: &StaticConfig) -> Vec<String> {
+pub(super) fn default_entrypoints(s: &StaticConfig) -> Vec<String> {
     s.entry_points
         .keys()
         .filter(|n| s.is_default_entrypoint(n))

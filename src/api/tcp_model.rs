@@ -5,23 +5,13 @@ use super::redact::clean;
 use super::View;
 use serde_json::{json, Value};
 
-/// The entry points a TCP router without `entryPoints` is bound to.
-fn default_entrypoints(view: &View<'_>) -> Vec<String> {
-    let s = &view.context.static_config;
-    s.entry_points
-        .keys()
-        .filter(|n| s.is_default_entrypoint(n))
-        .cloned()
-        .collect()
-}
-
 /// Every TCP router, sorted by name.
 pub fn routers(view: &View<'_>) -> Vec<Value> {
     let mut out = Vec::new();
     for (name, r) in &view.snapshot.dynamic.tcp.routers {
         let mut m = clean(r);
         let using = if r.entry_points.is_empty() {
-            default_entrypoints(view)
+            super::model::default_entrypoints(&view.context.static_config)
         } else {
             r.entry_points.clone()
         };
